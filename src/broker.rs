@@ -1,0 +1,217 @@
+//! The embedded broker: tansu 0.6.0 running in-process on its own tokio tasks.
+//!
+//! tansu's own `Broker::main` installs signal handlers and `Broker::new` draws progress spinners,
+//! either of which would wreck the REPL, so this module runs tansu's request services behind an
+//! accept loop of its own. That also gives the tool a clean `stop` (for teaching what happens when
+//! the cluster goes away) and a place to run tansu's periodic storage maintenance.
+
+use std::net::SocketAddr;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use rama::{Context, Service};
+use tansu_broker::coordinator::group::administrator::Controller;
+use tansu_broker::service::services;
+use tansu_storage::{BrokerRegistrationRequest, Storage, StorageContainer};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::error::{Error, Result};
+
+mod storage;
+
+use storage::CorrectedStorage;
+
+pub const CLUSTER_ID: &str = "kafka-workshop";
+pub const NODE_ID: i32 = 1;
+/// How often tansu prunes expired and compacted data unless the storage says otherwise.
+const DEFAULT_MAINTENANCE: Duration = Duration::from_secs(60);
+
+/// Where the broker keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokerStorage {
+    /// Gone when the process ends.
+    Memory,
+    /// SQLite database file inside this folder; topics survive a restart.
+    Sqlite { dir: PathBuf, maintenance: Option<Duration> },
+}
+
+impl BrokerStorage {
+    pub fn describe(&self) -> String {
+        match self {
+            BrokerStorage::Memory => "memory".into(),
+            BrokerStorage::Sqlite { dir, .. } => format!("SQLite in {}", dir.display()),
+        }
+    }
+
+    fn url(&self) -> Result<Url> {
+        match self {
+            BrokerStorage::Memory => Url::parse("memory://tansu/").map_err(|e| Error::Broker(e.to_string())),
+            BrokerStorage::Sqlite { dir, .. } => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::Io(format!("cannot create data folder {}: {e}", dir.display())))?;
+                let cwd = std::env::current_dir()
+                    .map_err(|e| Error::Io(format!("cannot read the working directory: {e}")))?;
+                sqlite_url(&cwd, &dir.join("tansu.db"))
+            }
+        }
+    }
+
+    fn maintenance(&self) -> Duration {
+        match self {
+            BrokerStorage::Sqlite { maintenance: Some(every), .. } => *every,
+            _ => DEFAULT_MAINTENANCE,
+        }
+    }
+}
+
+/// tansu 0.6.0 joins whatever path a `sqlite:` URL holds onto the working directory, even an
+/// absolute one (`sqlite:///tmp/x.db` opens `./tmp/x.db`). So the URL gets a path relative to the
+/// working directory: an opaque `sqlite:../../tmp/x.db`, which the URL parser leaves untouched.
+pub fn sqlite_url(cwd: &Path, db: &Path) -> Result<Url> {
+    let target = if db.is_absolute() { db.to_path_buf() } else { cwd.join(db) };
+    let depth = cwd.components().filter(|c| matches!(c, Component::Normal(_))).count();
+    let mut relative = PathBuf::new();
+    for _ in 0..depth {
+        relative.push("..");
+    }
+    for component in target.components() {
+        if let Component::Normal(part) = component {
+            relative.push(part);
+        }
+    }
+    let text = relative
+        .to_str()
+        .ok_or_else(|| Error::input(format!("the data path {} is not valid UTF-8", db.display())))?;
+    if text.contains(['?', '#', '%']) {
+        return Err(Error::input(format!("the data path {} may not contain ?, # or %", db.display())));
+    }
+    Url::parse(&format!("sqlite:{text}")).map_err(|e| Error::input(format!("bad data path {}: {e}", db.display())))
+}
+
+/// A running embedded broker.
+pub struct EmbeddedBroker {
+    addr: SocketAddr,
+    advertised: String,
+    storage: BrokerStorage,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl EmbeddedBroker {
+    /// Bind `listen` (port 0 picks a free one), open the storage and start answering requests.
+    /// `advertise` is the host:port clients are told to use; it defaults to the bound address.
+    pub async fn start(listen: SocketAddr, advertise: Option<String>, storage: BrokerStorage) -> Result<Self> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| Error::Broker(format!("cannot listen on {listen}: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| Error::Broker(e.to_string()))?;
+        let advertised = advertise.unwrap_or_else(|| addr.to_string());
+        let advertised_url = Url::parse(&format!("tcp://{advertised}"))
+            .map_err(|e| Error::input(format!("bad advertised address '{advertised}': {e}")))?;
+
+        let stop = CancellationToken::new();
+        let store = StorageContainer::builder()
+            .cluster_id(CLUSTER_ID)
+            .node_id(NODE_ID)
+            .advertised_listener(advertised_url)
+            .storage(storage.url()?)
+            .cancellation(stop.clone())
+            .silent(true)
+            .build()
+            .await
+            .map_err(|e| Error::Broker(format!("cannot open the broker's storage ({}): {e}", storage.describe())))?;
+        store
+            .register_broker(BrokerRegistrationRequest {
+                broker_id: NODE_ID,
+                cluster_id: CLUSTER_ID.into(),
+                incarnation_id: uuid::Uuid::new_v4(),
+                rack: None,
+            })
+            .await
+            .map_err(|e| Error::Broker(format!("cannot register the broker: {e}")))?;
+        let store = CorrectedStorage::new(store, matches!(storage, BrokerStorage::Memory));
+        let groups = Controller::with_storage(store.clone())
+            .map_err(|e| Error::Broker(format!("cannot start the group coordinator: {e}")))?;
+
+        let task = tokio::spawn(serve(listener, store, groups, stop.clone(), storage.maintenance()));
+        Ok(EmbeddedBroker { addr, advertised, storage, stop, task })
+    }
+
+    /// The address clients should bootstrap from.
+    pub fn bootstrap(&self) -> &str {
+        &self.advertised
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn storage(&self) -> &BrokerStorage {
+        &self.storage
+    }
+
+    /// Stop listening and drop every open connection, as a crashed broker would.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+async fn serve<G>(
+    listener: TcpListener,
+    storage: CorrectedStorage,
+    groups: G,
+    stop: CancellationToken,
+    maintenance: Duration,
+) where
+    G: tansu_broker::coordinator::group::Coordinator,
+{
+    let mut connections = JoinSet::new();
+    let mut maintain = tokio::time::interval(maintenance);
+    maintain.tick().await;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let Ok(service) = services(CLUSTER_ID, groups.clone(), storage.clone(), None) else { continue };
+                connections.spawn(async move {
+                    // Clients hang up all the time; nothing here is worth printing.
+                    let _ = service.serve(Context::default(), stream).await;
+                });
+            }
+            _ = maintain.tick() => {
+                let storage = storage.clone();
+                connections.spawn(async move {
+                    let _ = storage.maintain(SystemTime::now()).await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = stop.cancelled() => break,
+        }
+    }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_sqlite_path_becomes_relative_to_the_working_directory() {
+        let url = sqlite_url(Path::new("/work/main"), Path::new("/tmp/data/tansu.db")).unwrap();
+        assert_eq!(url.as_str(), "sqlite:../../tmp/data/tansu.db");
+        assert_eq!(url.path(), "../../tmp/data/tansu.db");
+        assert_eq!(url.domain(), None);
+    }
+
+    #[test]
+    fn relative_sqlite_path_is_anchored_at_the_working_directory() {
+        let url = sqlite_url(Path::new("/home/me"), Path::new("data/tansu.db")).unwrap();
+        assert_eq!(url.path(), "../../home/me/data/tansu.db");
+    }
+}

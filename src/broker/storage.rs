@@ -1,0 +1,284 @@
+//! A thin layer over tansu's storage that corrects what tansu 0.6.0's memory storage gets wrong.
+//!
+//! **The defect**: the memory (`DynoStore`) storage answers ListOffsets from the names of its
+//! stored batch objects. `Latest` is the *base offset of the newest batch* + 1, so after a batch
+//! of 5 records at offsets 2..=6 it reports an end offset of 3, not 7. Lag, `topics` and any
+//! group-less read bounded by the end offset would all be wrong. The same storage's
+//! `offset_stage` (what Fetch reports as the high watermark) is right, so ListOffsets for
+//! `Earliest` and `Latest` is answered from it here. Timestamp look-ups pass through unchanged:
+//! the tool says where those are unreliable rather than guessing.
+//!
+//! **The second defect**: its Fetch returns only batches whose *base* offset is at or after the
+//! requested offset, so a consumer positioned inside a batch (after `read --from 3`, a seek, or a
+//! commit part-way through a batch) gets nothing, ever. The layer remembers where each produced
+//! batch starts and fetches from the start of the batch that holds the requested offset;
+//! librdkafka, like every Kafka client, skips the records before the offset it asked for.
+//!
+//! Everything else is delegated as it is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use tansu_sans_io::{
+    create_topics_request::CreatableTopic, delete_groups_response::DeletableGroupResult,
+    delete_records_request::DeleteRecordsTopic, delete_records_response::DeleteRecordsTopicResult,
+    describe_cluster_response::DescribeClusterBroker, describe_configs_response::DescribeConfigsResult,
+    describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic,
+    incremental_alter_configs_request::AlterConfigsResource,
+    incremental_alter_configs_response::AlterConfigsResourceResponse, list_groups_response::ListedGroup,
+    record::deflated, txn_offset_commit_response::TxnOffsetCommitResponseTopic, ConfigResource, ErrorCode,
+    IsolationLevel, ListOffset, ScramMechanism,
+};
+use tansu_storage::{
+    BrokerRegistrationRequest, GroupDetail, ListOffsetResponse, MetadataResponse, NamedGroupDetail,
+    OffsetCommitRequest, OffsetStage, ProducerIdResponse, Result, ScramCredential, Storage, StorageContainer,
+    TopicId, Topition, TxnAddPartitionsRequest, TxnAddPartitionsResponse, TxnOffsetCommitRequest, UpdateError,
+    Version,
+};
+use url::Url;
+use uuid::Uuid;
+
+#[derive(Clone, Debug)]
+pub struct CorrectedStorage {
+    inner: StorageContainer,
+    /// Only the memory storage has these defects; SQLite answers correctly and passes through.
+    memory: bool,
+    /// Memory storage only: the base offset of every batch produced, per partition.
+    batch_starts: Arc<Mutex<BTreeMap<Topition, BTreeSet<i64>>>>,
+}
+
+impl CorrectedStorage {
+    pub fn new(inner: StorageContainer, memory: bool) -> Self {
+        CorrectedStorage { inner, memory, batch_starts: Arc::default() }
+    }
+
+    /// The base offset of the batch holding `offset`, when it is not `offset` itself.
+    fn containing_batch(&self, topition: &Topition, offset: i64) -> Option<i64> {
+        let starts = self.batch_starts.lock().ok()?;
+        let start = *starts.get(topition)?.range(..=offset).next_back()?;
+        (start < offset).then_some(start)
+    }
+}
+
+#[async_trait]
+impl Storage for CorrectedStorage {
+    async fn list_offsets(
+        &self,
+        isolation_level: IsolationLevel,
+        offsets: &[(Topition, ListOffset)],
+    ) -> Result<Vec<(Topition, ListOffsetResponse)>> {
+        let mut answers = self.inner.list_offsets(isolation_level, offsets).await?;
+        if !self.memory {
+            return Ok(answers);
+        }
+        for ((topition, request), (_, answer)) in offsets.iter().zip(answers.iter_mut()) {
+            if answer.error_code != ErrorCode::None {
+                continue;
+            }
+            let corrected = match request {
+                ListOffset::Latest => {
+                    let stage = self.inner.offset_stage(topition).await?;
+                    if isolation_level == IsolationLevel::ReadCommitted {
+                        stage.last_stable()
+                    } else {
+                        stage.high_watermark()
+                    }
+                }
+                ListOffset::Earliest => self.inner.offset_stage(topition).await?.log_start(),
+                ListOffset::Timestamp(_) => continue,
+            };
+            answer.offset = Some(corrected);
+        }
+        Ok(answers)
+    }
+
+    async fn register_broker(&self, broker_registration: BrokerRegistrationRequest) -> Result<()> {
+        self.inner.register_broker(broker_registration).await
+    }
+
+    async fn create_topic(&self, topic: CreatableTopic, validate_only: bool) -> Result<Uuid> {
+        self.inner.create_topic(topic, validate_only).await
+    }
+
+    async fn incremental_alter_resource(&self, resource: AlterConfigsResource) -> Result<AlterConfigsResourceResponse> {
+        self.inner.incremental_alter_resource(resource).await
+    }
+
+    async fn delete_records(&self, topics: &[DeleteRecordsTopic]) -> Result<Vec<DeleteRecordsTopicResult>> {
+        self.inner.delete_records(topics).await
+    }
+
+    async fn delete_topic(&self, topic: &TopicId) -> Result<ErrorCode> {
+        self.inner.delete_topic(topic).await
+    }
+
+    async fn brokers(&self) -> Result<Vec<DescribeClusterBroker>> {
+        self.inner.brokers().await
+    }
+
+    async fn produce(&self, transaction_id: Option<&str>, topition: &Topition, batch: deflated::Batch) -> Result<i64> {
+        let base = self.inner.produce(transaction_id, topition, batch).await?;
+        if self.memory {
+            if let Ok(mut starts) = self.batch_starts.lock() {
+                starts.entry(topition.clone()).or_default().insert(base);
+            }
+        }
+        Ok(base)
+    }
+
+    async fn fetch(
+        &self,
+        topition: &'_ Topition,
+        offset: i64,
+        min_bytes: u32,
+        max_bytes: u32,
+        isolation: IsolationLevel,
+    ) -> Result<Vec<deflated::Batch>> {
+        let from = if self.memory { self.containing_batch(topition, offset).unwrap_or(offset) } else { offset };
+        self.inner.fetch(topition, from, min_bytes, max_bytes, isolation).await
+    }
+
+    async fn offset_stage(&self, topition: &Topition) -> Result<OffsetStage> {
+        self.inner.offset_stage(topition).await
+    }
+
+    async fn offset_commit(
+        &self,
+        group_id: &str,
+        retention_time_ms: Option<Duration>,
+        offsets: &[(Topition, OffsetCommitRequest)],
+    ) -> Result<Vec<(Topition, ErrorCode)>> {
+        self.inner.offset_commit(group_id, retention_time_ms, offsets).await
+    }
+
+    async fn offset_fetch(
+        &self,
+        group_id: Option<&str>,
+        topics: &[Topition],
+        require_stable: Option<bool>,
+    ) -> Result<BTreeMap<Topition, i64>> {
+        self.inner.offset_fetch(group_id, topics, require_stable).await
+    }
+
+    async fn committed_offset_topitions(&self, group_id: &str) -> Result<BTreeMap<Topition, i64>> {
+        self.inner.committed_offset_topitions(group_id).await
+    }
+
+    async fn metadata(&self, topics: Option<&[TopicId]>) -> Result<MetadataResponse> {
+        self.inner.metadata(topics).await
+    }
+
+    async fn upsert_user_scram_credential(
+        &self,
+        user: &str,
+        mechanism: ScramMechanism,
+        credential: ScramCredential,
+    ) -> Result<()> {
+        self.inner.upsert_user_scram_credential(user, mechanism, credential).await
+    }
+
+    async fn delete_user_scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Result<()> {
+        self.inner.delete_user_scram_credential(user, mechanism).await
+    }
+
+    async fn user_scram_credential(&self, user: &str, mechanism: ScramMechanism) -> Result<Option<ScramCredential>> {
+        self.inner.user_scram_credential(user, mechanism).await
+    }
+
+    async fn describe_config(
+        &self,
+        name: &str,
+        resource: ConfigResource,
+        keys: Option<&[String]>,
+    ) -> Result<DescribeConfigsResult> {
+        self.inner.describe_config(name, resource, keys).await
+    }
+
+    async fn list_groups(&self, states_filter: Option<&[String]>) -> Result<Vec<ListedGroup>> {
+        self.inner.list_groups(states_filter).await
+    }
+
+    async fn delete_groups(&self, group_ids: Option<&[String]>) -> Result<Vec<DeletableGroupResult>> {
+        self.inner.delete_groups(group_ids).await
+    }
+
+    async fn describe_groups(
+        &self,
+        group_ids: Option<&[String]>,
+        include_authorized_operations: bool,
+    ) -> Result<Vec<NamedGroupDetail>> {
+        self.inner.describe_groups(group_ids, include_authorized_operations).await
+    }
+
+    async fn describe_topic_partitions(
+        &self,
+        topics: Option<&[TopicId]>,
+        partition_limit: i32,
+        cursor: Option<Topition>,
+    ) -> Result<Vec<DescribeTopicPartitionsResponseTopic>> {
+        self.inner.describe_topic_partitions(topics, partition_limit, cursor).await
+    }
+
+    async fn update_group(
+        &self,
+        group_id: &str,
+        detail: GroupDetail,
+        version: Option<Version>,
+    ) -> Result<Version, UpdateError<GroupDetail>> {
+        self.inner.update_group(group_id, detail, version).await
+    }
+
+    async fn init_producer(
+        &self,
+        transaction_id: Option<&str>,
+        transaction_timeout_ms: i32,
+        producer_id: Option<i64>,
+        producer_epoch: Option<i16>,
+    ) -> Result<ProducerIdResponse> {
+        self.inner.init_producer(transaction_id, transaction_timeout_ms, producer_id, producer_epoch).await
+    }
+
+    async fn txn_add_offsets(
+        &self,
+        transaction_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        group_id: &str,
+    ) -> Result<ErrorCode> {
+        self.inner.txn_add_offsets(transaction_id, producer_id, producer_epoch, group_id).await
+    }
+
+    async fn txn_add_partitions(&self, partitions: TxnAddPartitionsRequest) -> Result<TxnAddPartitionsResponse> {
+        self.inner.txn_add_partitions(partitions).await
+    }
+
+    async fn txn_offset_commit(&self, offsets: TxnOffsetCommitRequest) -> Result<Vec<TxnOffsetCommitResponseTopic>> {
+        self.inner.txn_offset_commit(offsets).await
+    }
+
+    async fn txn_end(&self, transaction_id: &str, producer_id: i64, producer_epoch: i16, committed: bool) -> Result<ErrorCode> {
+        self.inner.txn_end(transaction_id, producer_id, producer_epoch, committed).await
+    }
+
+    async fn maintain(&self, now: SystemTime) -> Result<()> {
+        self.inner.maintain(now).await
+    }
+
+    async fn cluster_id(&self) -> Result<String> {
+        self.inner.cluster_id().await
+    }
+
+    async fn node(&self) -> Result<i32> {
+        self.inner.node().await
+    }
+
+    async fn advertised_listener(&self) -> Result<Url> {
+        self.inner.advertised_listener().await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.inner.ping().await
+    }
+}

@@ -1,0 +1,66 @@
+//! The process's own arguments (not the REPL's commands, which live in `command`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::command::parse_key_value;
+
+/// An interactive teaching REPL and step-through workshop for Apache Kafka.
+///
+/// With no cluster flags it starts an embedded Kafka-protocol broker (tansu) on a free
+/// 127.0.0.1 port and opens a prompt. Commands can also come from a pipe or --script.
+#[derive(Debug, Parser)]
+#[command(name = "kafka-workshop", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub mode: Option<Mode>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    /// Run the commands in FILE, one per line, and stop at the first that fails
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Show what librdkafka and the broker say (never secrets)
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Connect to this cluster instead of starting the embedded broker
+    #[arg(long, short = 'b', env = "KAFKA_BOOTSTRAP_SERVERS", value_name = "HOST:PORT[,…]")]
+    pub bootstrap_servers: Option<String>,
+
+    /// Pass a librdkafka property through, as kcat does (repeatable)
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub properties: Vec<(String, String)>,
+
+    /// Keep the embedded broker's data in SQLite under DIR, so topics survive a restart
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Mode {
+    /// Run the embedded broker alone, in the foreground, until Ctrl-C
+    Broker(BrokerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BrokerArgs {
+    /// Address to listen on; port 0 picks a free one
+    #[arg(long, default_value = "127.0.0.1:9092", value_name = "HOST:PORT")]
+    pub listen: SocketAddr,
+
+    /// Address clients are told to connect to (default: the listen address)
+    #[arg(long, value_name = "HOST:PORT")]
+    pub advertise: Option<String>,
+
+    /// Keep data in SQLite under DIR instead of memory
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}

@@ -1,0 +1,397 @@
+//! Everything that talks to the cluster goes through a `Connection`: one librdkafka configuration,
+//! one admin client, one metadata client and a small cache of producers. It knows nothing about
+//! the embedded broker: the same code serves tansu, Apache Kafka, Redpanda or a managed service.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::FutureProducer;
+
+use crate::command::Acks;
+use crate::error::{Error, Result};
+
+/// How long a command waits for the cluster before it says it cannot reach it.
+pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// librdkafka calls this from its own threads. It keeps the last transport error so that a
+/// timeout can say *why* ("connection refused") rather than only that it timed out.
+#[derive(Clone, Default)]
+pub struct Context {
+    last_error: Arc<Mutex<Option<String>>>,
+    verbose: bool,
+}
+
+impl Context {
+    pub fn new(verbose: bool) -> Self {
+        Context { last_error: Arc::default(), verbose }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = None;
+        }
+    }
+
+    fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|last| last.clone())
+    }
+}
+
+impl ClientContext for Context {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        if self.verbose {
+            eprintln!("librdkafka {level:?} {fac}: {message}");
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if self.verbose {
+            eprintln!("librdkafka error {error}: {reason}");
+        }
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(reason.to_string());
+        }
+    }
+}
+
+impl ConsumerContext for Context {}
+
+/// One broker as the metadata describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    pub id: i32,
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicInfo {
+    pub name: String,
+    pub partitions: Vec<PartitionInfo>,
+}
+
+/// A snapshot of the cluster's metadata, owned so it can cross threads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub cluster_id: Option<String>,
+    pub controller: Option<i32>,
+    pub brokers: Vec<BrokerInfo>,
+    pub topics: Vec<TopicInfo>,
+}
+
+impl ClusterInfo {
+    pub fn topic(&self, name: &str) -> Option<&TopicInfo> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+}
+
+/// Low and high watermark of one partition: the first offset still kept and the next one to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Watermarks {
+    pub low: i64,
+    pub high: i64,
+}
+
+impl Watermarks {
+    pub fn messages(&self) -> i64 {
+        (self.high - self.low).max(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProducerSettings {
+    pub acks: Acks,
+    pub idempotent: bool,
+}
+
+pub struct Connection {
+    servers: String,
+    config: ClientConfig,
+    context: Context,
+    admin: AdminClient<Context>,
+    meta: Arc<BaseConsumer<Context>>,
+    producers: Mutex<HashMap<ProducerSettings, FutureProducer<Context>>>,
+}
+
+impl Connection {
+    /// Prepare clients for `servers` with extra librdkafka `properties` (`-X`), which win over
+    /// the tool's own defaults. Nothing is sent until the first command.
+    pub fn new(servers: &str, properties: &[(String, String)], verbose: bool) -> Result<Self> {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", servers);
+        config.set("client.id", "kafka-workshop");
+        // A learner's mistyped topic must not spring into existence.
+        config.set("allow.auto.create.topics", "false");
+        for (key, value) in properties {
+            config.set(key, value);
+        }
+        if verbose {
+            config.set_log_level(RDKafkaLogLevel::Debug);
+        }
+        let context = Context::new(verbose);
+        let admin = config
+            .create_with_context::<_, AdminClient<Context>>(context.clone())
+            .map_err(|e| client_error("admin client", &e))?;
+        let meta = config
+            .create_with_context::<_, BaseConsumer<Context>>(context.clone())
+            .map_err(|e| client_error("metadata client", &e))?;
+        Ok(Connection {
+            servers: servers.to_string(),
+            config,
+            context,
+            admin,
+            meta: Arc::new(meta),
+            producers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn servers(&self) -> &str {
+        &self.servers
+    }
+
+    /// The configuration every client of this connection starts from.
+    pub fn base_config(&self) -> ClientConfig {
+        self.config.clone()
+    }
+
+    pub fn context(&self) -> Context {
+        self.context.clone()
+    }
+
+    pub fn admin(&self) -> &AdminClient<Context> {
+        &self.admin
+    }
+
+    pub fn admin_options() -> AdminOptions {
+        AdminOptions::new().operation_timeout(Some(CLUSTER_TIMEOUT)).request_timeout(Some(CLUSTER_TIMEOUT))
+    }
+
+    /// Turn a librdkafka error into one the user can act on, naming the cluster when it is a
+    /// transport problem.
+    pub fn error(&self, what: &str, err: &KafkaError) -> Error {
+        use rdkafka::types::RDKafkaErrorCode as Code;
+        let code = err.rdkafka_error_code();
+        let transport = matches!(
+            code,
+            Some(Code::BrokerTransportFailure | Code::AllBrokersDown | Code::OperationTimedOut | Code::MessageTimedOut)
+        ) || matches!(err, KafkaError::MetadataFetch(Code::OperationTimedOut));
+        if transport {
+            return self.unreachable(&err.to_string());
+        }
+        Error::kafka(format!("{what}: {}", describe_kafka_error(err)))
+    }
+
+    fn unreachable(&self, fallback: &str) -> Error {
+        let reason = self.context.last_error().map(|r| tidy_transport_reason(&r)).unwrap_or_else(|| {
+            if fallback.contains("timed out") || fallback.contains("TimedOut") {
+                format!("no answer within {} s", CLUSTER_TIMEOUT.as_secs())
+            } else {
+                fallback.to_string()
+            }
+        });
+        Error::Unreachable { servers: self.servers.clone(), reason }
+    }
+
+    /// The cluster's metadata: brokers, controller and every topic (or only `topic`).
+    pub async fn cluster_info(&self) -> Result<ClusterInfo> {
+        let meta = Arc::clone(&self.meta);
+        let context = self.context.clone();
+        context.clear();
+        let servers = self.servers.clone();
+        let joined = tokio::task::spawn_blocking(move || fetch_cluster_info(&meta, &context, &servers)).await;
+        joined.map_err(|e| Error::kafka(format!("metadata lookup stopped: {e}")))?
+    }
+
+    /// Watermarks of every given partition, looked up on a blocking thread.
+    pub async fn watermarks(&self, partitions: Vec<(String, i32)>) -> Result<HashMap<(String, i32), Watermarks>> {
+        let meta = Arc::clone(&self.meta);
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut found = HashMap::new();
+            for (topic, partition) in partitions {
+                let (low, high) = meta.fetch_watermarks(&topic, partition, CLUSTER_TIMEOUT)?;
+                found.insert((topic, partition), Watermarks { low, high });
+            }
+            Ok::<_, KafkaError>(found)
+        })
+        .await
+        .map_err(|e| Error::kafka(format!("offset lookup stopped: {e}")))?;
+        joined.map_err(|e| self.error("looking up offsets", &e))
+    }
+
+    /// Watermarks of every partition of `topic`.
+    pub async fn topic_watermarks(&self, topic: &TopicInfo) -> Result<Vec<(i32, Watermarks)>> {
+        let wanted = topic.partitions.iter().map(|p| (topic.name.clone(), p.id)).collect();
+        let found = self.watermarks(wanted).await?;
+        let mut list: Vec<(i32, Watermarks)> =
+            found.into_iter().map(|((_, partition), marks)| (partition, marks)).collect();
+        list.sort_by_key(|(partition, _)| *partition);
+        Ok(list)
+    }
+
+    /// The topic's metadata, or `UnknownTopic`.
+    pub async fn topic(&self, name: &str) -> Result<TopicInfo> {
+        let info = self.cluster_info().await?;
+        info.topic(name).cloned().ok_or_else(|| Error::UnknownTopic(name.to_string()))
+    }
+
+    /// A producer for these settings, made on first use and kept for the session.
+    pub fn producer(&self, settings: ProducerSettings) -> Result<FutureProducer<Context>> {
+        let mut producers = self.producers.lock().map_err(|_| Error::kafka("producer cache poisoned"))?;
+        if let Some(producer) = producers.get(&settings) {
+            return Ok(producer.clone());
+        }
+        let mut config = ClientConfig::new();
+        // Java's default partitioner for keyed messages, so `partition-for` tells the truth.
+        config.set("partitioner", "murmur2_random");
+        config.set("linger.ms", "5");
+        config.set("message.timeout.ms", CLUSTER_TIMEOUT.as_millis().to_string());
+        config.set("queue.buffering.max.messages", "1000000");
+        config.set("acks", settings.acks.as_config());
+        config.set("enable.idempotence", if settings.idempotent { "true" } else { "false" });
+        // The user's own settings (`-X`) come last so they win.
+        for (key, value) in self.config.config_map() {
+            config.set(key, value);
+        }
+        config.set("acks", settings.acks.as_config());
+        let producer = config
+            .create_with_context::<_, FutureProducer<Context>>(self.context.clone())
+            .map_err(|e| client_error("producer", &e))?;
+        producers.insert(settings, producer.clone());
+        Ok(producer)
+    }
+}
+
+fn fetch_cluster_info(meta: &BaseConsumer<Context>, context: &Context, servers: &str) -> Result<ClusterInfo> {
+    let started = Instant::now();
+    let metadata = loop {
+        match meta.fetch_metadata(None, Duration::from_millis(1000)) {
+            Ok(metadata) => break metadata,
+            Err(err) => {
+                let waited = started.elapsed();
+                // A refused or unresolvable address will not get better: say so after a few tries.
+                let hopeless = context.last_error().is_some() && waited >= Duration::from_secs(3);
+                if waited >= CLUSTER_TIMEOUT || hopeless {
+                    let reason = context
+                        .last_error()
+                        .map(|r| tidy_transport_reason(&r))
+                        .unwrap_or_else(|| format!("no answer within {} s ({err})", waited.as_secs()));
+                    return Err(Error::Unreachable { servers: servers.to_string(), reason });
+                }
+            }
+        }
+    };
+    let brokers = metadata
+        .brokers()
+        .iter()
+        .map(|b| BrokerInfo { id: b.id(), host: b.host().to_string(), port: b.port() })
+        .collect();
+    let mut topics: Vec<TopicInfo> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .map(|t| {
+            let mut partitions: Vec<PartitionInfo> = t
+                .partitions()
+                .iter()
+                .map(|p| PartitionInfo {
+                    id: p.id(),
+                    leader: p.leader(),
+                    replicas: p.replicas().to_vec(),
+                    isr: p.isr().to_vec(),
+                })
+                .collect();
+            partitions.sort_by_key(|p| p.id);
+            TopicInfo { name: t.name().to_string(), partitions }
+        })
+        .collect();
+    topics.sort_by(|a, b| a.name.cmp(&b.name));
+    let cluster_id = meta.client().fetch_cluster_id(Duration::from_millis(500));
+    let controller = controller_id(meta);
+    Ok(ClusterInfo { cluster_id, controller, brokers, topics })
+}
+
+/// rust-rdkafka does not wrap `rd_kafka_controllerid`; metadata already warmed the cache.
+fn controller_id(meta: &BaseConsumer<Context>) -> Option<i32> {
+    // SAFETY: the client pointer is valid for as long as `meta` lives; the call only reads
+    // librdkafka's cached metadata.
+    let id = unsafe { rdkafka_sys::rd_kafka_controllerid(meta.client().native_ptr(), 500) };
+    (id >= 0).then_some(id)
+}
+
+fn client_error(what: &str, err: &KafkaError) -> Error {
+    Error::input(format!("cannot configure the {what}: {}", describe_kafka_error(err)))
+}
+
+/// librdkafka's error text without its Rust debug wrapping.
+pub fn describe_kafka_error(err: &KafkaError) -> String {
+    match err.rdkafka_error_code() {
+        Some(code) => {
+            let text = err.to_string();
+            // "Admin operation error: TopicAlreadyExists (Broker: Topic already exists)" → the part in brackets.
+            match (text.rfind('('), text.rfind(')')) {
+                (Some(open), Some(close)) if open < close => text[open + 1..close].to_string(),
+                _ => format!("{code}"),
+            }
+        }
+        None => err.to_string(),
+    }
+}
+
+/// "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)"
+/// → "connection refused".
+fn tidy_transport_reason(reason: &str) -> String {
+    let mut text = reason;
+    if let Some(at) = text.find("failed: ") {
+        text = &text[at + "failed: ".len()..];
+    } else if let Some(at) = text.find(": ") {
+        if text[..at].contains('/') {
+            text = &text[at + 2..];
+        }
+    }
+    if let Some(at) = text.find(" (after ") {
+        text = &text[..at];
+    }
+    let mut tidy = text.trim().to_string();
+    if let Some(first) = tidy.get(0..1) {
+        if !tidy.starts_with("SSL") && !tidy.starts_with("SASL") {
+            tidy = first.to_lowercase() + &tidy[1..];
+        }
+    }
+    tidy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_reasons_are_tidied() {
+        assert_eq!(
+            tidy_transport_reason(
+                "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)"
+            ),
+            "connection refused"
+        );
+        assert_eq!(
+            tidy_transport_reason(
+                "nope.invalid:9092/bootstrap: Failed to resolve 'nope.invalid:9092': Name or service not known (after 3ms in state CONNECT)"
+            ),
+            "failed to resolve 'nope.invalid:9092': Name or service not known"
+        );
+        assert_eq!(tidy_transport_reason("1/1 brokers are down"), "1/1 brokers are down");
+    }
+}

@@ -1,0 +1,169 @@
+//! The two front ends of a session: rustyline at a terminal, and plain line-by-line reading for
+//! pipes and `--script`. Both hand each line to `Session::run_line` and print what `View` makes.
+
+use std::borrow::Cow;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use rustyline::completion::{Completer, Pair};
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{Context, Editor, Helper};
+use tokio::runtime::Runtime;
+
+use crate::command;
+use crate::error::{Error, Result};
+use crate::outcome::Outcome;
+use crate::session::Session;
+use crate::view::View;
+
+/// Where kafka-workshop keeps history and progress: `KAFKA_WORKSHOP_HOME`, else the user's data dir.
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("KAFKA_WORKSHOP_HOME") {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "kafka-workshop").map(|dirs| dirs.data_dir().to_path_buf())
+}
+
+/// Run one line, cancelling it (not the REPL) on Ctrl-C.
+fn run_cancellable(runtime: &Runtime, session: &mut Session, line: &str) -> Result<Outcome> {
+    runtime.block_on(async {
+        tokio::select! {
+            result = session.run_line(line) => result,
+            _ = tokio::signal::ctrl_c() => Err(Error::Cancelled),
+        }
+    })
+}
+
+/// The interactive REPL. Returns the process exit code.
+pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 {
+    let mut editor: Editor<LineHelper, DefaultHistory> = match Editor::new() {
+        Ok(editor) => editor,
+        Err(err) => {
+            eprint!("{}", view.error(&Error::Io(format!("cannot open the terminal: {err}")), None));
+            return 1;
+        }
+    };
+    editor.set_helper(Some(LineHelper { names: command::command_names() }));
+    let history = data_dir().map(|dir| dir.join("history.txt"));
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    print!("{}", view.banner(session.target()));
+    loop {
+        match editor.readline("kafka › ") {
+            Ok(line) => {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let _ = editor.add_history_entry(line.as_str());
+                match run_cancellable(runtime, session, &line) {
+                    Ok(outcome) => {
+                        print!("{}", view.render(&outcome));
+                        let _ = std::io::stdout().flush();
+                        if outcome.is_quit() {
+                            break;
+                        }
+                    }
+                    Err(err) => eprint!("{}", view.error(&err, None)),
+                }
+            }
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(err) => {
+                eprint!("{}", view.error(&Error::Io(format!("cannot read the terminal: {err}")), None));
+                break;
+            }
+        }
+    }
+    if let Some(path) = &history {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(path);
+    }
+    0
+}
+
+/// Run every line of `input` in order; stop at the first failure, naming its line number.
+/// Returns the process exit code.
+pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl BufRead) -> i32 {
+    let stdout = std::io::stdout();
+    for (index, bytes) in input.split(b'\n').enumerate() {
+        let number = index + 1;
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                eprint!("{}", view.error(&Error::Io(format!("cannot read input: {err}")), Some(number)));
+                return 1;
+            }
+        };
+        let line = match String::from_utf8(bytes) {
+            Ok(line) => line,
+            Err(_) => {
+                eprint!("{}", view.error(&Error::input("the line is not valid UTF-8"), Some(number)));
+                return 2;
+            }
+        };
+        let line = line.trim_end_matches('\r');
+        match runtime.block_on(session.run_line(line)) {
+            Ok(outcome) => {
+                let mut out = stdout.lock();
+                let _ = out.write_all(view.render(&outcome).as_bytes());
+                let _ = out.flush();
+                if let Some(err) = outcome.failure() {
+                    eprint!("{}", view.error(err, Some(number)));
+                    return err.exit_code();
+                }
+                if outcome.is_quit() {
+                    return 0;
+                }
+            }
+            Err(err) => {
+                eprint!("{}", view.error(&err, Some(number)));
+                return err.exit_code();
+            }
+        }
+    }
+    0
+}
+
+/// Tab completion of command names.
+struct LineHelper {
+    names: Vec<String>,
+}
+
+impl Completer for LineHelper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let before = &line[..pos];
+        if before.contains(char::is_whitespace) {
+            return Ok((pos, Vec::new()));
+        }
+        let matches = self
+            .names
+            .iter()
+            .filter(|name| name.starts_with(before))
+            .map(|name| Pair { display: name.clone(), replacement: format!("{name} ") })
+            .collect();
+        Ok((0, matches))
+    }
+}
+
+impl Hinter for LineHelper {
+    type Hint = String;
+}
+
+impl Highlighter for LineHelper {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+        Cow::Borrowed(prompt)
+    }
+}
+
+impl Validator for LineHelper {}
+
+impl Helper for LineHelper {}

@@ -1,0 +1,188 @@
+//! Turns data into what people see: tables, colours, one-line errors, progress bars. Nothing in
+//! here talks to Kafka, and nothing outside it draws.
+
+use comfy_table::{presets, Attribute, Cell, ContentArrangement, Table as Grid};
+use owo_colors::OwoColorize;
+
+use crate::error::Error;
+use crate::outcome::{Outcome, Table};
+use crate::session::{Progress, Reporter, Target};
+
+/// How output is drawn: a person at a terminal gets colour and box tables; a pipe gets plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct View {
+    pub color: bool,
+    pub interactive: bool,
+}
+
+impl View {
+    pub fn plain() -> Self {
+        View { color: false, interactive: false }
+    }
+
+    /// The whole outcome as text, ending in a newline unless there is nothing to show.
+    pub fn render(&self, outcome: &Outcome) -> String {
+        let mut out = String::new();
+        self.render_into(outcome, &mut out);
+        out
+    }
+
+    fn render_into(&self, outcome: &Outcome, out: &mut String) {
+        match outcome {
+            Outcome::Nothing | Outcome::Quit => {}
+            Outcome::Done(text) => self.line(out, "ok", text, |s| s.green().to_string()),
+            Outcome::Note(text) => {
+                if self.color {
+                    out.push_str(&text.dimmed().to_string());
+                } else {
+                    out.push_str(text);
+                }
+                out.push('\n');
+            }
+            Outcome::Warning(text) => self.line(out, "warning", text, |s| s.yellow().to_string()),
+            Outcome::Table(table) => out.push_str(&self.table(table)),
+            Outcome::Text(text) => {
+                out.push_str(text.trim_end());
+                out.push('\n');
+            }
+            Outcome::Many(parts) => parts.iter().for_each(|part| self.render_into(part, out)),
+            Outcome::Failure(err) => out.push_str(&self.error(err, None)),
+        }
+    }
+
+    fn line(&self, out: &mut String, label: &str, text: &str, paint: impl Fn(&str) -> String) {
+        let label = format!("{label}:");
+        if self.color {
+            out.push_str(&paint(&label));
+        } else {
+            out.push_str(&label);
+        }
+        out.push(' ');
+        out.push_str(text);
+        out.push('\n');
+    }
+
+    pub fn table(&self, table: &Table) -> String {
+        let mut grid = Grid::new();
+        if self.interactive {
+            grid.load_preset(presets::UTF8_FULL_CONDENSED)
+                .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            grid.load_preset(presets::ASCII_MARKDOWN).force_no_tty();
+        }
+        if !self.color {
+            grid.force_no_tty();
+        }
+        let header = table.columns.iter().map(|c| {
+            let cell = Cell::new(c);
+            if self.color {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        });
+        grid.set_header(header);
+        for row in &table.rows {
+            grid.add_row(row.iter().map(Cell::new));
+        }
+        let mut out = String::new();
+        if let Some(title) = &table.title {
+            if self.color {
+                out.push_str(&title.bold().to_string());
+            } else {
+                out.push_str(title);
+            }
+            out.push('\n');
+        }
+        if table.rows.is_empty() {
+            out.push_str("(none)\n");
+            return out;
+        }
+        out.push_str(&grid.to_string());
+        out.push('\n');
+        out
+    }
+
+    /// One line of error, and one of hint where there is one. `line` is the script line number.
+    pub fn error(&self, err: &Error, line: Option<usize>) -> String {
+        let place = line.map(|n| format!("line {n}: ")).unwrap_or_default();
+        let label = if self.color { "error:".red().bold().to_string() } else { "error:".into() };
+        let mut out = format!("{label} {place}{err}\n");
+        if let Some(hint) = err.hint() {
+            let hint = format!("hint: {hint}");
+            if self.color {
+                out.push_str(&format!("  {}\n", hint.dimmed()));
+            } else {
+                out.push_str(&format!("  {hint}\n"));
+            }
+        }
+        out
+    }
+
+    /// The one-line banner shown when the REPL starts.
+    pub fn banner(&self, target: &Target) -> String {
+        let what = match target {
+            Target::Embedded { bootstrap, storage } => {
+                format!("embedded broker (tansu 0.6.0, {storage} storage) at {bootstrap}")
+            }
+            Target::External { bootstrap } => format!("cluster at {bootstrap}"),
+        };
+        let text = format!("kafka-workshop {} · connected to {what} · type `help`", env!("CARGO_PKG_VERSION"));
+        if self.color {
+            format!("{}\n", text.bold())
+        } else {
+            format!("{text}\n")
+        }
+    }
+}
+
+/// Progress bars for a person at a terminal.
+pub struct Bars;
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn advance(&self, by: u64) {
+        self.0.inc(by);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Reporter for Bars {
+    fn progress(&self, total: u64, label: &str) -> Box<dyn Progress> {
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, {eta} left)")
+        {
+            bar.set_style(style);
+        }
+        bar.set_message(label.to_string());
+        Box::new(Bar(bar))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_tables_are_markdown_without_colour() {
+        let mut table = Table::new(["A", "B"]);
+        table.push(["1", "two"]);
+        let text = View::plain().table(&table);
+        assert!(text.contains("| A | B   |"), "{text}");
+        assert!(text.contains("| 1 | two |"), "{text}");
+        assert!(!text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn errors_are_one_line_plus_hint() {
+        let err = Error::Usage { message: "unknown command 'x'".into(), hint: Some("`help`".into()) };
+        let text = View::plain().error(&err, Some(3));
+        assert_eq!(text, "error: line 3: unknown command 'x'\n  hint: `help`\n");
+    }
+}
