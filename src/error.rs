@@ -49,6 +49,7 @@ impl Error {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
             Error::UnknownTopic(topic) => Some(format!("create it first: create-topic {topic}")),
+            Error::Cancelled => Some("anything already handed to the cluster stays there".into()),
             Error::Unreachable { .. } => Some(
                 "check the address and that the cluster is running; `cluster` retries the connection".into(),
             ),

@@ -9,9 +9,11 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use rdkafka::admin::{NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::config::ClientConfig;
+use futures::FutureExt;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders, Timestamp};
+use rdkafka::producer::future_producer::DeliveryFuture;
 use rdkafka::producer::FutureRecord;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -366,7 +368,8 @@ impl Session {
         let keep_rows = args.count <= PRODUCE_TABLE_LIMIT;
         let started = Instant::now();
         let mut tally = DeliveryTally::default();
-        let mut pending = std::collections::VecDeque::new();
+        let mut pending: std::collections::VecDeque<(u64, Option<String>, DeliveryFuture)> =
+            std::collections::VecDeque::new();
 
         for n in 1..=args.count {
             let value = values.render(n)?;
@@ -380,6 +383,15 @@ impl Session {
             }
             if let Some(partition) = args.partition {
                 record = record.partition(partition);
+            }
+            if n % 1024 == 0 {
+                // Let Ctrl-C in, and count what has already been delivered so the bar moves.
+                tokio::task::yield_now().await;
+                while let Some(result) = pending.front_mut().and_then(|(_, _, delivery)| delivery.now_or_never()) {
+                    if let Some((n, key, _)) = pending.pop_front() {
+                        tally.record(n, key, result, &progress);
+                    }
+                }
             }
             loop {
                 match producer.send_result(record) {

@@ -156,7 +156,7 @@ impl Reporter for Bars {
     fn progress(&self, total: u64, label: &str) -> Box<dyn Progress> {
         let bar = indicatif::ProgressBar::new(total);
         if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, {eta} left)")
+            indicatif::ProgressStyle::with_template("{msg} {wide_bar} {human_pos}/{human_len} ({eta} left)")
         {
             bar.set_style(style);
         }
