@@ -20,8 +20,10 @@ use url::Url;
 
 use crate::error::{Error, Result};
 
+mod groups;
 mod storage;
 
+use groups::CrashAwareCoordinator;
 use storage::CorrectedStorage;
 
 pub const CLUSTER_ID: &str = "kafka-workshop";
@@ -134,6 +136,7 @@ impl EmbeddedBroker {
             .map_err(|e| Error::Broker(format!("cannot register the broker: {e}")))?;
         let store = CorrectedStorage::new(store, matches!(storage, BrokerStorage::Memory));
         let groups = Controller::with_storage(store.clone())
+            .map(CrashAwareCoordinator::new)
             .map_err(|e| Error::Broker(format!("cannot start the group coordinator: {e}")))?;
 
         let task = tokio::spawn(serve(listener, store, groups, stop.clone(), storage.maintenance()));

@@ -2,6 +2,8 @@
 //! types goes through `parse` and becomes one `Command`. `///` comments on commands and flags are
 //! the REPL's `help`.
 
+use std::time::{Duration, SystemTime};
+
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
@@ -32,6 +34,46 @@ pub enum Command {
     Read(ReadArgs),
     /// Show which partition Kafka's default partitioner picks for a key
     PartitionFor(PartitionForArgs),
+    /// Start a named consumer in a group; it runs while you type
+    StartConsumer(StartConsumerArgs),
+    /// Hand the next N messages to a consumer, as a table
+    Poll(PollArgs),
+    /// Commit a consumer's offsets now and show them
+    Commit(NameArg),
+    /// Move a consumer to the end of its partitions, skipping the backlog
+    SeekToEnd(SeekEdgeArgs),
+    /// Move a consumer back to the oldest message still kept
+    SeekToBeginning(SeekEdgeArgs),
+    /// Move a consumer to an offset in one partition, or to a time
+    Seek(SeekArgs),
+    /// Stop a consumer gracefully: commit, leave the group, let the others take over at once
+    StopConsumer(NameArg),
+    /// Crash a consumer: no commit, no goodbye; the group notices after the session timeout
+    KillConsumer(NameArg),
+    /// Start a stopped or killed consumer again with the same settings
+    RestartConsumer(NameArg),
+    /// List the consumers started here with their assignments, positions and lag
+    Consumers,
+    /// Start a named producer that sends a message every so often
+    StartProducer(StartProducerArgs),
+    /// Stop a producer started with start-producer
+    StopProducer(NameArg),
+    /// List the producers started here
+    Producers,
+    /// List the cluster's consumer groups
+    Groups,
+    /// Show a group's offsets, lag and members, like kafka-consumer-groups --describe
+    DescribeGroup(GroupArg),
+    /// Show a topic's offsets and every group's committed offset on it
+    Offsets(TopicArg),
+    /// Plan, or with --execute make, a change to a group's committed offsets
+    ResetOffsets(ResetOffsetsArgs),
+    /// Delete a consumer group and its committed offsets
+    DeleteGroup(GroupArg),
+    /// Wait until a condition about the cluster holds, or fail saying what was found
+    Expect(ExpectArgs),
+    /// Pause a replayed script (never use it to wait for state: use expect)
+    Sleep(SleepArgs),
     /// List the commands, or show one command's flags
     Help(HelpArgs),
     /// Leave kafka-workshop
@@ -155,6 +197,178 @@ pub struct PartitionForArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct NameArg {
+    /// The consumer's or producer's name
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct GroupArg {
+    /// The consumer group's name
+    pub group: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartConsumerArgs {
+    /// A name for this consumer, used by poll, commit, stop-consumer, kill-consumer …
+    pub name: String,
+    /// The consumer group to join
+    #[arg(long, short)]
+    pub group: String,
+    /// A topic to subscribe to (repeatable)
+    #[arg(long = "topic", short, required = true)]
+    pub topics: Vec<String>,
+    /// Where to start when the group has no committed offset
+    #[arg(long, value_enum, default_value_t = StartFrom::Latest)]
+    pub from: StartFrom,
+    /// Commit only with the commit command (otherwise every second)
+    #[arg(long)]
+    pub manual_commit: bool,
+    /// How long the group waits for a silent member before reassigning its partitions
+    #[arg(long, default_value = "6s", value_parser = parse_duration)]
+    pub session_timeout: Duration,
+    /// How the group shares out partitions
+    #[arg(long, value_enum, default_value_t = Assignor::Range)]
+    pub assignor: Assignor,
+    /// Print each message as it arrives instead of waiting for poll
+    #[arg(long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct PollArgs {
+    /// The consumer's name
+    pub name: String,
+    /// How many messages to take
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub count: u64,
+    /// How long to wait for them
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub wait: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SeekEdgeArgs {
+    /// The consumer's name
+    pub name: String,
+    /// Only this partition (default: all it is assigned)
+    #[arg(long, short, value_parser = clap::value_parser!(i32).range(0..))]
+    pub partition: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SeekArgs {
+    /// The consumer's name
+    pub name: String,
+    /// The partition to move
+    #[arg(value_parser = clap::value_parser!(i32).range(0..), required_unless_present = "time")]
+    pub partition: Option<i32>,
+    /// The offset to move to
+    #[arg(value_parser = clap::value_parser!(i64).range(0..), required_unless_present = "time")]
+    pub offset: Option<i64>,
+    /// A time instead: RFC 3339 (2026-11-22T10:00:00Z) or relative (-5m)
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["partition", "offset"], value_parser = parse_time)]
+    pub time: Option<SystemTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartProducerArgs {
+    /// A name for this producer
+    pub name: String,
+    /// The topic to send to
+    #[arg(long, short)]
+    pub topic: String,
+    /// How often to send, such as 1s or 500ms
+    #[arg(long, value_parser = parse_duration)]
+    pub every: Duration,
+    /// The key; {n} and {name} are filled in
+    #[arg(long, short)]
+    pub key: Option<String>,
+    /// Always send to this partition
+    #[arg(long, short, value_parser = clap::value_parser!(i32).range(0..))]
+    pub partition: Option<i32>,
+    /// The value; {n} becomes a counter and {name} the producer's name
+    #[arg(default_value = "{name} message {n}")]
+    pub template: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(false)
+    .args(["to_earliest", "to_latest", "to_offset", "shift_by", "to_time"])))]
+pub struct ResetOffsetsArgs {
+    /// The consumer group
+    pub group: String,
+    /// The topic whose offsets change
+    #[arg(long, short)]
+    pub topic: String,
+    /// To the oldest message still kept
+    #[arg(long)]
+    pub to_earliest: bool,
+    /// To the end: skip everything not yet read
+    #[arg(long)]
+    pub to_latest: bool,
+    /// To this offset in every partition
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+    pub to_offset: Option<i64>,
+    /// Move each committed offset by N (negative goes back)
+    #[arg(long, allow_hyphen_values = true)]
+    pub shift_by: Option<i64>,
+    /// To the first message at or after TIME: RFC 3339 or relative (-5m)
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_time)]
+    pub to_time: Option<SystemTime>,
+    /// Make the change (without it, only the plan is shown)
+    #[arg(long)]
+    pub execute: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ExpectArgs {
+    /// The condition, such as: group preparers members 2
+    #[arg(required = true, num_args = 1..)]
+    pub condition: Vec<String>,
+    /// How long to wait for it
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub within: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SleepArgs {
+    /// How long, such as 2s or 500ms
+    #[arg(value_parser = parse_duration)]
+    pub duration: Duration,
+}
+
+/// Where a new consumer group starts when it has no committed offset (`auto.offset.reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StartFrom {
+    /// The oldest message still kept
+    Earliest,
+    /// Only messages produced from now on (Kafka's default)
+    Latest,
+}
+
+/// How a group shares its partitions out (`partition.assignment.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Assignor {
+    /// Consecutive ranges of each topic's partitions
+    Range,
+    /// Partitions dealt out one by one
+    Roundrobin,
+    /// Incremental: only the partitions that move are revoked
+    CooperativeSticky,
+}
+
+impl Assignor {
+    pub fn as_config(self) -> &'static str {
+        match self {
+            Assignor::Range => "range",
+            Assignor::Roundrobin => "roundrobin",
+            Assignor::CooperativeSticky => "cooperative-sticky",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct HelpArgs {
     /// A command to explain
     pub command: Option<String>,
@@ -259,6 +473,21 @@ pub fn parse_key_value(raw: &str) -> std::result::Result<(String, String), Strin
         Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_string(), value.to_string())),
         _ => Err(format!("expected KEY=VALUE, got '{raw}'")),
     }
+}
+
+/// `6s`, `500ms`, `1m`, `1h 30m`.
+pub fn parse_duration(raw: &str) -> std::result::Result<Duration, String> {
+    humantime::parse_duration(raw).map_err(|e| format!("expected a duration such as 6s or 500ms, got '{raw}' ({e})"))
+}
+
+/// RFC 3339 (`2026-11-22T10:00:00Z`) or relative to now (`-5m`).
+pub fn parse_time(raw: &str) -> std::result::Result<SystemTime, String> {
+    if let Some(ago) = raw.strip_prefix('-') {
+        let ago = humantime::parse_duration(ago).map_err(|e| format!("expected -DURATION such as -5m, got '{raw}' ({e})"))?;
+        return SystemTime::now().checked_sub(ago).ok_or_else(|| format!("'{raw}' is before 1970"));
+    }
+    humantime::parse_rfc3339_weak(raw)
+        .map_err(|e| format!("expected RFC 3339 (2026-11-22T10:00:00Z) or -5m, got '{raw}' ({e})"))
 }
 
 fn parse_read_from(raw: &str) -> std::result::Result<ReadFrom, String> {

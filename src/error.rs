@@ -26,6 +26,9 @@ pub enum Error {
     /// Local I/O: history, scripts, progress files.
     #[error("{0}")]
     Io(String),
+    /// An `expect` (or a lesson check) did not hold in time; says what was found.
+    #[error("{0}")]
+    Unmet(String),
     /// The user pressed Ctrl-C while the command ran.
     #[error("cancelled")]
     Cancelled,

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::{Offset, TopicPartitionList};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 
@@ -118,8 +119,27 @@ pub struct ProducerSettings {
     pub idempotent: bool,
 }
 
+/// A consumer group as ListGroups/DescribeGroups report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSummary {
+    pub name: String,
+    pub state: String,
+    pub protocol_type: String,
+    pub protocol: String,
+    pub members: Vec<MemberSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSummary {
+    pub id: String,
+    pub client_id: String,
+    pub host: String,
+}
+
 pub struct Connection {
     servers: String,
+    /// One group-bound (never subscribed) consumer per group, for OffsetFetch and OffsetCommit.
+    group_clients: Mutex<HashMap<String, Arc<BaseConsumer<Context>>>>,
     config: ClientConfig,
     context: Context,
     admin: AdminClient<Context>,
@@ -156,6 +176,7 @@ impl Connection {
             admin,
             meta: Arc::new(meta),
             producers: Mutex::new(HashMap::new()),
+            group_clients: Mutex::new(HashMap::new()),
         })
     }
 
@@ -272,6 +293,144 @@ impl Connection {
             .map_err(|e| client_error("producer", &e))?;
         producers.insert(settings, producer.clone());
         Ok(producer)
+    }
+}
+
+impl Connection {
+    /// Consumer groups, all of them or one.
+    pub async fn groups(&self, group: Option<&str>) -> Result<Vec<GroupSummary>> {
+        let meta = Arc::clone(&self.meta);
+        let group = group.map(str::to_string);
+        let joined = tokio::task::spawn_blocking(move || {
+            let list = meta.fetch_group_list(group.as_deref(), CLUSTER_TIMEOUT)?;
+            Ok::<_, KafkaError>(
+                list.groups()
+                    .iter()
+                    .map(|g| GroupSummary {
+                        name: g.name().to_string(),
+                        state: g.state().to_string(),
+                        protocol_type: g.protocol_type().to_string(),
+                        protocol: g.protocol().to_string(),
+                        members: g
+                            .members()
+                            .iter()
+                            .map(|m| MemberSummary {
+                                id: m.id().to_string(),
+                                client_id: m.client_id().to_string(),
+                                host: m.client_host().to_string(),
+                            })
+                            .collect(),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .await
+        .map_err(|e| Error::kafka(format!("group lookup stopped: {e}")))?;
+        joined.map_err(|e| self.error("listing groups", &e))
+    }
+
+    /// One group, or `None` when the cluster does not know it.
+    pub async fn group(&self, name: &str) -> Result<Option<GroupSummary>> {
+        let found = self.groups(Some(name)).await?;
+        Ok(found.into_iter().find(|g| g.name == name && g.state != "Dead"))
+    }
+
+    fn group_client(&self, group: &str) -> Result<Arc<BaseConsumer<Context>>> {
+        let mut clients = self.group_clients.lock().map_err(|_| Error::kafka("group client cache poisoned"))?;
+        if let Some(client) = clients.get(group) {
+            return Ok(Arc::clone(client));
+        }
+        let mut config = self.config.clone();
+        config.set("group.id", group);
+        config.set("enable.auto.commit", "false");
+        let client = Arc::new(
+            config
+                .create_with_context::<_, BaseConsumer<Context>>(self.context.clone())
+                .map_err(|e| client_error("group client", &e))?,
+        );
+        clients.insert(group.to_string(), Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// The group's committed offset for each given partition that has one.
+    pub async fn committed(&self, group: &str, partitions: Vec<(String, i32)>) -> Result<HashMap<(String, i32), i64>> {
+        if partitions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let client = self.group_client(group)?;
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut list = TopicPartitionList::new();
+            for (topic, partition) in &partitions {
+                list.add_partition(topic, *partition);
+            }
+            let answer = client.committed_offsets(list, CLUSTER_TIMEOUT)?;
+            let mut found = HashMap::new();
+            for element in answer.elements() {
+                if let Offset::Offset(offset) = element.offset() {
+                    found.insert((element.topic().to_string(), element.partition()), offset);
+                }
+            }
+            Ok::<_, KafkaError>(found)
+        })
+        .await
+        .map_err(|e| Error::kafka(format!("offset lookup stopped: {e}")))?;
+        joined.map_err(|e| self.error(&format!("reading group {group}'s committed offsets"), &e))
+    }
+
+    /// Commit offsets for a group from outside it (the group must have no active members).
+    pub async fn commit_for_group(&self, group: &str, offsets: Vec<(String, i32, i64)>) -> Result<()> {
+        let client = self.group_client(group)?;
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut list = TopicPartitionList::new();
+            for (topic, partition, offset) in &offsets {
+                list.add_partition_offset(topic, *partition, Offset::Offset(*offset))?;
+            }
+            client.commit(&list, CommitMode::Sync)
+        })
+        .await
+        .map_err(|e| Error::kafka(format!("commit stopped: {e}")))?;
+        joined.map_err(|e| self.error(&format!("committing offsets for group {group}"), &e))
+    }
+
+    /// For each partition, the first offset whose timestamp is at or after `millis`, as the
+    /// broker answers it (None when it says there is none).
+    pub async fn offsets_for_time(&self, topic: &str, partitions: Vec<i32>, millis: i64) -> Result<HashMap<i32, Option<i64>>> {
+        let meta = Arc::clone(&self.meta);
+        let topic = topic.to_string();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut list = TopicPartitionList::new();
+            for partition in &partitions {
+                list.add_partition_offset(&topic, *partition, Offset::Offset(millis))?;
+            }
+            let answer = meta.offsets_for_times(list, CLUSTER_TIMEOUT)?;
+            Ok::<_, KafkaError>(
+                answer
+                    .elements()
+                    .iter()
+                    .map(|e| (e.partition(), if let Offset::Offset(o) = e.offset() { Some(o) } else { None }))
+                    .collect(),
+            )
+        })
+        .await
+        .map_err(|e| Error::kafka(format!("offset lookup stopped: {e}")))?;
+        joined.map_err(|e| self.error("looking up offsets by time", &e))
+    }
+
+    pub async fn delete_group(&self, group: &str) -> Result<()> {
+        let results = self
+            .admin
+            .delete_groups(&[group], &Self::admin_options())
+            .await
+            .map_err(|e| self.error("deleting the group", &e))?;
+        for result in results {
+            if let Err((_, code)) = result {
+                return Err(Error::kafka(format!("cannot delete group '{group}': {code}")));
+            }
+        }
+        if let Ok(mut clients) = self.group_clients.lock() {
+            clients.remove(group);
+        }
+        Ok(())
     }
 }
 

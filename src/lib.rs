@@ -5,11 +5,13 @@
 //! `view` (text, colour, tables). `kafka` holds the librdkafka clients and `broker` the embedded
 //! tansu broker.
 
+pub mod actors;
 #[cfg(feature = "embedded-broker")]
 pub mod broker;
 pub mod cli;
 pub mod command;
 pub mod error;
+pub mod expect;
 pub mod kafka;
 pub mod murmur2;
 pub mod outcome;

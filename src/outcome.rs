@@ -76,3 +76,47 @@ impl Table {
         self.rows.get(row)?.get(index).map(String::as_str)
     }
 }
+
+/// One message as the tool shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: String,
+    /// Milliseconds since the epoch, when the message has a timestamp.
+    pub timestamp_ms: Option<i64>,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub headers: String,
+}
+
+/// Partitions of one or more topics, shown as `orders[0,2]`.
+pub type Partitions = std::collections::BTreeMap<String, std::collections::BTreeSet<i32>>;
+
+/// `orders[0,2] payments[1]`, or `none`.
+pub fn format_partitions(partitions: &Partitions) -> String {
+    let parts: Vec<String> = partitions
+        .iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(topic, ids)| {
+            let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+            format!("{topic}[{}]", ids.join(","))
+        })
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Something a live actor (a consumer, producer, till or cook) did, reported as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Assigned { actor: String, partitions: Partitions },
+    Revoked { actor: String, partitions: Partitions },
+    Message { actor: String, record: Record },
+    /// Anything else worth a line: joined, stopped, lost the cluster, an error.
+    Said { actor: String, text: String, warning: bool },
+}

@@ -48,6 +48,17 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
         }
     };
     editor.set_helper(Some(LineHelper { names: command::command_names() }));
+    // Live actors' events appear above the prompt without garbling what is being typed.
+    if let (Some(events), Ok(mut printer)) = (session.take_events(), editor.create_external_printer()) {
+        std::thread::spawn(move || {
+            use rustyline::ExternalPrinter;
+            for event in events {
+                if printer.print(view.event(&event)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
     let history = data_dir().map(|dir| dir.join("history.txt"));
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -92,6 +103,16 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
 /// Returns the process exit code.
 pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl BufRead) -> i32 {
     let stdout = std::io::stdout();
+    let events = session.take_events();
+    // Events are printed between commands, so they never split a table.
+    let flush_events = || {
+        if let Some(events) = &events {
+            let mut out = stdout.lock();
+            for event in events.try_iter() {
+                let _ = out.write_all(view.event(&event).as_bytes());
+            }
+        }
+    };
     for (index, bytes) in input.split(b'\n').enumerate() {
         let number = index + 1;
         let bytes = match bytes {
@@ -109,7 +130,9 @@ pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl 
             }
         };
         let line = line.trim_end_matches('\r');
-        match runtime.block_on(session.run_line(line)) {
+        let result = runtime.block_on(session.run_line(line));
+        flush_events();
+        match result {
             Ok(outcome) => {
                 let mut out = stdout.lock();
                 let _ = out.write_all(view.render(&outcome).as_bytes());

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -12,18 +13,25 @@ use rdkafka::config::ClientConfig;
 use futures::FutureExt;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, Message, OwnedHeaders, Timestamp};
+use rdkafka::message::{Header, Message, OwnedHeaders, Timestamp};
 use rdkafka::producer::future_producer::DeliveryFuture;
 use rdkafka::producer::FutureRecord;
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::actors::consumer::{ConsumerHandle, SeekTo};
+use crate::actors::producer::ProducerHandle;
+use crate::actors::Events;
 use crate::command::{
     self, Acks, Command, CreateTopicArgs, Parsed, PartitionForArgs, ProduceArgs, ReadArgs, ReadFrom, TopicsArgs,
 };
 use crate::error::{Error, Result};
 use crate::kafka::{Connection, Context, ProducerSettings, TopicInfo, Watermarks, CLUSTER_TIMEOUT};
 use crate::murmur2;
-use crate::outcome::{Outcome, Table};
+use crate::outcome::{Event, Outcome, Record, Table};
+
+mod checks;
+mod groups;
+mod live;
 
 /// Above this many messages `produce` shows a progress bar and a per-partition summary instead
 /// of one row per message.
@@ -79,6 +87,11 @@ pub struct Session {
     #[cfg(feature = "embedded-broker")]
     embedded: Option<crate::broker::EmbeddedBroker>,
     reporter: Arc<dyn Reporter>,
+    verbose: bool,
+    consumers: BTreeMap<String, ConsumerHandle>,
+    producers: BTreeMap<String, ProducerHandle>,
+    events: Events,
+    event_receiver: Option<Receiver<Event>>,
 }
 
 impl Session {
@@ -94,13 +107,8 @@ impl Session {
                     return Err(Error::input("--data is for the embedded broker; it cannot be used with --bootstrap-servers"));
                 }
                 let connection = Connection::new(servers, &options.properties, options.verbose)?;
-                Ok(Session {
-                    connection,
-                    target: Target::External { bootstrap: servers.to_string() },
-                    #[cfg(feature = "embedded-broker")]
-                    embedded: None,
-                    reporter,
-                })
+                let target = Target::External { bootstrap: servers.to_string() };
+                Ok(Session::assemble(connection, target, reporter, options.verbose))
             }
             None => Self::start_embedded(options, reporter).await,
         }
@@ -118,15 +126,32 @@ impl Session {
         let connection = Connection::new(broker.bootstrap(), &options.properties, options.verbose)?;
         // Ready means it answers metadata, not merely that the port is open.
         connection.cluster_info().await?;
-        Ok(Session {
+        let target =
+            Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
+        let mut session = Session::assemble(connection, target, reporter, options.verbose);
+        session.embedded = Some(broker);
+        Ok(session)
+    }
+
+    fn assemble(connection: Connection, target: Target, reporter: Arc<dyn Reporter>, verbose: bool) -> Session {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        Session {
             connection,
-            target: Target::Embedded {
-                bootstrap: broker.bootstrap().to_string(),
-                storage: broker.storage().describe(),
-            },
-            embedded: Some(broker),
+            target,
+            #[cfg(feature = "embedded-broker")]
+            embedded: None,
             reporter,
-        })
+            verbose,
+            consumers: BTreeMap::new(),
+            producers: BTreeMap::new(),
+            events: Events::new(sender),
+            event_receiver: Some(receiver),
+        }
+    }
+
+    /// The live actors' events, for the front end to print. Given out once.
+    pub fn take_events(&mut self) -> Option<Receiver<Event>> {
+        self.event_receiver.take()
     }
 
     #[cfg(not(feature = "embedded-broker"))]
@@ -145,7 +170,8 @@ impl Session {
     }
 
     /// Stop everything the session started, the embedded broker last.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
+        self.stop_all_actors().await;
         #[cfg(feature = "embedded-broker")]
         if let Some(broker) = self.embedded {
             broker.stop().await;
@@ -171,6 +197,29 @@ impl Session {
             Command::Produce(args) => self.produce(args).await,
             Command::Read(args) => self.read(args).await,
             Command::PartitionFor(args) => self.partition_for(args).await,
+            Command::StartConsumer(args) => self.start_consumer(args).await,
+            Command::Poll(args) => self.poll(args).await,
+            Command::Commit(args) => self.commit(&args.name).await,
+            Command::SeekToEnd(args) => self.seek_edge(&args.name, args.partition, SeekTo::End).await,
+            Command::SeekToBeginning(args) => self.seek_edge(&args.name, args.partition, SeekTo::Beginning).await,
+            Command::Seek(args) => self.seek(args).await,
+            Command::StopConsumer(args) => self.stop_consumer(&args.name).await,
+            Command::KillConsumer(args) => self.kill_consumer(&args.name).await,
+            Command::RestartConsumer(args) => self.restart_consumer(&args.name).await,
+            Command::Consumers => self.consumers_table().await,
+            Command::StartProducer(args) => self.start_producer(args).await,
+            Command::StopProducer(args) => self.stop_producer(&args.name).await,
+            Command::Producers => Ok(self.producers_table()),
+            Command::Groups => self.groups().await,
+            Command::DescribeGroup(args) => self.describe_group(&args.group).await,
+            Command::Offsets(args) => self.offsets(&args.topic).await,
+            Command::ResetOffsets(args) => self.reset_offsets(args).await,
+            Command::DeleteGroup(args) => self.delete_group(&args.group).await,
+            Command::Expect(args) => self.expect(&args.condition, args.within).await,
+            Command::Sleep(args) => {
+                tokio::time::sleep(args.duration).await;
+                Ok(Outcome::Nothing)
+            }
             Command::Help(args) => help(args.command.as_deref()),
             Command::Quit => Ok(Outcome::Quit),
         }
@@ -466,14 +515,8 @@ impl Session {
             )));
             return Ok(Outcome::Many(parts));
         }
-        let config = self.connection.base_config();
-        let context = self.connection.context();
-        let topic_name = args.topic.clone();
         let max = args.max;
-        let read = tokio::task::spawn_blocking(move || read_plan(config, context, &topic_name, plan, max))
-            .await
-            .map_err(|e| Error::kafka(format!("the read stopped: {e}")))?
-            .map_err(|e| self.connection.error("reading", &e))?;
+        let read = self.read_records(&args.topic, plan, max).await?;
 
         let mut table = Table::new(["PARTITION", "OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"]);
         for record in &read.records {
@@ -481,8 +524,8 @@ impl Session {
                 record.partition.to_string(),
                 record.offset.to_string(),
                 record.timestamp.clone(),
-                record.key.clone().unwrap_or_else(|| "(null)".into()),
-                record.value.clone().unwrap_or_else(|| "(null)".into()),
+                show_optional(&record.key),
+                show_optional(&record.value),
                 record.headers.clone(),
             ]);
         }
@@ -497,6 +540,17 @@ impl Session {
             ));
         }
         Ok(Outcome::Many(parts))
+    }
+
+    /// Read each planned range of `topic` without a group, on a blocking thread.
+    async fn read_records(&self, topic: &str, plan: Vec<ReadPlan>, max: u64) -> Result<ReadResult> {
+        let config = self.connection.base_config();
+        let context = self.connection.context();
+        let topic = topic.to_string();
+        tokio::task::spawn_blocking(move || read_plan(config, context, &topic, plan, max))
+            .await
+            .map_err(|e| Error::kafka(format!("the read stopped: {e}")))?
+            .map_err(|e| self.connection.error("reading", &e))
     }
 
     async fn partition_for(&self, args: PartitionForArgs) -> Result<Outcome> {
@@ -573,6 +627,11 @@ fn check_partition(topic: &TopicInfo, partition: Option<i32>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A key or value as a table shows it: `(null)` when there is none.
+pub fn show_optional(text: &Option<String>) -> String {
+    text.clone().unwrap_or_else(|| "(null)".into())
 }
 
 fn join_ids(ids: &[i32]) -> String {
@@ -738,17 +797,8 @@ struct ReadPlan {
     end: i64,
 }
 
-struct ReadRecord {
-    partition: i32,
-    offset: i64,
-    timestamp: String,
-    key: Option<String>,
-    value: Option<String>,
-    headers: String,
-}
-
 struct ReadResult {
-    records: Vec<ReadRecord>,
+    records: Vec<Record>,
     more: bool,
     timed_out: bool,
 }
@@ -764,7 +814,6 @@ fn read_plan(
     config.set("enable.auto.commit", "false");
     config.set("enable.partition.eof", "true");
     config.set("fetch.wait.max.ms", "100");
-    config.set("group.id", "kafka-workshop-read");
     let consumer: BaseConsumer<Context> = config.create_with_context(context)?;
     let mut assignment = TopicPartitionList::new();
     let mut open: BTreeMap<i32, i64> = BTreeMap::new();
@@ -796,26 +845,7 @@ fn read_plan(
                     open.remove(&partition);
                     continue;
                 }
-                let headers = message
-                    .headers()
-                    .map(|h| {
-                        h.iter()
-                            .map(|header| {
-                                let value = header.value.map(String::from_utf8_lossy).unwrap_or_default();
-                                format!("{}={value}", header.key)
-                            })
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    })
-                    .unwrap_or_default();
-                records.push(ReadRecord {
-                    partition,
-                    offset: message.offset(),
-                    timestamp: format_timestamp(message.timestamp()),
-                    key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                    value: message.payload().map(|v| String::from_utf8_lossy(v).into_owned()),
-                    headers,
-                });
+                records.push(crate::actors::consumer::to_record(&message));
                 if message.offset() + 1 >= end {
                     open.remove(&partition);
                 }

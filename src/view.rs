@@ -5,7 +5,7 @@ use comfy_table::{presets, Attribute, Cell, ContentArrangement, Table as Grid};
 use owo_colors::OwoColorize;
 
 use crate::error::Error;
-use crate::outcome::{Outcome, Table};
+use crate::outcome::{format_partitions, Event, Outcome, Table};
 use crate::session::{Progress, Reporter, Target};
 
 /// How output is drawn: a person at a terminal gets colour and box tables; a pipe gets plain text.
@@ -118,6 +118,32 @@ impl View {
             }
         }
         out
+    }
+
+    /// One line for something a live actor did.
+    pub fn event(&self, event: &Event) -> String {
+        let (actor, text, warning) = match event {
+            Event::Assigned { actor, partitions } => (actor, format!("← assigned {}", format_partitions(partitions)), false),
+            Event::Revoked { actor, partitions } => (actor, format!("→ revoked {}", format_partitions(partitions)), false),
+            Event::Message { actor, record } => (
+                actor,
+                format!(
+                    "▸ {}[{}]@{} key={} {}",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    record.key.as_deref().unwrap_or("(null)"),
+                    record.value.as_deref().unwrap_or("(null)")
+                ),
+                false,
+            ),
+            Event::Said { actor, text, warning } => (actor, text.clone(), *warning),
+        };
+        if !self.color {
+            return format!("{actor} {text}\n");
+        }
+        let text = if warning { text.yellow().to_string() } else { text };
+        format!("{} {text}\n", actor.cyan().bold())
     }
 
     /// The one-line banner shown when the REPL starts.

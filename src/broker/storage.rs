@@ -14,6 +14,14 @@
 //! batch starts and fetches from the start of the batch that holds the requested offset;
 //! librdkafka, like every Kafka client, skips the records before the offset it asked for.
 //!
+//! **Groups**: ListGroups on the memory storage lists only groups that have committed offsets,
+//! and DescribeGroups on SQLite fails to decode what it stored (it parses the JSON column as a
+//! JSON *string*), so the broker drops the connection. Every group update the coordinator makes
+//! passes through here, so this layer keeps the latest state of each group and answers
+//! ListGroups and DescribeGroups from it. Members whose session has expired are left out, as
+//! Kafka's coordinator would have removed them by then. A group known only from before a
+//! restart (SQLite) is described as empty: nobody can be a member of it any more.
+//!
 //! Everything else is delegated as it is.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,7 +40,7 @@ use tansu_sans_io::{
     IsolationLevel, ListOffset, ScramMechanism,
 };
 use tansu_storage::{
-    BrokerRegistrationRequest, GroupDetail, ListOffsetResponse, MetadataResponse, NamedGroupDetail,
+    BrokerRegistrationRequest, ConsumerGroupState, GroupDetail, ListOffsetResponse, MetadataResponse, NamedGroupDetail,
     OffsetCommitRequest, OffsetStage, ProducerIdResponse, Result, ScramCredential, Storage, StorageContainer,
     TopicId, Topition, TxnAddPartitionsRequest, TxnAddPartitionsResponse, TxnOffsetCommitRequest, UpdateError,
     Version,
@@ -47,11 +55,13 @@ pub struct CorrectedStorage {
     memory: bool,
     /// Memory storage only: the base offset of every batch produced, per partition.
     batch_starts: Arc<Mutex<BTreeMap<Topition, BTreeSet<i64>>>>,
+    /// The latest state of every group the coordinator stored since the broker started.
+    groups: Arc<Mutex<BTreeMap<String, GroupDetail>>>,
 }
 
 impl CorrectedStorage {
     pub fn new(inner: StorageContainer, memory: bool) -> Self {
-        CorrectedStorage { inner, memory, batch_starts: Arc::default() }
+        CorrectedStorage { inner, memory, batch_starts: Arc::default(), groups: Arc::default() }
     }
 
     /// The base offset of the batch holding `offset`, when it is not `offset` itself.
@@ -59,6 +69,17 @@ impl CorrectedStorage {
         let starts = self.batch_starts.lock().ok()?;
         let start = *starts.get(topition)?.range(..=offset).next_back()?;
         (start < offset).then_some(start)
+    }
+
+    /// The group as a client should see it now: members whose session expired are gone.
+    fn live_group(&self, group_id: &str) -> Option<GroupDetail> {
+        let mut detail = self.groups.lock().ok()?.get(group_id)?.clone();
+        let timeout = Duration::from_millis(u64::try_from(detail.session_timeout_ms).unwrap_or(45_000));
+        let now = SystemTime::now();
+        detail.members.retain(|_, member| {
+            member.last_contact.is_none_or(|seen| now.duration_since(seen).unwrap_or_default() <= timeout)
+        });
+        Some(detail)
     }
 }
 
@@ -197,19 +218,50 @@ impl Storage for CorrectedStorage {
     }
 
     async fn list_groups(&self, states_filter: Option<&[String]>) -> Result<Vec<ListedGroup>> {
-        self.inner.list_groups(states_filter).await
+        let mut names: BTreeSet<String> = self.groups.lock().map(|g| g.keys().cloned().collect()).unwrap_or_default();
+        if let Ok(stored) = self.inner.list_groups(None).await {
+            names.extend(stored.into_iter().map(|g| g.group_id));
+        }
+        let mut listed = Vec::new();
+        for name in names {
+            let state = self
+                .live_group(&name)
+                .map_or(ConsumerGroupState::Empty, |detail| ConsumerGroupState::from(&detail))
+                .to_string();
+            if states_filter.is_some_and(|wanted| !wanted.iter().any(|w| w.eq_ignore_ascii_case(&state))) {
+                continue;
+            }
+            listed.push(
+                ListedGroup::default()
+                    .group_id(name)
+                    .protocol_type("consumer".into())
+                    .group_state(Some(state))
+                    .group_type(Some("classic".into())),
+            );
+        }
+        Ok(listed)
     }
 
     async fn delete_groups(&self, group_ids: Option<&[String]>) -> Result<Vec<DeletableGroupResult>> {
+        if let (Some(ids), Ok(mut groups)) = (group_ids, self.groups.lock()) {
+            for id in ids {
+                groups.remove(id);
+            }
+        }
         self.inner.delete_groups(group_ids).await
     }
 
     async fn describe_groups(
         &self,
         group_ids: Option<&[String]>,
-        include_authorized_operations: bool,
+        _include_authorized_operations: bool,
     ) -> Result<Vec<NamedGroupDetail>> {
-        self.inner.describe_groups(group_ids, include_authorized_operations).await
+        let mut described = Vec::new();
+        for id in group_ids.unwrap_or_default() {
+            let detail = self.live_group(id).unwrap_or_default();
+            described.push(NamedGroupDetail::found(id.clone(), detail));
+        }
+        Ok(described)
     }
 
     async fn describe_topic_partitions(
@@ -227,7 +279,11 @@ impl Storage for CorrectedStorage {
         detail: GroupDetail,
         version: Option<Version>,
     ) -> Result<Version, UpdateError<GroupDetail>> {
-        self.inner.update_group(group_id, detail, version).await
+        let stored = self.inner.update_group(group_id, detail.clone(), version).await?;
+        if let Ok(mut groups) = self.groups.lock() {
+            groups.insert(group_id.to_string(), detail);
+        }
+        Ok(stored)
     }
 
     async fn init_producer(

@@ -1,0 +1,524 @@
+//! A consumer as a live actor: its own thread, its own librdkafka consumer in a group, and a
+//! request channel. It keeps polling (so its membership and rebalances stay alive while the
+//! learner types) and buffers what it fetches; messages count as *received* only when handed
+//! to the learner (`poll`, or at once with `--follow`). Only handed-over messages have their
+//! offsets stored for commit: the at-least-once pattern, so after a crash everything fetched
+//! but not handed over, or handed over but not committed, goes to the partition's next owner.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use tokio::sync::oneshot;
+
+use super::Events;
+use crate::command::{Assignor, StartFrom};
+use crate::outcome::{Event, Partitions, Record};
+
+/// How many fetched-but-not-handed-over messages a consumer holds before it pauses fetching.
+const BUFFER_HIGH: usize = 1000;
+const BUFFER_LOW: usize = 100;
+
+/// Everything needed to start (and restart) a consumer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerSpec {
+    pub name: String,
+    pub group: String,
+    pub topics: Vec<String>,
+    pub from: StartFrom,
+    pub manual_commit: bool,
+    pub session_timeout: Duration,
+    pub assignor: Assignor,
+    pub follow: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Stopped,
+    Killed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+            Status::Killed => "killed",
+        }
+    }
+}
+
+/// What the actor shares with the session: read by `consumers`, `expect` and the tests.
+#[derive(Debug, Clone)]
+pub struct ConsumerState {
+    pub status: Status,
+    pub assignment: Partitions,
+    /// Messages handed to the learner since the consumer started.
+    pub received: u64,
+    /// Next offset to hand over, per (topic, partition), once known.
+    pub positions: BTreeMap<(String, i32), i64>,
+    /// The member id the group coordinator gave this consumer.
+    pub member_id: Option<String>,
+    buffer: VecDeque<Record>,
+    lost_cluster: bool,
+}
+
+impl ConsumerState {
+    fn new() -> Self {
+        ConsumerState {
+            status: Status::Running,
+            assignment: Partitions::new(),
+            received: 0,
+            positions: BTreeMap::new(),
+            member_id: None,
+            buffer: VecDeque::new(),
+            lost_cluster: false,
+        }
+    }
+
+    fn drop_buffered(&mut self, partitions: &Partitions) {
+        self.buffer.retain(|r| !partitions.get(&r.topic).is_some_and(|ids| ids.contains(&r.partition)));
+    }
+}
+
+/// Where a seek goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekTo {
+    Beginning,
+    End,
+    Offset(i64),
+}
+
+/// (topic, partition, offset) triples, as seeks and commits report them.
+pub type Offsets = Vec<(String, i32, i64)>;
+
+enum Request {
+    Poll { count: usize, wait: Duration, reply: oneshot::Sender<Vec<Record>> },
+    Commit { reply: oneshot::Sender<Result<Offsets, String>> },
+    Seek { partition: Option<i32>, to: SeekTo, reply: oneshot::Sender<Result<Offsets, String>> },
+    Stop { reply: oneshot::Sender<()> },
+    Kill { reply: oneshot::Sender<()> },
+}
+
+/// The session's handle on a consumer actor.
+pub struct ConsumerHandle {
+    pub spec: ConsumerSpec,
+    state: Arc<Mutex<ConsumerState>>,
+    requests: std::sync::mpsc::Sender<Request>,
+}
+
+impl ConsumerHandle {
+    /// Start the actor on its own thread. `config` carries the connection's settings.
+    pub fn start(spec: ConsumerSpec, mut config: ClientConfig, events: Events, verbose: bool) -> Result<Self, String> {
+        config.set("group.id", &spec.group);
+        config.set("client.id", &spec.name);
+        config.set("enable.auto.commit", if spec.manual_commit { "false" } else { "true" });
+        config.set("auto.commit.interval.ms", "1000");
+        config.set("enable.auto.offset.store", "false");
+        config.set(
+            "auto.offset.reset",
+            match spec.from {
+                StartFrom::Earliest => "earliest",
+                StartFrom::Latest => "latest",
+            },
+        );
+        config.set("session.timeout.ms", spec.session_timeout.as_millis().to_string());
+        config.set("heartbeat.interval.ms", "1000");
+        config.set("partition.assignment.strategy", spec.assignor.as_config());
+        config.set("fetch.wait.max.ms", "100");
+        if verbose {
+            config.set_log_level(RDKafkaLogLevel::Debug);
+        }
+        let state = Arc::new(Mutex::new(ConsumerState::new()));
+        let context = ActorContext { name: spec.name.clone(), state: Arc::clone(&state), events: events.clone(), verbose };
+        let consumer: BaseConsumer<ActorContext> =
+            config.create_with_context(context).map_err(|e| format!("cannot create consumer {}: {e}", spec.name))?;
+        let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics).map_err(|e| format!("cannot subscribe {} to {}: {e}", spec.name, topics.join(",")))?;
+        let (requests, inbox) = std::sync::mpsc::channel();
+        let actor = Actor { consumer, inbox, state: Arc::clone(&state), events, spec: spec.clone() };
+        std::thread::Builder::new()
+            .name(format!("consumer-{}", spec.name))
+            .spawn(move || actor.run())
+            .map_err(|e| format!("cannot start a thread for {}: {e}", spec.name))?;
+        Ok(ConsumerHandle { spec, state, requests })
+    }
+
+    pub fn state(&self) -> ConsumerState {
+        self.state.lock().map(|s| s.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    pub fn status(&self) -> Status {
+        self.state().status
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T, String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(make(reply)).map_err(|_| format!("consumer {} is not running", self.spec.name))?;
+        answer.await.map_err(|_| format!("consumer {} stopped before it answered", self.spec.name))
+    }
+
+    /// Hand over up to `count` messages, waiting at most `wait` for them.
+    pub async fn poll(&self, count: usize, wait: Duration) -> Result<Vec<Record>, String> {
+        self.ask(|reply| Request::Poll { count, wait, reply }).await
+    }
+
+    pub async fn commit(&self) -> Result<Offsets, String> {
+        self.ask(|reply| Request::Commit { reply }).await?
+    }
+
+    pub async fn seek(&self, partition: Option<i32>, to: SeekTo) -> Result<Offsets, String> {
+        self.ask(|reply| Request::Seek { partition, to, reply }).await?
+    }
+
+    /// Commit (unless manual), leave the group, stop.
+    pub async fn stop(&self) -> Result<(), String> {
+        self.ask(|reply| Request::Stop { reply }).await
+    }
+
+    /// Vanish without committing or leaving the group, as a crashed process would.
+    pub async fn kill(&self) -> Result<(), String> {
+        self.ask(|reply| Request::Kill { reply }).await
+    }
+}
+
+struct ActorContext {
+    name: String,
+    state: Arc<Mutex<ConsumerState>>,
+    events: Events,
+    verbose: bool,
+}
+
+impl ClientContext for ActorContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        if self.verbose {
+            eprintln!("{} librdkafka {level:?} {fac}: {message}", self.name);
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        let all_down = matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::AllBrokersDown));
+        if let Ok(mut state) = self.state.lock() {
+            if all_down && !state.lost_cluster {
+                state.lost_cluster = true;
+                self.events.warn(&self.name, format!("lost the cluster: {reason}"));
+            }
+        }
+    }
+}
+
+impl ConsumerContext for ActorContext {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let revoked = to_partitions(list);
+            if let Ok(mut state) = self.state.lock() {
+                for (topic, ids) in &revoked {
+                    if let Some(owned) = state.assignment.get_mut(topic) {
+                        owned.retain(|id| !ids.contains(id));
+                    }
+                    state.positions.retain(|(t, p), _| !(t == topic && ids.contains(p)));
+                }
+                state.assignment.retain(|_, ids| !ids.is_empty());
+                state.drop_buffered(&revoked);
+            }
+            if !revoked.is_empty() {
+                self.events.send(Event::Revoked { actor: self.name.clone(), partitions: revoked });
+            }
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(list) => {
+                let added = to_partitions(list);
+                let now = consumer.assignment().map(|a| to_partitions(&a)).ok();
+                let member_id = member_id(consumer);
+                if let Ok(mut state) = self.state.lock() {
+                    state.lost_cluster = false;
+                    state.member_id = member_id;
+                    match now {
+                        Some(now) => state.assignment = now,
+                        None => {
+                            for (topic, ids) in &added {
+                                state.assignment.entry(topic.clone()).or_default().extend(ids);
+                            }
+                        }
+                    }
+                }
+                self.events.send(Event::Assigned { actor: self.name.clone(), partitions: added });
+            }
+            Rebalance::Revoke(_) => {}
+            Rebalance::Error(err) => self.events.warn(&self.name, format!("rebalance failed: {err}")),
+        }
+    }
+}
+
+/// rust-rdkafka does not wrap `rd_kafka_memberid`.
+fn member_id(consumer: &BaseConsumer<ActorContext>) -> Option<String> {
+    // SAFETY: the client is alive for the call; librdkafka returns a copy we own and free.
+    unsafe {
+        let raw = rdkafka_sys::rd_kafka_memberid(consumer.client().native_ptr());
+        if raw.is_null() {
+            return None;
+        }
+        let id = std::ffi::CStr::from_ptr(raw).to_string_lossy().into_owned();
+        rdkafka_sys::rd_kafka_mem_free(std::ptr::null_mut(), raw.cast());
+        (!id.is_empty()).then_some(id)
+    }
+}
+
+fn to_partitions(list: &TopicPartitionList) -> Partitions {
+    let mut partitions = Partitions::new();
+    for element in list.elements() {
+        partitions.entry(element.topic().to_string()).or_default().insert(element.partition());
+    }
+    partitions
+}
+
+struct Waiting {
+    remaining: usize,
+    deadline: Instant,
+    handed: Vec<Record>,
+    reply: oneshot::Sender<Vec<Record>>,
+}
+
+struct Actor {
+    consumer: BaseConsumer<ActorContext>,
+    inbox: Receiver<Request>,
+    state: Arc<Mutex<ConsumerState>>,
+    events: Events,
+    spec: ConsumerSpec,
+}
+
+impl Actor {
+    fn run(self) {
+        let mut waiting: Option<Waiting> = None;
+        let mut paused = false;
+        loop {
+            loop {
+                match self.inbox.try_recv() {
+                    Ok(Request::Poll { count, wait, reply }) => {
+                        if let Some(old) = waiting.take() {
+                            let _ = old.reply.send(old.handed);
+                        }
+                        waiting = Some(Waiting { remaining: count, deadline: Instant::now() + wait, handed: Vec::new(), reply });
+                    }
+                    Ok(Request::Commit { reply }) => {
+                        let _ = reply.send(self.commit());
+                    }
+                    Ok(Request::Seek { partition, to, reply }) => {
+                        let _ = reply.send(self.seek(partition, to));
+                    }
+                    Ok(Request::Stop { reply }) => {
+                        self.stop();
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Ok(Request::Kill { reply }) => {
+                        self.kill();
+                        let _ = reply.send(());
+                        return;
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        self.stop();
+                        return;
+                    }
+                }
+            }
+
+            match self.consumer.poll(Duration::from_millis(50)) {
+                Some(Ok(message)) => {
+                    let record = to_record(&message);
+                    if let Ok(mut state) = self.state.lock() {
+                        let owned = state.assignment.get(&record.topic).is_some_and(|ids| ids.contains(&record.partition));
+                        if owned {
+                            state.buffer.push_back(record);
+                        }
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(_))) | None => {}
+                Some(Err(err)) => self.events.warn(&self.spec.name, format!("{err}")),
+            }
+
+            if self.spec.follow {
+                for record in self.hand_over(usize::MAX) {
+                    self.events.send(Event::Message { actor: self.spec.name.clone(), record });
+                }
+            }
+            if let Some(mut wait) = waiting.take() {
+                let records = self.hand_over(wait.remaining);
+                wait.remaining -= records.len();
+                wait.handed.extend(records);
+                if wait.remaining == 0 || Instant::now() >= wait.deadline {
+                    let _ = wait.reply.send(wait.handed);
+                } else {
+                    waiting = Some(wait);
+                }
+            }
+
+            let buffered = self.state.lock().map(|s| s.buffer.len()).unwrap_or(0);
+            if !paused && buffered >= BUFFER_HIGH {
+                if let Ok(assignment) = self.consumer.assignment() {
+                    paused = self.consumer.pause(&assignment).is_ok();
+                }
+            } else if paused && buffered <= BUFFER_LOW {
+                if let Ok(assignment) = self.consumer.assignment() {
+                    paused = self.consumer.resume(&assignment).is_err();
+                }
+            }
+        }
+    }
+
+    /// Take up to `count` buffered messages, storing each one's offset for the next commit.
+    fn hand_over(&self, count: usize) -> Vec<Record> {
+        let Ok(mut state) = self.state.lock() else { return Vec::new() };
+        let mut handed = Vec::new();
+        while handed.len() < count {
+            let Some(record) = state.buffer.pop_front() else { break };
+            // Stores offset + 1: the next message to read is what gets committed.
+            if self.consumer.store_offset(&record.topic, record.partition, record.offset).is_err() {
+                continue;
+            }
+            state.received += 1;
+            state.positions.insert((record.topic.clone(), record.partition), record.offset + 1);
+            handed.push(record);
+        }
+        handed
+    }
+
+    fn commit(&self) -> Result<Offsets, String> {
+        match self.consumer.commit_consumer_state(CommitMode::Sync) {
+            Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
+            Err(err) => return Err(format!("commit failed: {err}")),
+        }
+        let committed = self.consumer.committed(Duration::from_secs(5)).map_err(|e| format!("cannot read back the committed offsets: {e}"))?;
+        Ok(committed
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some((e.topic().to_string(), e.partition(), o)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn seek(&self, partition: Option<i32>, to: SeekTo) -> Result<Offsets, String> {
+        let assignment = self.consumer.assignment().map_err(|e| e.to_string())?;
+        let mut targets = Vec::new();
+        for element in assignment.elements() {
+            if partition.is_some_and(|p| p != element.partition()) {
+                continue;
+            }
+            let (topic, id) = (element.topic().to_string(), element.partition());
+            let target = match to {
+                SeekTo::Offset(offset) => offset,
+                SeekTo::Beginning | SeekTo::End => {
+                    let (low, high) = self
+                        .consumer
+                        .fetch_watermarks(&topic, id, Duration::from_secs(5))
+                        .map_err(|e| format!("cannot look up the offsets of {topic}[{id}]: {e}"))?;
+                    if to == SeekTo::Beginning { low } else { high }
+                }
+            };
+            targets.push((topic, id, target));
+        }
+        if targets.is_empty() {
+            return Err(match partition {
+                Some(p) => format!("{} is not assigned partition {p}", self.spec.name),
+                None => format!("{} has no partitions assigned yet", self.spec.name),
+            });
+        }
+        let mut stored = TopicPartitionList::new();
+        for (topic, id, target) in &targets {
+            let mut attempt = 0;
+            loop {
+                match self.consumer.seek(topic, *id, Offset::Offset(*target), Duration::from_secs(5)) {
+                    Ok(()) => break,
+                    // A partition assigned a moment ago may not be fetching yet.
+                    Err(_) if attempt < 20 => {
+                        attempt += 1;
+                        let _ = self.consumer.poll(Duration::from_millis(50));
+                    }
+                    Err(err) => return Err(format!("cannot seek {topic}[{id}]: {err}")),
+                }
+            }
+            let _ = stored.add_partition_offset(topic, *id, Offset::Offset(*target));
+        }
+        // As the Java client does, the position after a seek is what the next commit records.
+        let _ = self.consumer.store_offsets(&stored);
+        if let Ok(mut state) = self.state.lock() {
+            for (topic, id, target) in &targets {
+                state.buffer.retain(|r| !(r.topic == *topic && r.partition == *id));
+                state.positions.insert((topic.clone(), *id), *target);
+            }
+        }
+        Ok(targets)
+    }
+
+    fn stop(self) {
+        if !self.spec.manual_commit {
+            let _ = self.consumer.commit_consumer_state(CommitMode::Sync);
+        }
+        let name = self.spec.name.clone();
+        let events = self.events.clone();
+        let state = Arc::clone(&self.state);
+        // Dropping the consumer closes it: revoke callbacks run and it leaves the group.
+        drop(self);
+        if let Ok(mut state) = state.lock() {
+            state.status = Status::Stopped;
+            state.assignment.clear();
+            state.buffer.clear();
+        }
+        events.say(&name, "stopped: committed and left the group");
+    }
+
+    fn kill(self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.status = Status::Killed;
+            state.assignment.clear();
+            state.buffer.clear();
+        }
+        self.events.warn(&self.spec.name, "killed: no commit, no goodbye to the group");
+        let pointer = self.consumer.client().native_ptr();
+        // SAFETY: the consumer is never used again: it is forgotten right after, so Rust's drop
+        // (which would close the consumer and leave the group) never runs on the freed handle.
+        unsafe {
+            rdkafka_sys::rd_kafka_destroy_flags(pointer, rdkafka_sys::RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE as i32);
+        }
+        std::mem::forget(self.consumer);
+    }
+}
+
+pub fn to_record<M: Message>(message: &M) -> Record {
+    let headers = message
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|header| {
+                    let value = header.value.map(String::from_utf8_lossy).unwrap_or_default();
+                    format!("{}={value}", header.key)
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    Record {
+        topic: message.topic().to_string(),
+        partition: message.partition(),
+        offset: message.offset(),
+        timestamp: crate::session::format_timestamp(message.timestamp()),
+        timestamp_ms: message.timestamp().to_millis(),
+        key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+        value: message.payload().map(|v| String::from_utf8_lossy(v).into_owned()),
+        headers,
+    }
+}

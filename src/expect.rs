@@ -1,0 +1,135 @@
+//! The conditions `expect` waits for. The same conditions are lesson checks, so a check typed
+//! at the prompt and a check in a lesson are one thing. Parsing lives here; checking them
+//! against the cluster is `Session::check`.
+
+use crate::error::{Error, Result};
+use crate::outcome::Partitions;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    TopicPartitions { topic: String, count: usize },
+    GroupMembers { group: String, count: usize },
+    GroupState { group: String, state: String },
+    ConsumerAssigned { consumer: String, partitions: Partitions },
+    ConsumerReceived { consumer: String, count: u64 },
+    PartitionEndOffset { topic: String, partition: i32, offset: i64 },
+    Committed { group: String, topic: String, partition: i32, offset: i64 },
+    GroupLag { group: String, topic: String, lag: i64 },
+}
+
+pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
+consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | \
+partition T[P] end-offset N | committed G T[P] N | group G lag T N";
+
+pub fn parse_condition(words: &[String]) -> Result<Condition> {
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let condition = match words.as_slice() {
+        ["topic", topic, "partitions", n] => Condition::TopicPartitions { topic: topic.to_string(), count: number(n)? },
+        ["group", group, "members", n] => Condition::GroupMembers { group: group.to_string(), count: number(n)? },
+        ["group", group, "state", state] => Condition::GroupState { group: group.to_string(), state: state.to_string() },
+        ["group", group, "lag", topic, n] => {
+            Condition::GroupLag { group: group.to_string(), topic: topic.to_string(), lag: number(n)? }
+        }
+        ["consumer", consumer, "assigned", "none"] => {
+            Condition::ConsumerAssigned { consumer: consumer.to_string(), partitions: Partitions::new() }
+        }
+        ["consumer", consumer, "assigned", rest @ ..] if !rest.is_empty() => {
+            let mut partitions = Partitions::new();
+            for spec in rest {
+                let (topic, ids) = parse_partitions(spec)?;
+                partitions.entry(topic).or_default().extend(ids);
+            }
+            Condition::ConsumerAssigned { consumer: consumer.to_string(), partitions }
+        }
+        ["consumer", consumer, "received", n] => {
+            Condition::ConsumerReceived { consumer: consumer.to_string(), count: number(n)? }
+        }
+        ["partition", spec, "end-offset", n] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionEndOffset { topic, partition, offset: number(n)? }
+        }
+        ["committed", group, spec, n] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::Committed { group: group.to_string(), topic, partition, offset: number(n)? }
+        }
+        _ => {
+            return Err(Error::Usage {
+                message: format!("unknown condition '{}'", words.join(" ")),
+                hint: Some(format!("conditions: {CONDITIONS}")),
+            })
+        }
+    };
+    Ok(condition)
+}
+
+fn number<T: std::str::FromStr>(raw: &str) -> Result<T> {
+    raw.parse().map_err(|_| Error::usage(format!("expected a whole number, got '{raw}'")))
+}
+
+/// `orders[0,2]` → ("orders", [0, 2]).
+pub fn parse_partitions(spec: &str) -> Result<(String, Vec<i32>)> {
+    let bad = || Error::usage(format!("expected TOPIC[P,…] such as orders[0,2], got '{spec}'"));
+    let (topic, rest) = spec.split_once('[').ok_or_else(bad)?;
+    let list = rest.strip_suffix(']').ok_or_else(bad)?;
+    if topic.is_empty() {
+        return Err(bad());
+    }
+    let ids = list
+        .split(',')
+        .map(|id| id.trim().parse::<i32>().ok().filter(|id| *id >= 0).ok_or_else(bad))
+        .collect::<Result<Vec<i32>>>()?;
+    Ok((topic.to_string(), ids))
+}
+
+fn single_partition(spec: &str) -> Result<(String, i32)> {
+    match parse_partitions(spec)? {
+        (topic, ids) if ids.len() == 1 => Ok((topic, ids[0])),
+        _ => Err(Error::usage(format!("expected one partition such as orders[2], got '{spec}'"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn every_documented_condition_parses() {
+        for text in [
+            "topic orders partitions 3",
+            "group preparers members 2",
+            "group preparers state Stable",
+            "consumer preparer-1 assigned orders[0,1]",
+            "consumer preparer-1 assigned none",
+            "consumer c1 received 5",
+            "partition orders[2] end-offset 7",
+            "group preparers lag orders 0",
+            "committed preparers orders[0] 4",
+        ] {
+            parse_condition(&words(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+    }
+
+    #[test]
+    fn assigned_partitions_are_a_set_per_topic() {
+        let Condition::ConsumerAssigned { partitions, .. } =
+            parse_condition(&words("consumer c assigned orders[2,0] cook[1]")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(crate::outcome::format_partitions(&partitions), "cook[1] orders[0,2]");
+    }
+
+    #[test]
+    fn malformed_conditions_say_what_is_wrong() {
+        assert!(parse_condition(&words("group g members two")).unwrap_err().to_string().contains("'two'"));
+        assert!(parse_condition(&words("partition orders end-offset 1")).is_err());
+        assert!(parse_condition(&words("committed g orders[0,1] 4")).is_err());
+        let err = parse_condition(&words("weather sunny")).unwrap_err();
+        assert_eq!(err.to_string(), "unknown condition 'weather sunny'");
+        assert!(err.hint().unwrap().contains("group G members N"));
+    }
+}

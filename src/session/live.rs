@@ -1,0 +1,465 @@
+//! Live consumers and producers: starting, polling, committing, seeking, stopping and crashing
+//! them, and the tables that show them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use super::{check_partition, show_optional, ReadPlan, Session};
+use crate::actors::consumer::{ConsumerHandle, ConsumerSpec, Offsets, SeekTo, Status};
+use crate::actors::producer::{ProducerHandle, ProducerSpec};
+use crate::command::{PollArgs, SeekArgs, StartConsumerArgs, StartProducerArgs};
+use crate::error::{Error, Result};
+use crate::kafka::ProducerSettings;
+use crate::outcome::{format_partitions, Outcome, Partitions, Table};
+
+/// How long a graceful stop may take to show up as a new assignment.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+/// After a kill, how long past the session timeout to keep waiting for the group to notice.
+const KILL_GRACE: Duration = Duration::from_secs(10);
+
+impl Session {
+    fn running_consumer(&self, name: &str) -> Result<&ConsumerHandle> {
+        let handle = self.consumers.get(name).ok_or_else(|| unknown_consumer(name, &self.consumers))?;
+        match handle.status() {
+            Status::Running => Ok(handle),
+            status => Err(Error::input(format!(
+                "consumer '{name}' is {}; start it again with: restart-consumer {name}",
+                status.as_str()
+            ))),
+        }
+    }
+
+    pub(super) async fn start_consumer(&mut self, args: StartConsumerArgs) -> Result<Outcome> {
+        if let Some(existing) = self.consumers.get(&args.name) {
+            if existing.status() == Status::Running {
+                return Err(Error::input(format!("a consumer named '{}' is already running", args.name)));
+            }
+        }
+        for topic in &args.topics {
+            self.connection.topic(topic).await?;
+        }
+        let spec = ConsumerSpec {
+            name: args.name.clone(),
+            group: args.group,
+            topics: args.topics,
+            from: args.from,
+            manual_commit: args.manual_commit,
+            session_timeout: args.session_timeout,
+            assignor: args.assignor,
+            follow: args.follow,
+        };
+        self.launch_consumer(spec)
+    }
+
+    fn launch_consumer(&mut self, spec: ConsumerSpec) -> Result<Outcome> {
+        let text = format!(
+            "started consumer '{}' in group '{}' on {} (from {}, session timeout {} s{})",
+            spec.name,
+            spec.group,
+            spec.topics.join(", "),
+            if spec.from == crate::command::StartFrom::Earliest { "earliest" } else { "latest" },
+            spec.session_timeout.as_secs_f64(),
+            if spec.manual_commit { ", manual commit" } else { "" }
+        );
+        let handle = ConsumerHandle::start(spec.clone(), self.connection.base_config(), self.events.clone(), self.verbose)
+            .map_err(Error::Kafka)?;
+        self.consumers.insert(spec.name.clone(), handle);
+        Ok(Outcome::Done(text))
+    }
+
+    pub(super) async fn restart_consumer(&mut self, name: &str) -> Result<Outcome> {
+        let handle = self.consumers.get(name).ok_or_else(|| unknown_consumer(name, &self.consumers))?;
+        if handle.status() == Status::Running {
+            return Err(Error::input(format!("consumer '{name}' is already running")));
+        }
+        let spec = handle.spec.clone();
+        self.launch_consumer(spec)
+    }
+
+    pub(super) async fn poll(&self, args: PollArgs) -> Result<Outcome> {
+        let handle = self.running_consumer(&args.name)?;
+        let count = usize::try_from(args.count).unwrap_or(usize::MAX);
+        let records = handle.poll(count, args.wait).await.map_err(Error::Kafka)?;
+        if records.is_empty() {
+            let assigned = format_partitions(&handle.state().assignment);
+            return Ok(Outcome::Note(format!(
+                "no messages for {} within {} s (assigned: {assigned})",
+                args.name,
+                args.wait.as_secs_f64()
+            )));
+        }
+        let mut table = Table::new(["TOPIC", "PARTITION", "OFFSET", "KEY", "VALUE"]);
+        for record in &records {
+            table.push([
+                record.topic.clone(),
+                record.partition.to_string(),
+                record.offset.to_string(),
+                show_optional(&record.key),
+                show_optional(&record.value),
+            ]);
+        }
+        let mut parts = vec![Outcome::Table(table)];
+        if records.len() < count {
+            parts.push(Outcome::Note(format!("only {} message(s) arrived within {} s", records.len(), args.wait.as_secs_f64())));
+        }
+        Ok(Outcome::Many(parts))
+    }
+
+    pub(super) async fn commit(&self, name: &str) -> Result<Outcome> {
+        let handle = self.running_consumer(name)?;
+        let committed = handle.commit().await.map_err(Error::Kafka)?;
+        if committed.is_empty() {
+            return Ok(Outcome::Note(format!("{name} has nothing committed yet: poll some messages first")));
+        }
+        Ok(Outcome::Many(vec![
+            Outcome::Done(format!("{name} committed; the group '{}' now records:", handle.spec.group)),
+            Outcome::Table(offsets_table("COMMITTED", &committed)),
+        ]))
+    }
+
+    pub(super) async fn seek_edge(&self, name: &str, partition: Option<i32>, to: SeekTo) -> Result<Outcome> {
+        let handle = self.running_consumer(name)?;
+        let moved = handle.seek(partition, to).await.map_err(Error::input)?;
+        let place = if to == SeekTo::End { "the end" } else { "the beginning" };
+        Ok(Outcome::Many(vec![
+            Outcome::Done(format!("{name} moved to {place}; the next poll starts at these offsets:")),
+            Outcome::Table(offsets_table("POSITION", &moved)),
+        ]))
+    }
+
+    pub(super) async fn seek(&self, args: SeekArgs) -> Result<Outcome> {
+        let handle = self.running_consumer(&args.name)?;
+        if let Some(time) = args.time {
+            return self.seek_to_time(handle, time).await;
+        }
+        let (Some(partition), Some(offset)) = (args.partition, args.offset) else {
+            return Err(Error::input("give PARTITION OFFSET, or --time TIME"));
+        };
+        for topic in &handle.spec.topics {
+            let info = self.connection.topic(topic).await?;
+            check_partition(&info, Some(partition))?;
+        }
+        let moved = handle.seek(Some(partition), SeekTo::Offset(offset)).await.map_err(Error::input)?;
+        Ok(Outcome::Many(vec![
+            Outcome::Done(format!("{} moved; the next poll starts at:", args.name)),
+            Outcome::Table(offsets_table("POSITION", &moved)),
+        ]))
+    }
+
+    /// Seek every assigned partition to the first message at or after `time`, but only after
+    /// checking the broker's answer against the messages themselves: never seek to a guess.
+    async fn seek_to_time(&self, handle: &ConsumerHandle, time: std::time::SystemTime) -> Result<Outcome> {
+        let millis = i64::try_from(time.duration_since(UNIX_EPOCH).map_err(|_| Error::input("time before 1970"))?.as_millis())
+            .map_err(|_| Error::input("time out of range"))?;
+        let assignment = handle.state().assignment;
+        if assignment.is_empty() {
+            return Err(Error::input(format!("{} has no partitions assigned yet", handle.spec.name)));
+        }
+        let mut targets = Vec::new();
+        for (topic, partitions) in &assignment {
+            let ids: Vec<i32> = partitions.iter().copied().collect();
+            let answers = self.connection.offsets_for_time(topic, ids.clone(), millis).await?;
+            let info = self.connection.topic(topic).await?;
+            let marks = self.connection.topic_watermarks(&info).await?;
+            for id in ids {
+                let mark = marks.iter().find(|(p, _)| *p == id).map(|(_, m)| *m).ok_or_else(|| Error::kafka("partition vanished"))?;
+                let answer = answers.get(&id).copied().flatten().filter(|o| *o >= 0);
+                let target = answer.unwrap_or(mark.high);
+                self.verify_time_offset(topic, id, target, millis, mark.low, mark.high).await?;
+                targets.push((topic.clone(), id, target));
+            }
+        }
+        let mut moved = Vec::new();
+        for (_, id, target) in &targets {
+            moved.extend(handle.seek(Some(*id), SeekTo::Offset(*target)).await.map_err(Error::input)?);
+        }
+        Ok(Outcome::Many(vec![
+            Outcome::Done(format!(
+                "{} moved to the first message at or after {}; the next poll starts at:",
+                handle.spec.name,
+                humantime::format_rfc3339_millis(time)
+            )),
+            Outcome::Table(offsets_table("POSITION", &moved)),
+        ]))
+    }
+
+    /// The broker said `offset` is the first message of `topic[partition]` at or after `millis`.
+    /// Read the messages on either side and refuse if that is not true.
+    pub(super) async fn verify_time_offset(&self, topic: &str, partition: i32, offset: i64, millis: i64, low: i64, high: i64) -> Result<()> {
+        let start = (offset - 1).max(low);
+        let end = (offset + 1).min(high);
+        if start >= end {
+            return Ok(());
+        }
+        let read = self.read_records(topic, vec![ReadPlan { partition, start, end }], 2).await?;
+        let stamp = |o: i64| read.records.iter().find(|r| r.offset == o).and_then(|r| r.timestamp_ms);
+        let wrong = |why: String| {
+            Err(Error::kafka(format!(
+                "the broker's offsets-for-times answer for {topic}[{partition}] is wrong ({why}); not seeking. \\
+                 tansu 0.6.0 is unreliable here: seek to an offset instead, or use a full Apache Kafka"
+            )))
+        };
+        if offset < high {
+            match stamp(offset) {
+                Some(ts) if ts >= millis => {}
+                Some(ts) => return wrong(format!("offset {offset} has timestamp {ts}, before {millis}")),
+                None => return wrong(format!("offset {offset} could not be read back")),
+            }
+        }
+        if offset > low {
+            if let Some(ts) = stamp(offset - 1) {
+                if ts >= millis {
+                    return wrong(format!("offset {} before it is already at or after the time", offset - 1));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Graceful stop, then wait (bounded) until the group's other consumers here own what it had.
+    pub(super) async fn stop_consumer(&mut self, name: &str) -> Result<Outcome> {
+        let handle = self.running_consumer(name)?;
+        let owned = handle.state().assignment;
+        let group = handle.spec.group.clone();
+        let started = Instant::now();
+        handle.stop().await.map_err(Error::Kafka)?;
+        let mut parts = vec![Outcome::Done(format!(
+            "{name} stopped: {}left group '{group}'",
+            if handle.spec.manual_commit { "" } else { "committed and " }
+        ))];
+        parts.extend(self.await_takeover(&group, &owned, started, STOP_WAIT, None).await);
+        Ok(Outcome::Many(parts))
+    }
+
+    /// A crash: no commit, no LeaveGroup. Counts down the session timeout, then shows who took over.
+    pub(super) async fn kill_consumer(&mut self, name: &str) -> Result<Outcome> {
+        let handle = self.running_consumer(name)?;
+        let owned = handle.state().assignment;
+        let group = handle.spec.group.clone();
+        let timeout = handle.spec.session_timeout;
+        let started = Instant::now();
+        handle.kill().await.map_err(Error::Kafka)?;
+        let mut parts = vec![Outcome::Warning(format!(
+            "{name} killed: it did not commit or leave; group '{group}' finds out only when its session times out ({} s)",
+            timeout.as_secs_f64()
+        ))];
+        parts.extend(self.await_takeover(&group, &owned, started, timeout + KILL_GRACE, Some(timeout)).await);
+        Ok(Outcome::Many(parts))
+    }
+
+    /// Wait until running consumers of `group` own every partition in `owned`, with a countdown
+    /// of `countdown` if given. Says what happened either way.
+    async fn await_takeover(
+        &self,
+        group: &str,
+        owned: &Partitions,
+        started: Instant,
+        limit: Duration,
+        countdown: Option<Duration>,
+    ) -> Vec<Outcome> {
+        let survivors: Vec<&ConsumerHandle> = self
+            .consumers
+            .values()
+            .filter(|c| c.spec.group == group && c.status() == Status::Running)
+            .collect();
+        if owned.is_empty() {
+            return vec![Outcome::Note("it owned no partitions, so nothing moves".into())];
+        }
+        if survivors.is_empty() {
+            return vec![Outcome::Note(format!(
+                "no other consumer of '{group}' is running here, so {} wait for the next one to join",
+                format_partitions(owned)
+            ))];
+        }
+        let progress = countdown.map(|timeout| {
+            (self.reporter.progress(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX), "session timeout"), timeout)
+        });
+        let mut shown: u64 = 0;
+        let covered = loop {
+            let held = union(survivors.iter().map(|c| c.state().assignment));
+            if covers(&held, owned) {
+                break true;
+            }
+            if started.elapsed() >= limit {
+                break false;
+            }
+            if let Some((bar, timeout)) = &progress {
+                let now = u64::try_from(started.elapsed().min(*timeout).as_millis()).unwrap_or(0);
+                bar.advance(now.saturating_sub(shown));
+                shown = now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        if let Some((bar, _)) = &progress {
+            bar.finish();
+        }
+        let waited = started.elapsed().as_secs_f64();
+        let mut table = Table::new(["CONSUMER", "ASSIGNED"]);
+        for survivor in &survivors {
+            table.push([survivor.spec.name.clone(), format_partitions(&survivor.state().assignment)]);
+        }
+        let said = if covered {
+            Outcome::Done(format!("group '{group}' reassigned {} after {waited:.1} s", format_partitions(owned)))
+        } else {
+            Outcome::Warning(format!(
+                "after {waited:.1} s the group's other consumers still do not own {}",
+                format_partitions(owned)
+            ))
+        };
+        vec![said, Outcome::Table(table.titled(format!("group {group} now")))]
+    }
+
+    pub(super) async fn consumers_table(&self) -> Result<Outcome> {
+        if self.consumers.is_empty() {
+            return Ok(Outcome::Note("no consumers yet; start one with: start-consumer NAME --group G --topic T".into()));
+        }
+        let mut table = Table::new(["NAME", "GROUP", "STATE", "ASSIGNED", "POSITION", "COMMITTED", "LAG"]);
+        for handle in self.consumers.values() {
+            let state = handle.state();
+            let pairs: Vec<(String, i32)> =
+                state.assignment.iter().flat_map(|(t, ids)| ids.iter().map(move |id| (t.clone(), *id))).collect();
+            let committed = self.connection.committed(&handle.spec.group, pairs.clone()).await?;
+            let marks = self.connection.watermarks(pairs.clone()).await?;
+            let single = handle.spec.topics.len() == 1;
+            let mut lag: Option<i64> = None;
+            for pair in &pairs {
+                if let (Some(done), Some(mark)) = (committed.get(pair), marks.get(pair)) {
+                    *lag.get_or_insert(0) += (mark.high - done).max(0);
+                }
+            }
+            table.push([
+                handle.spec.name.clone(),
+                handle.spec.group.clone(),
+                state.status.as_str().to_string(),
+                format_partitions(&state.assignment),
+                format_offsets(state.positions.iter().map(|((t, p), o)| (t.clone(), *p, *o)), single),
+                format_offsets(committed.iter().map(|((t, p), o)| (t.clone(), *p, *o)), single),
+                lag.map_or_else(|| "-".into(), |l| l.to_string()),
+            ]);
+        }
+        Ok(Outcome::Table(table))
+    }
+
+    pub(super) async fn start_producer(&mut self, args: StartProducerArgs) -> Result<Outcome> {
+        if self.producers.get(&args.name).is_some_and(|p| p.stats().running) {
+            return Err(Error::input(format!("a producer named '{}' is already running", args.name)));
+        }
+        let topic = self.connection.topic(&args.topic).await?;
+        check_partition(&topic, args.partition)?;
+        if args.every < Duration::from_millis(1) {
+            return Err(Error::input("--every must be at least 1ms"));
+        }
+        let producer = self.connection.producer(ProducerSettings { acks: crate::command::Acks::All, idempotent: false })?;
+        let spec = ProducerSpec {
+            name: args.name.clone(),
+            topic: args.topic.clone(),
+            every: args.every,
+            key: args.key,
+            partition: args.partition,
+            template: args.template,
+        };
+        let handle = ProducerHandle::start(spec, producer, self.events.clone());
+        self.producers.insert(args.name.clone(), handle);
+        Ok(Outcome::Done(format!(
+            "started producer '{}' sending to '{}' every {}",
+            args.name,
+            args.topic,
+            humantime::format_duration(args.every)
+        )))
+    }
+
+    pub(super) async fn stop_producer(&mut self, name: &str) -> Result<Outcome> {
+        let handle = self
+            .producers
+            .get_mut(name)
+            .ok_or_else(|| Error::input(format!("no producer named '{name}'; `producers` lists them")))?;
+        handle.stop().await;
+        let stats = handle.stats();
+        Ok(Outcome::Done(format!("stopped producer '{name}' after {} message(s), {} error(s)", stats.sent, stats.errors)))
+    }
+
+    pub(super) fn producers_table(&self) -> Outcome {
+        if self.producers.is_empty() {
+            return Outcome::Note("no producers yet; start one with: start-producer NAME --topic T --every 1s".into());
+        }
+        let mut table = Table::new(["NAME", "TOPIC", "RATE", "SENT", "LAST PARTITION/OFFSET", "ERRORS", "STATE"]);
+        for handle in self.producers.values() {
+            let stats = handle.stats();
+            let rate = 1.0 / handle.spec.every.as_secs_f64();
+            table.push([
+                handle.spec.name.clone(),
+                handle.spec.topic.clone(),
+                format!("{rate:.1}/s"),
+                stats.sent.to_string(),
+                stats.last.map_or_else(|| "-".into(), |(p, o)| format!("{p}/{o}")),
+                stats.errors.to_string(),
+                if stats.running { "running" } else { "stopped" }.to_string(),
+            ]);
+        }
+        Outcome::Table(table)
+    }
+
+    /// Stop every producer and consumer (gracefully), as when the session ends.
+    pub(super) async fn stop_all_actors(&mut self) {
+        for handle in self.producers.values_mut() {
+            handle.stop().await;
+        }
+        for handle in self.consumers.values() {
+            if handle.status() == Status::Running {
+                let _ = handle.stop().await;
+            }
+        }
+    }
+
+    /// The running consumers of `group` started in this session, by name.
+    pub(super) fn consumers_in(&self, group: &str) -> Vec<&ConsumerHandle> {
+        self.consumers.values().filter(|c| c.spec.group == group && c.status() == Status::Running).collect()
+    }
+}
+
+fn unknown_consumer(name: &str, consumers: &BTreeMap<String, ConsumerHandle>) -> Error {
+    let known: Vec<&str> = consumers.keys().map(String::as_str).collect();
+    let hint = if known.is_empty() {
+        "start one with: start-consumer NAME --group G --topic T".to_string()
+    } else {
+        format!("known consumers: {}", known.join(", "))
+    };
+    Error::Usage { message: format!("no consumer named '{name}'"), hint: Some(hint) }
+}
+
+fn union(assignments: impl Iterator<Item = Partitions>) -> Partitions {
+    let mut all = Partitions::new();
+    for assignment in assignments {
+        for (topic, ids) in assignment {
+            all.entry(topic).or_default().extend(ids);
+        }
+    }
+    all
+}
+
+fn covers(held: &Partitions, wanted: &Partitions) -> bool {
+    wanted.iter().all(|(topic, ids)| held.get(topic).is_some_and(|h: &BTreeSet<i32>| ids.is_subset(h)))
+}
+
+fn offsets_table(label: &str, offsets: &Offsets) -> Table {
+    let mut table = Table::new(["TOPIC", "PARTITION", label]);
+    let mut sorted = offsets.clone();
+    sorted.sort();
+    for (topic, partition, offset) in sorted {
+        table.push([topic, partition.to_string(), offset.to_string()]);
+    }
+    table
+}
+
+/// `0:5 1:3` for one topic, `orders[0]:5 cook[1]:3` for several; `-` when empty.
+fn format_offsets(offsets: impl Iterator<Item = (String, i32, i64)>, single_topic: bool) -> String {
+    let mut list: Vec<(String, i32, i64)> = offsets.collect();
+    list.sort();
+    if list.is_empty() {
+        return "-".into();
+    }
+    list.iter()
+        .map(|(t, p, o)| if single_topic { format!("{p}:{o}") } else { format!("{t}[{p}]:{o}") })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
