@@ -814,6 +814,8 @@ fn read_plan(
     config.set("enable.auto.commit", "false");
     config.set("enable.partition.eof", "true");
     config.set("fetch.wait.max.ms", "100");
+    // librdkafka wants a group id even for assign(); nothing is ever joined or committed.
+    config.set("group.id", "kafka-workshop-read");
     let consumer: BaseConsumer<Context> = config.create_with_context(context)?;
     let mut assignment = TopicPartitionList::new();
     let mut open: BTreeMap<i32, i64> = BTreeMap::new();

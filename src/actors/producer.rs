@@ -32,7 +32,7 @@ pub struct ProducerHandle {
     pub spec: ProducerSpec,
     stats: Arc<Mutex<ProducerStats>>,
     stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// `{n}` becomes the message's number, `{name}` the producer's name; JSON is sent compact.
@@ -86,7 +86,7 @@ impl ProducerHandle {
                 stats.running = false;
             }
         });
-        ProducerHandle { spec, stats, stop: Some(stop), task }
+        ProducerHandle { spec, stats, stop: Some(stop), task: Some(task) }
     }
 
     pub fn stats(&self) -> ProducerStats {
@@ -98,7 +98,9 @@ impl ProducerHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = (&mut self.task).await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 

@@ -8,13 +8,14 @@
 //! **The fix**: this wrapper delegates every call to the inner coordinator and also keeps each
 //! member's last contact (join, sync, heartbeat) and the group's session timeout. On any
 //! heartbeat it evicts members silent for longer than the session timeout, by calling the inner
-//! `leave` on their behalf (what Kafka does on expiry), then answers survivors still on the old
-//! generation with REBALANCE_IN_PROGRESS. It stops as soon as a member heartbeats in a newer
-//! generation, so one crash costs exactly one rebalance.
+//! `leave` on their behalf (what Kafka does on expiry), then answers each survivor's heartbeats
+//! with REBALANCE_IN_PROGRESS until that survivor has joined again. Survivors are tracked by
+//! member, not by generation: tansu keeps the generation number when the group re-forms, so a
+//! generation test would send them round again and again. One crash costs exactly one rebalance.
 //!
 //! With `--bootstrap-servers` (a real Kafka) none of this is in play.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,8 +38,8 @@ struct GroupWatch {
     session_timeout: Duration,
     /// member id → last contact.
     last_contact: BTreeMap<String, Instant>,
-    /// Set when members were evicted in this generation: survivors on it must rejoin.
-    rebalance_from: Option<i32>,
+    /// Survivors of an eviction that have not joined again yet.
+    must_rejoin: BTreeSet<String>,
 }
 
 impl GroupWatch {
@@ -82,34 +83,33 @@ impl<C> CrashAwareCoordinator<C> {
         if let Ok(mut groups) = self.groups.lock() {
             if let Some(watch) = groups.get_mut(group_id) {
                 watch.last_contact.remove(member_id);
+                watch.must_rejoin.remove(member_id);
             }
         }
     }
 
-    /// Members of `group_id` whose session expired; afterwards, survivors on `generation`
-    /// are told to rejoin.
-    fn expire(&self, group_id: &str, generation: i32) -> Vec<String> {
+    /// Members of `group_id` whose session expired; every remaining member must then rejoin.
+    fn expire(&self, group_id: &str) -> Vec<String> {
         let Ok(mut groups) = self.groups.lock() else { return Vec::new() };
         let Some(watch) = groups.get_mut(group_id) else { return Vec::new() };
         let expired = watch.take_expired(Instant::now());
         if !expired.is_empty() {
-            watch.rebalance_from = Some(watch.rebalance_from.map_or(generation, |g| g.max(generation)));
+            let survivors: Vec<String> = watch.last_contact.keys().cloned().collect();
+            watch.must_rejoin.extend(survivors);
         }
         expired
     }
 
-    /// Whether a heartbeat in `generation` must be answered with REBALANCE_IN_PROGRESS.
-    fn must_rejoin(&self, group_id: &str, generation: i32) -> bool {
-        let Ok(mut groups) = self.groups.lock() else { return false };
-        let Some(watch) = groups.get_mut(group_id) else { return false };
-        match watch.rebalance_from {
-            Some(evicted_in) if generation <= evicted_in => true,
-            Some(_) => {
-                // Someone is already in a newer generation: the rebalance happened.
-                watch.rebalance_from = None;
-                false
+    /// Whether this member's heartbeat must be answered with REBALANCE_IN_PROGRESS.
+    fn must_rejoin(&self, group_id: &str, member_id: &str) -> bool {
+        self.groups.lock().is_ok_and(|groups| groups.get(group_id).is_some_and(|w| w.must_rejoin.contains(member_id)))
+    }
+
+    fn rejoined(&self, group_id: &str, member_id: &str) {
+        if let Ok(mut groups) = self.groups.lock() {
+            if let Some(watch) = groups.get_mut(group_id) {
+                watch.must_rejoin.remove(member_id);
             }
-            None => false,
         }
     }
 }
@@ -133,6 +133,7 @@ impl<C: Coordinator> Coordinator for CrashAwareCoordinator<C> {
             watch.session_timeout = Duration::from_millis(u64::try_from(session_timeout_ms).unwrap_or(45_000));
         }
         self.touch(group_id, member_id);
+        self.rejoined(group_id, member_id);
         let body = self
             .inner
             .join(
@@ -177,12 +178,12 @@ impl<C: Coordinator> Coordinator for CrashAwareCoordinator<C> {
         group_instance_id: Option<&str>,
     ) -> Result<Body> {
         self.touch(group_id, member_id);
-        for expired in self.expire(group_id, generation_id) {
+        for expired in self.expire(group_id) {
             // What Kafka's coordinator does when a session expires: the member leaves.
             let _ = self.inner.leave(group_id, Some(&expired), None).await;
         }
         let body = self.inner.heartbeat(group_id, generation_id, member_id, group_instance_id).await?;
-        if self.must_rejoin(group_id, generation_id) {
+        if self.must_rejoin(group_id, member_id) {
             return Ok(HeartbeatResponse::default()
                 .throttle_time_ms(Some(0))
                 .error_code(ErrorCode::RebalanceInProgress.into())
@@ -237,18 +238,20 @@ mod tests {
     }
 
     #[test]
-    fn survivors_rejoin_until_a_newer_generation_is_seen() {
+    fn survivors_rejoin_once_each() {
         let coordinator = CrashAwareCoordinator::new(());
         {
             let mut groups = coordinator.groups.lock().unwrap();
             let watch = groups.entry("g".into()).or_default();
-            watch.session_timeout = Duration::from_millis(1);
-            watch.last_contact.insert("crashed".into(), Instant::now() - Duration::from_secs(1));
+            watch.session_timeout = Duration::from_secs(6);
+            watch.last_contact.insert("crashed".into(), Instant::now() - Duration::from_secs(7));
+            watch.last_contact.insert("alive".into(), Instant::now());
         }
-        assert_eq!(coordinator.expire("g", 3), vec!["crashed".to_string()]);
-        assert!(coordinator.must_rejoin("g", 3), "old generation must rejoin");
-        assert!(coordinator.must_rejoin("g", 3), "still old generation");
-        assert!(!coordinator.must_rejoin("g", 4), "newer generation: rebalance done");
-        assert!(!coordinator.must_rejoin("g", 3), "no second rebalance");
+        assert_eq!(coordinator.expire("g"), vec!["crashed".to_string()]);
+        assert!(coordinator.must_rejoin("g", "alive"), "the survivor must rejoin");
+        assert!(coordinator.must_rejoin("g", "alive"), "until it does");
+        coordinator.rejoined("g", "alive");
+        assert!(!coordinator.must_rejoin("g", "alive"), "no second rebalance");
+        assert!(coordinator.expire("g").is_empty());
     }
 }

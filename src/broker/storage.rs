@@ -53,22 +53,22 @@ pub struct CorrectedStorage {
     inner: StorageContainer,
     /// Only the memory storage has these defects; SQLite answers correctly and passes through.
     memory: bool,
-    /// Memory storage only: the base offset of every batch produced, per partition.
-    batch_starts: Arc<Mutex<BTreeMap<Topition, BTreeSet<i64>>>>,
+    /// Memory storage only: every batch produced, per partition, as base offset → last offset.
+    batches: Arc<Mutex<BTreeMap<Topition, BTreeMap<i64, i64>>>>,
     /// The latest state of every group the coordinator stored since the broker started.
     groups: Arc<Mutex<BTreeMap<String, GroupDetail>>>,
 }
 
 impl CorrectedStorage {
     pub fn new(inner: StorageContainer, memory: bool) -> Self {
-        CorrectedStorage { inner, memory, batch_starts: Arc::default(), groups: Arc::default() }
+        CorrectedStorage { inner, memory, batches: Arc::default(), groups: Arc::default() }
     }
 
-    /// The base offset of the batch holding `offset`, when it is not `offset` itself.
+    /// The base offset of the batch holding `offset` inside it (not at its start).
     fn containing_batch(&self, topition: &Topition, offset: i64) -> Option<i64> {
-        let starts = self.batch_starts.lock().ok()?;
-        let start = *starts.get(topition)?.range(..=offset).next_back()?;
-        (start < offset).then_some(start)
+        let batches = self.batches.lock().ok()?;
+        let (&base, &last) = batches.get(topition)?.range(..=offset).next_back()?;
+        (base < offset && offset <= last).then_some(base)
     }
 
     /// The group as a client should see it now: members whose session expired are gone.
@@ -140,10 +140,11 @@ impl Storage for CorrectedStorage {
     }
 
     async fn produce(&self, transaction_id: Option<&str>, topition: &Topition, batch: deflated::Batch) -> Result<i64> {
+        let records = i64::from(batch.last_offset_delta);
         let base = self.inner.produce(transaction_id, topition, batch).await?;
         if self.memory {
-            if let Ok(mut starts) = self.batch_starts.lock() {
-                starts.entry(topition.clone()).or_default().insert(base);
+            if let Ok(mut batches) = self.batches.lock() {
+                batches.entry(topition.clone()).or_default().insert(base, base + records);
             }
         }
         Ok(base)
