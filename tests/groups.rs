@@ -260,3 +260,16 @@ fn producers_run_until_stopped() {
     assert!(producers[0][3].parse::<u64>().unwrap() >= 5);
     assert_eq!(out.table(&["PARTITION", "OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"])[0][4], r#"{"order":1,"till":1}"#);
 }
+
+#[test]
+fn follow_prints_each_message_as_it_arrives() {
+    let (topic, group) = (unique("orders"), unique("g"));
+    let out = run(&format!(
+        "create-topic {topic}\n\
+         produce {topic} hello --key till-1\n\
+         start-consumer f --group {group} --topic {topic} --from earliest --follow\n\
+         expect consumer f received 1 --within 30s\n"
+    ));
+    out.assert_ok();
+    assert!(out.stdout.contains(&format!("f ▸ {topic}[0]@0 key=till-1 hello")), "{}", out.stdout);
+}

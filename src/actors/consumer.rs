@@ -131,7 +131,8 @@ impl ConsumerHandle {
             },
         );
         config.set("session.timeout.ms", spec.session_timeout.as_millis().to_string());
-        config.set("heartbeat.interval.ms", "1000");
+        // Half a second, so a graceful stop moves partitions within a second.
+        config.set("heartbeat.interval.ms", "500");
         config.set("partition.assignment.strategy", spec.assignor.as_config());
         config.set("fetch.wait.max.ms", "100");
         if verbose {
