@@ -24,12 +24,20 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub script: Option<PathBuf>,
 
+    /// Open this lesson (number or name) as soon as the prompt appears
+    #[arg(long, value_name = "N")]
+    pub lesson: Option<String>,
+
+    /// Use the lessons in DIR instead of the built-in ones
+    #[arg(long, env = "KAFKA_WORKSHOP_LESSONS", value_name = "DIR", global = true)]
+    pub lessons: Option<PathBuf>,
+
     /// Show what librdkafka and the broker say (never secrets)
     #[arg(long, short, global = true)]
     pub verbose: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
     /// Connect to this cluster instead of starting the embedded broker
     #[arg(long, short = 'b', env = "KAFKA_BOOTSTRAP_SERVERS", value_name = "HOST:PORT[,…]")]
@@ -48,6 +56,41 @@ pub struct ConnectArgs {
 pub enum Mode {
     /// Run the embedded broker alone, in the foreground, until Ctrl-C
     Broker(BrokerArgs),
+    /// Replay a lesson or a script: typed out at a human pace, or straight through for checks
+    Replay(ReplayArgs),
+    /// Work with lesson files
+    #[command(subcommand)]
+    Lessons(LessonsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LessonsCommand {
+    /// Check every lesson file: parse errors with file:line, unknown commands, malformed checks
+    Check {
+        /// The folder to check (default: the built-in lessons, or --lessons)
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A lesson (.md), a script (one command a line), or a built-in lesson's number or name
+    pub file: String,
+
+    /// Typing speed: 1 is a person typing, 2 twice as fast, `max` no delay at all
+    #[arg(long, default_value = "1")]
+    pub speed: String,
+
+    /// Run each pause's solution instead of waiting for Enter
+    #[arg(long)]
+    pub no_pause: bool,
+
+    /// Evaluate every check and exit non-zero if one fails
+    #[arg(long)]
+    pub check: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 #[derive(Debug, Args)]

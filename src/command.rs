@@ -74,6 +74,28 @@ pub enum Command {
     Expect(ExpectArgs),
     /// Pause a replayed script (never use it to wait for state: use expect)
     Sleep(SleepArgs),
+    /// List the lessons with your progress
+    Lessons,
+    /// Open a lesson by number or name, where you left it
+    Lesson(LessonArgs),
+    /// Run the lesson's commands, or move on once its checks pass (Enter does the same)
+    Next,
+    /// Go back one step in the lesson
+    Back,
+    /// A hint for the lesson's current task
+    Hint,
+    /// Show the commands that solve the lesson's current task
+    Solution,
+    /// Check the lesson's current task against the cluster now
+    Check,
+    /// Skip the lesson's current task
+    Skip,
+    /// Start the current lesson again from its first step
+    RestartLesson,
+    /// Say which lesson and step you are on
+    Where,
+    /// Record the commands you type from now on into a lesson file that replays
+    Record(RecordArgs),
     /// List the commands, or show one command's flags
     Help(HelpArgs),
     /// Leave kafka-workshop
@@ -369,9 +391,44 @@ impl Assignor {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct LessonArgs {
+    /// The lesson's number or name
+    pub lesson: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct RecordArgs {
+    /// The Markdown file to write, or `stop` to finish and write it
+    pub file: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct HelpArgs {
     /// A command to explain
     pub command: Option<String>,
+}
+
+impl Command {
+    /// Commands about the tool itself (help, lessons, recording) rather than about Kafka: they
+    /// are never recorded and never count as a learner's attempt at a lesson's task.
+    pub fn is_about_the_tool(&self) -> bool {
+        matches!(
+            self,
+            Command::Lessons
+                | Command::Lesson(_)
+                | Command::Next
+                | Command::Back
+                | Command::Hint
+                | Command::Solution
+                | Command::Check
+                | Command::Skip
+                | Command::RestartLesson
+                | Command::Where
+                | Command::Record(_)
+                | Command::Help(_)
+                | Command::Quit
+        )
+    }
 }
 
 /// What a line turned out to be.

@@ -13,9 +13,12 @@ pub mod command;
 pub mod error;
 pub mod expect;
 pub mod kafka;
+pub mod lesson;
 pub mod murmur2;
 pub mod outcome;
+pub mod progress;
 pub mod repl;
+pub mod replay;
 pub mod session;
 pub mod tokenize;
 pub mod view;
@@ -48,6 +51,8 @@ pub fn run() -> i32 {
     };
     match cli.mode {
         Some(Mode::Broker(ref args)) => run_broker(&runtime, args),
+        Some(Mode::Replay(ref args)) => replay::replay(&runtime, args, cli.lessons.clone(), cli.verbose),
+        Some(Mode::Lessons(cli::LessonsCommand::Check { ref dir })) => replay::check_lessons(dir.clone().or(cli.lessons.clone())),
         None => run_session(&runtime, &cli),
     }
 }
@@ -61,6 +66,7 @@ fn run_session(runtime: &tokio::runtime::Runtime, cli: &Cli) -> i32 {
         properties: cli.connect.properties.clone(),
         data: cli.connect.data.clone(),
         verbose: cli.verbose,
+        lessons: cli.lessons.clone(),
     };
     let reporter: Arc<dyn Reporter> = if interactive { Arc::new(Bars) } else { Arc::new(Quiet) };
     let mut session = match runtime.block_on(Session::connect(&options, reporter)) {
@@ -70,6 +76,15 @@ fn run_session(runtime: &tokio::runtime::Runtime, cli: &Cli) -> i32 {
             return err.exit_code();
         }
     };
+    if let Some(lesson) = &cli.lesson {
+        match runtime.block_on(session.run_line(&format!("lesson {lesson}"))) {
+            Ok(outcome) => print!("{}", view.render(&outcome)),
+            Err(err) => {
+                eprint!("{}", view.error(&err, None));
+                return err.exit_code();
+            }
+        }
+    }
     let code = match (&cli.script, interactive) {
         (Some(path), _) => match std::fs::File::open(path) {
             Ok(file) => repl::script(runtime, &mut session, view, std::io::BufReader::new(file)),

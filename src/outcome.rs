@@ -17,6 +17,12 @@ pub enum Outcome {
     Table(Table),
     /// Preformatted text, such as help.
     Text(String),
+    /// Lesson narration, as Markdown for the view to render for the terminal.
+    Narration(String),
+    /// A command shown as if typed at the prompt (lessons and replays).
+    Typed(String),
+    /// A lesson's task for the learner.
+    Goal(String),
     /// Several outcomes, shown in order.
     Many(Vec<Outcome>),
     /// Part of the command failed after something was shown (a failed delivery in a batch, say).

@@ -65,8 +65,10 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
     }
     print!("{}", view.banner(session.target()));
     loop {
-        match editor.readline("kafka › ") {
+        match editor.readline(&session.prompt()) {
             Ok(line) => {
+                // In a lesson, Enter on an empty line is `next`.
+                let line = if line.trim().is_empty() && session.in_lesson() { "next".to_string() } else { line };
                 if line.trim().is_empty() {
                     continue;
                 }

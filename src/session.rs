@@ -25,6 +25,7 @@ use crate::command::{
     self, Acks, Command, CreateTopicArgs, Parsed, PartitionForArgs, ProduceArgs, ReadArgs, ReadFrom, TopicsArgs,
 };
 use crate::error::{Error, Result};
+use crate::lesson::Library;
 use crate::kafka::{Connection, Context, ProducerSettings, TopicInfo, Watermarks, CLUSTER_TIMEOUT};
 use crate::murmur2;
 use crate::outcome::{Event, Outcome, Record, Table};
@@ -32,6 +33,7 @@ use crate::outcome::{Event, Outcome, Record, Table};
 mod checks;
 mod groups;
 mod live;
+mod tutor;
 
 /// Above this many messages `produce` shows a progress bar and a per-partition summary instead
 /// of one row per message.
@@ -47,6 +49,8 @@ pub struct ConnectOptions {
     /// Keep the embedded broker's data in SQLite under this folder.
     pub data: Option<PathBuf>,
     pub verbose: bool,
+    /// An instructor's lessons folder instead of the built-in lessons.
+    pub lessons: Option<PathBuf>,
 }
 
 /// What the session is connected to, for the banner and `cluster`.
@@ -92,6 +96,15 @@ pub struct Session {
     producers: BTreeMap<String, ProducerHandle>,
     events: Events,
     event_receiver: Option<Receiver<Event>>,
+    library: Library,
+    tutor: Option<tutor::Tutor>,
+    recording: Option<Recording>,
+}
+
+/// `record FILE`: the commands typed since, to be written as a lesson that replays.
+struct Recording {
+    path: PathBuf,
+    lines: Vec<String>,
 }
 
 impl Session {
@@ -108,7 +121,7 @@ impl Session {
                 }
                 let connection = Connection::new(servers, &options.properties, options.verbose)?;
                 let target = Target::External { bootstrap: servers.to_string() };
-                Ok(Session::assemble(connection, target, reporter, options.verbose))
+                Ok(Session::assemble(connection, target, reporter, options))
             }
             None => Self::start_embedded(options, reporter).await,
         }
@@ -128,12 +141,12 @@ impl Session {
         connection.cluster_info().await?;
         let target =
             Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
-        let mut session = Session::assemble(connection, target, reporter, options.verbose);
+        let mut session = Session::assemble(connection, target, reporter, options);
         session.embedded = Some(broker);
         Ok(session)
     }
 
-    fn assemble(connection: Connection, target: Target, reporter: Arc<dyn Reporter>, verbose: bool) -> Session {
+    fn assemble(connection: Connection, target: Target, reporter: Arc<dyn Reporter>, options: &ConnectOptions) -> Session {
         let (sender, receiver) = std::sync::mpsc::channel();
         Session {
             connection,
@@ -141,11 +154,14 @@ impl Session {
             #[cfg(feature = "embedded-broker")]
             embedded: None,
             reporter,
-            verbose,
+            verbose: options.verbose,
             consumers: BTreeMap::new(),
             producers: BTreeMap::new(),
             events: Events::new(sender),
             event_receiver: Some(receiver),
+            library: Library::choose(options.lessons.clone()),
+            tutor: None,
+            recording: None,
         }
     }
 
@@ -180,11 +196,44 @@ impl Session {
 
     /// The one execution path: a line of text in, data out.
     pub async fn run_line(&mut self, line: &str) -> Result<Outcome> {
-        match command::parse(line)? {
-            Parsed::Empty => Ok(Outcome::Nothing),
-            Parsed::Help(text) => Ok(Outcome::Text(text)),
-            Parsed::Command(command) => self.execute(command).await,
+        let command = match command::parse(line)? {
+            Parsed::Empty => return Ok(Outcome::Nothing),
+            Parsed::Help(text) => return Ok(Outcome::Text(text)),
+            Parsed::Command(command) => command,
+        };
+        let learner_action = !command.is_about_the_tool();
+        let outcome = self.execute(command).await?;
+        if !learner_action || outcome.failure().is_some() {
+            return Ok(outcome);
         }
+        if let Some(recording) = self.recording.as_mut() {
+            recording.lines.push(line.trim().to_string());
+        }
+        // On a lesson's pause, every command the learner types may be the one that does it.
+        let mut parts = vec![outcome];
+        parts.extend(self.after_command().await);
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Outcome::Many(parts) })
+    }
+
+    fn record(&mut self, file: &str) -> Result<Outcome> {
+        if file == "stop" {
+            let recording = self.recording.take().ok_or_else(|| Error::input("not recording; start with: record FILE.md"))?;
+            let count = recording.lines.len();
+            std::fs::write(&recording.path, recorded_lesson(&recording.lines))
+                .map_err(|e| Error::Io(format!("cannot write {}: {e}", recording.path.display())))?;
+            return Ok(Outcome::Done(format!(
+                "wrote {count} command(s) to {}; replay it with: kafka-workshop replay {}",
+                recording.path.display(),
+                recording.path.display()
+            )));
+        }
+        if self.recording.is_some() {
+            return Err(Error::input("already recording; finish with: record stop"));
+        }
+        let path = PathBuf::from(file);
+        std::fs::write(&path, "").map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
+        self.recording = Some(Recording { path, lines: Vec::new() });
+        Ok(Outcome::Done(format!("recording the commands you type into {file}; `record stop` writes it")))
     }
 
     pub async fn execute(&mut self, command: Command) -> Result<Outcome> {
@@ -220,6 +269,17 @@ impl Session {
                 tokio::time::sleep(args.duration).await;
                 Ok(Outcome::Nothing)
             }
+            Command::Lessons => self.lessons_table(),
+            Command::Lesson(args) => self.open_lesson(&args.lesson),
+            Command::Next => self.next_step().await,
+            Command::Back => self.previous_step(),
+            Command::Hint => self.hint(),
+            Command::Solution => self.solution(),
+            Command::Check => self.check_now().await,
+            Command::Skip => self.skip(),
+            Command::RestartLesson => self.restart_lesson(),
+            Command::Where => self.where_am_i(),
+            Command::Record(args) => self.record(&args.file),
             Command::Help(args) => help(args.command.as_deref()),
             Command::Quit => Ok(Outcome::Quit),
         }
@@ -583,6 +643,15 @@ impl Session {
             )),
         ]))
     }
+}
+
+/// A recording as a lesson file: front matter, and the commands in one `kafka` block.
+fn recorded_lesson(lines: &[String]) -> String {
+    let when = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    format!(
+        "---\ntitle: Recorded session\nminutes: 5\n---\n\n# Recorded session\n\nRecorded with kafka-workshop at {when}.\n\n```kafka\n{}\n```\n",
+        lines.join("\n")
+    )
 }
 
 fn help(command: Option<&str>) -> Result<Outcome> {

@@ -45,6 +45,25 @@ impl View {
                 out.push_str(text.trim_end());
                 out.push('\n');
             }
+            Outcome::Narration(markdown) => {
+                out.push('\n');
+                out.push_str(&render_markdown(markdown, self.color, 80));
+                out.push('\n');
+            }
+            Outcome::Typed(command) => {
+                if self.color {
+                    out.push_str(&format!("{} {}\n", "kafka ›".dimmed(), command.bold()));
+                } else {
+                    out.push_str(&format!("kafka › {command}\n"));
+                }
+            }
+            Outcome::Goal(goal) => {
+                if self.color {
+                    out.push_str(&format!("{} {}\n", "▶ your turn:".magenta().bold(), render_markdown(goal, true, 200).trim()));
+                } else {
+                    out.push_str(&format!("▶ your turn: {}\n", render_markdown(goal, false, 200).trim()));
+                }
+            }
             Outcome::Many(parts) => parts.iter().for_each(|part| self.render_into(part, out)),
             Outcome::Failure(err) => out.push_str(&self.error(err, None)),
         }
@@ -163,6 +182,146 @@ impl View {
     }
 }
 
+/// Markdown for a terminal: headings and **bold** in bold, `code` in cyan, lists with bullets,
+/// paragraphs wrapped to `width`. Without colour the same text comes out plain.
+pub fn render_markdown(markdown: &str, color: bool, width: usize) -> String {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+    /// One line being filled word by word.
+    struct Lines {
+        out: String,
+        line: String,
+        len: usize,
+        indent: usize,
+        space: bool,
+        width: usize,
+    }
+
+    impl Lines {
+        fn word(&mut self, plain_len: usize, styled: &str) {
+            if self.len > self.indent && self.space && self.len + 1 + plain_len > self.width {
+                self.out.push_str(self.line.trim_end());
+                self.out.push('\n');
+                self.line = " ".repeat(self.indent);
+                self.len = self.indent;
+            } else if self.space && self.len > self.indent {
+                self.line.push(' ');
+                self.len += 1;
+            }
+            self.line.push_str(styled);
+            self.len += plain_len;
+            self.space = false;
+        }
+
+        fn text(&mut self, text: &str, style: impl Fn(&str) -> String) {
+            if text.starts_with(char::is_whitespace) {
+                self.space = true;
+            }
+            for (i, word) in text.split_whitespace().enumerate() {
+                if i > 0 {
+                    self.space = true;
+                }
+                self.word(word.chars().count(), &style(word));
+            }
+            if text.ends_with(char::is_whitespace) {
+                self.space = true;
+            }
+        }
+
+        fn flush(&mut self) {
+            if !self.line.trim().is_empty() {
+                self.out.push_str(self.line.trim_end());
+                self.out.push('\n');
+            }
+            self.line.clear();
+            self.len = 0;
+            self.space = false;
+        }
+
+        fn blank(&mut self) {
+            self.flush();
+            if !self.out.is_empty() && !self.out.ends_with("\n\n") {
+                self.out.push('\n');
+            }
+        }
+    }
+
+    let mut lines = Lines { out: String::new(), line: String::new(), len: 0, indent: 0, space: false, width };
+    let mut bold = 0u32;
+    let mut list_depth = 0usize;
+    let mut in_code_block = false;
+    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                lines.blank();
+                bold += 1;
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                bold = bold.saturating_sub(1);
+                lines.blank();
+            }
+            Event::Start(Tag::Strong) => bold += 1,
+            Event::End(TagEnd::Strong) => bold = bold.saturating_sub(1),
+            Event::Start(Tag::List(_)) => {
+                lines.flush();
+                list_depth += 1;
+            }
+            Event::End(TagEnd::List(_)) => {
+                list_depth = list_depth.saturating_sub(1);
+                if list_depth == 0 {
+                    lines.blank();
+                }
+            }
+            Event::Start(Tag::Item) => {
+                lines.flush();
+                let pad = 2 * list_depth.saturating_sub(1);
+                lines.line = format!("{}• ", " ".repeat(pad));
+                lines.len = pad + 2;
+                lines.indent = pad + 2;
+            }
+            Event::End(TagEnd::Item) => {
+                lines.flush();
+                lines.indent = 0;
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if list_depth == 0 {
+                    lines.blank();
+                } else {
+                    lines.flush();
+                }
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                lines.flush();
+                in_code_block = true;
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code_block = false;
+                lines.blank();
+            }
+            Event::Text(text) if in_code_block => {
+                for code_line in text.lines() {
+                    let shown = if color { code_line.cyan().to_string() } else { code_line.to_string() };
+                    lines.out.push_str(&format!("    {shown}\n"));
+                }
+            }
+            Event::Text(text) => {
+                let strong = bold > 0 && color;
+                lines.text(&text, |w| if strong { w.bold().to_string() } else { w.to_string() });
+            }
+            Event::Code(code) => {
+                let (len, styled) =
+                    if color { (code.chars().count(), code.cyan().to_string()) } else { (code.chars().count() + 2, format!("`{code}`")) };
+                lines.word(len, &styled);
+            }
+            Event::SoftBreak => lines.space = true,
+            Event::HardBreak => lines.flush(),
+            _ => {}
+        }
+    }
+    lines.flush();
+    lines.out.trim_end().to_string()
+}
+
 /// Progress bars for a person at a terminal.
 pub struct Bars;
 
@@ -203,6 +362,12 @@ mod tests {
         assert!(text.contains("| A | B   |"), "{text}");
         assert!(text.contains("| 1 | two |"), "{text}");
         assert!(!text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn markdown_is_wrapped_with_bullets_and_code_marks() {
+        let text = render_markdown("# Title\n\nA **log** is `orders`, kept in order. It never changes.\n\n- one\n- two\n", false, 24);
+        assert_eq!(text, "Title\n\nA log is `orders`, kept\nin order. It never\nchanges.\n\n• one\n• two");
     }
 
     #[test]
