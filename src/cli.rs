@@ -32,6 +32,10 @@ pub struct Cli {
     #[arg(long, env = "KAFKA_WORKSHOP_LESSONS", value_name = "DIR", global = true)]
     pub lessons: Option<PathBuf>,
 
+    /// Your name at a workshop on a shared cluster: your topics and groups become NAME.topic
+    #[arg(long, env = "KAFKA_WORKSHOP_LEARNER", value_name = "NAME", global = true)]
+    pub learner: Option<String>,
+
     /// Show what librdkafka and the broker say (never secrets)
     #[arg(long, short, global = true)]
     pub verbose: bool,

@@ -96,6 +96,8 @@ pub enum Command {
     Where,
     /// Record the commands you type from now on into a lesson file that replays
     Record(RecordArgs),
+    /// Work as a named learner on a shared cluster: your topics and groups get your prefix
+    Learner(LearnerArgs),
     /// List the commands, or show one command's flags
     Help(HelpArgs),
     /// Leave kafka-workshop
@@ -397,6 +399,12 @@ pub struct LessonArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct LearnerArgs {
+    /// Your name, such as alice
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct RecordArgs {
     /// The Markdown file to write, or `stop` to finish and write it
     pub file: String,
@@ -425,6 +433,7 @@ impl Command {
                 | Command::RestartLesson
                 | Command::Where
                 | Command::Record(_)
+                | Command::Learner(_)
                 | Command::Help(_)
                 | Command::Quit
         )

@@ -15,6 +15,7 @@ pub mod expect;
 pub mod kafka;
 pub mod lesson;
 pub mod murmur2;
+pub mod namespace;
 pub mod outcome;
 pub mod progress;
 pub mod repl;
@@ -51,7 +52,7 @@ pub fn run() -> i32 {
     };
     match cli.mode {
         Some(Mode::Broker(ref args)) => run_broker(&runtime, args),
-        Some(Mode::Replay(ref args)) => replay::replay(&runtime, args, cli.lessons.clone(), cli.verbose),
+        Some(Mode::Replay(ref args)) => replay::replay(&runtime, args, &cli),
         Some(Mode::Lessons(cli::LessonsCommand::Check { ref dir })) => replay::check_lessons(dir.clone().or(cli.lessons.clone())),
         None => run_session(&runtime, &cli),
     }
@@ -67,6 +68,7 @@ fn run_session(runtime: &tokio::runtime::Runtime, cli: &Cli) -> i32 {
         data: cli.connect.data.clone(),
         verbose: cli.verbose,
         lessons: cli.lessons.clone(),
+        learner: cli.learner.clone(),
     };
     let reporter: Arc<dyn Reporter> = if interactive { Arc::new(Bars) } else { Arc::new(Quiet) };
     let mut session = match runtime.block_on(Session::connect(&options, reporter)) {

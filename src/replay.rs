@@ -153,7 +153,8 @@ impl Player<'_> {
 }
 
 /// Returns the process exit code.
-pub fn replay(runtime: &Runtime, args: &ReplayArgs, lessons: Option<std::path::PathBuf>, verbose: bool) -> i32 {
+pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &crate::cli::Cli) -> i32 {
+    let lessons = cli.lessons.clone();
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let view = View { color, interactive: color };
     let fail = |err: &Error| {
@@ -176,8 +177,9 @@ pub fn replay(runtime: &Runtime, args: &ReplayArgs, lessons: Option<std::path::P
         bootstrap_servers: args.connect.bootstrap_servers.clone(),
         properties: args.connect.properties.clone(),
         data: args.connect.data.clone(),
-        verbose,
+        verbose: cli.verbose,
         lessons,
+        learner: cli.learner.clone(),
     };
     let mut session = match runtime.block_on(Session::connect(&options, std::sync::Arc::new(Quiet))) {
         Ok(session) => session,

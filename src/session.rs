@@ -26,6 +26,7 @@ use crate::command::{
 };
 use crate::error::{Error, Result};
 use crate::lesson::Library;
+use crate::namespace::Namespace;
 use crate::kafka::{Connection, Context, ProducerSettings, TopicInfo, Watermarks, CLUSTER_TIMEOUT};
 use crate::murmur2;
 use crate::outcome::{Event, Outcome, Record, Table};
@@ -51,6 +52,8 @@ pub struct ConnectOptions {
     pub verbose: bool,
     /// An instructor's lessons folder instead of the built-in lessons.
     pub lessons: Option<PathBuf>,
+    /// A workshop learner's name: their topics and groups become `NAME.topic` on the cluster.
+    pub learner: Option<String>,
 }
 
 /// What the session is connected to, for the banner and `cluster`.
@@ -97,6 +100,7 @@ pub struct Session {
     events: Events,
     event_receiver: Option<Receiver<Event>>,
     library: Library,
+    namespace: Option<Namespace>,
     tutor: Option<tutor::Tutor>,
     recording: Option<Recording>,
 }
@@ -121,7 +125,7 @@ impl Session {
                 }
                 let connection = Connection::new(servers, &options.properties, options.verbose)?;
                 let target = Target::External { bootstrap: servers.to_string() };
-                Ok(Session::assemble(connection, target, reporter, options))
+                Session::assemble(connection, target, reporter, options)
             }
             None => Self::start_embedded(options, reporter).await,
         }
@@ -141,14 +145,15 @@ impl Session {
         connection.cluster_info().await?;
         let target =
             Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
-        let mut session = Session::assemble(connection, target, reporter, options);
+        let mut session = Session::assemble(connection, target, reporter, options)?;
         session.embedded = Some(broker);
         Ok(session)
     }
 
-    fn assemble(connection: Connection, target: Target, reporter: Arc<dyn Reporter>, options: &ConnectOptions) -> Session {
+    fn assemble(connection: Connection, target: Target, reporter: Arc<dyn Reporter>, options: &ConnectOptions) -> Result<Session> {
         let (sender, receiver) = std::sync::mpsc::channel();
-        Session {
+        let namespace = options.learner.as_deref().map(Namespace::new).transpose()?;
+        Ok(Session {
             connection,
             target,
             #[cfg(feature = "embedded-broker")]
@@ -160,14 +165,31 @@ impl Session {
             events: Events::new(sender),
             event_receiver: Some(receiver),
             library: Library::choose(options.lessons.clone()),
+            namespace,
             tutor: None,
             recording: None,
-        }
+        })
     }
 
-    /// The live actors' events, for the front end to print. Given out once.
+    /// The live actors' events, for the front end to print, with the learner's short names.
+    /// Given out once.
     pub fn take_events(&mut self) -> Option<Receiver<Event>> {
-        self.event_receiver.take()
+        let receiver = self.event_receiver.take()?;
+        let Some(namespace) = self.namespace.clone() else { return Some(receiver) };
+        let (sender, shortened) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for event in receiver {
+                if sender.send(namespace.shorten_event(event)).is_err() {
+                    break;
+                }
+            }
+        });
+        Some(shortened)
+    }
+
+    /// Whether a cluster-wide topic or group name is this learner's to see.
+    fn visible(&self, name: &str) -> bool {
+        self.namespace.as_ref().is_none_or(|ns| ns.owns(name))
     }
 
     #[cfg(not(feature = "embedded-broker"))]
@@ -202,7 +224,15 @@ impl Session {
             Parsed::Command(command) => command,
         };
         let learner_action = !command.is_about_the_tool();
-        let outcome = self.execute(command).await?;
+        let mut command = command;
+        if let Some(namespace) = &self.namespace {
+            namespace.qualify_command(&mut command);
+        }
+        let outcome = match (self.execute(command).await, &self.namespace) {
+            (Ok(outcome), Some(ns)) => ns.shorten_outcome(outcome),
+            (Err(err), Some(ns)) => return Err(ns.shorten_error(err)),
+            (result, None) => result?,
+        };
         if !learner_action || outcome.failure().is_some() {
             return Ok(outcome);
         }
@@ -213,6 +243,15 @@ impl Session {
         let mut parts = vec![outcome];
         parts.extend(self.after_command().await);
         Ok(if parts.len() == 1 { parts.remove(0) } else { Outcome::Many(parts) })
+    }
+
+    fn set_learner(&mut self, name: &str) -> Result<Outcome> {
+        let namespace = Namespace::new(name)?;
+        let said = format!(
+            "you are learner '{name}': your topics and groups are {name}.NAME on the cluster, shown with their short names"
+        );
+        self.namespace = Some(namespace);
+        Ok(Outcome::Done(said))
     }
 
     fn record(&mut self, file: &str) -> Result<Outcome> {
@@ -280,6 +319,7 @@ impl Session {
             Command::RestartLesson => self.restart_lesson(),
             Command::Where => self.where_am_i(),
             Command::Record(args) => self.record(&args.file),
+            Command::Learner(args) => self.set_learner(&args.name),
             Command::Help(args) => help(args.command.as_deref()),
             Command::Quit => Ok(Outcome::Quit),
         }
@@ -306,8 +346,11 @@ impl Session {
 
     async fn topics(&self, args: TopicsArgs) -> Result<Outcome> {
         let info = self.connection.cluster_info().await?;
-        let topics: Vec<&TopicInfo> =
-            info.topics.iter().filter(|t| args.all || !t.name.starts_with("__")).collect();
+        let topics: Vec<&TopicInfo> = info
+            .topics
+            .iter()
+            .filter(|t| (args.all || !t.name.starts_with("__")) && self.visible(&t.name))
+            .collect();
         if topics.is_empty() {
             return Ok(Outcome::Note("no topics yet; create one with: create-topic NAME --partitions 3".into()));
         }

@@ -127,3 +127,52 @@ fn a_recording_replays() {
     replayed.assert_ok();
     assert!(replayed.stdout.contains("ok: partition rec[1] ends at offset 1"), "{}", replayed.stdout);
 }
+
+#[test]
+fn two_learners_on_one_broker_never_see_each_other() {
+    let broker = common::BackgroundBroker::start(&[]);
+    let lesson = concat!(env!("CARGO_MANIFEST_DIR"), "/lessons/01-events-and-the-log.md");
+    let learners: Vec<_> = ["alice", "bob"]
+        .into_iter()
+        .map(|learner| {
+            let bootstrap = broker.bootstrap.clone();
+            std::thread::spawn(move || {
+                run_with(
+                    &["replay", lesson, "--no-pause", "--check", "--speed", "max", "--learner", learner, "--bootstrap-servers", &bootstrap],
+                    "",
+                    Duration::from_secs(120),
+                )
+            })
+        })
+        .collect();
+    for handle in learners {
+        let out = handle.join().unwrap();
+        // If the learners shared `orders`, one of them would find seven messages, not five.
+        out.assert_ok();
+        assert!(!out.stdout.contains("alice.") && !out.stdout.contains("bob."), "short names only:\n{}", out.stdout);
+    }
+    let alice = run_with(
+        &["--learner", "alice", "--bootstrap-servers", &broker.bootstrap],
+        "topics\nread orders --max 1\nproduce orders extra\n",
+        Duration::from_secs(60),
+    );
+    alice.assert_ok();
+    let names: Vec<String> = alice.table(&["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"]).iter().map(|r| r[0].clone()).collect();
+    assert_eq!(names, ["orders", "payments"]);
+    let everyone = run_with(&["--bootstrap-servers", &broker.bootstrap], "topics\n", Duration::from_secs(60));
+    everyone.assert_ok();
+    let all: Vec<(String, String)> = everyone
+        .table(&["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"])
+        .iter()
+        .map(|r| (r[0].clone(), r[3].clone()))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            ("alice.orders".to_string(), "6".to_string()),
+            ("alice.payments".into(), "1".into()),
+            ("bob.orders".into(), "5".into()),
+            ("bob.payments".into(), "1".into())
+        ]
+    );
+}

@@ -28,6 +28,22 @@ impl Session {
     /// One look at the cluster: `Ok(Ok(what holds))`, `Ok(Err(what was found instead))`, or
     /// `Err` when the cluster could not be asked.
     pub async fn check(&self, condition: &Condition) -> Result<std::result::Result<String, String>> {
+        let qualified;
+        let condition = match &self.namespace {
+            Some(namespace) => {
+                qualified = namespace.qualify_condition(condition);
+                &qualified
+            }
+            None => condition,
+        };
+        let answer = self.check_qualified(condition).await?;
+        Ok(match &self.namespace {
+            Some(ns) => answer.map(|t| ns.shorten(&t)).map_err(|t| ns.shorten(&t)),
+            None => answer,
+        })
+    }
+
+    async fn check_qualified(&self, condition: &Condition) -> Result<std::result::Result<String, String>> {
         Ok(match condition {
             Condition::TopicPartitions { topic, count } => {
                 let info = self.connection.cluster_info().await?;

@@ -18,7 +18,7 @@ impl Session {
             return Ok(Outcome::Note("no consumer groups yet; start-consumer NAME --group G --topic T makes one".into()));
         }
         let mut table = Table::new(["GROUP", "STATE", "PROTOCOL", "MEMBERS"]);
-        for group in groups {
+        for group in groups.into_iter().filter(|g| self.visible(&g.name)) {
             table.push([group.name, group.state, show_or_dash(&group.protocol), group.members.len().to_string()]);
         }
         table.rows.sort();
@@ -117,7 +117,7 @@ impl Session {
         let marks = self.connection.topic_watermarks(&topic).await?;
         let mut columns = vec!["PARTITION".to_string(), "START-OFFSET".to_string(), "END-OFFSET".to_string()];
         let mut per_group = Vec::new();
-        for group in self.connection.groups(None).await? {
+        for group in self.connection.groups(None).await?.into_iter().filter(|g| self.visible(&g.name)) {
             let pairs = topic.partitions.iter().map(|p| (topic.name.clone(), p.id)).collect();
             let committed = self.connection.committed(&group.name, pairs).await?;
             if !committed.is_empty() {
