@@ -440,6 +440,16 @@ impl Command {
     }
 }
 
+impl Command {
+    /// Commands after which a group rebalances, which takes the broker a few seconds to finish.
+    pub fn changes_group_membership(&self) -> bool {
+        matches!(
+            self,
+            Command::StartConsumer(_) | Command::StopConsumer(_) | Command::KillConsumer(_) | Command::RestartConsumer(_)
+        )
+    }
+}
+
 /// What a line turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {

@@ -78,6 +78,9 @@ fn run_session(runtime: &tokio::runtime::Runtime, cli: &Cli) -> i32 {
             return err.exit_code();
         }
     };
+    if interactive {
+        print!("{}", view.banner(session.target()));
+    }
     if let Some(lesson) = &cli.lesson {
         match runtime.block_on(session.run_line(&format!("lesson {lesson}"))) {
             Ok(outcome) => print!("{}", view.render(&outcome)),

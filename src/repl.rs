@@ -63,7 +63,6 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
     if let Some(path) = &history {
         let _ = editor.load_history(path);
     }
-    print!("{}", view.banner(session.target()));
     loop {
         match editor.readline(&session.prompt()) {
             Ok(line) => {

@@ -224,6 +224,7 @@ impl Session {
             Parsed::Command(command) => command,
         };
         let learner_action = !command.is_about_the_tool();
+        let rebalances = command.changes_group_membership();
         let mut command = command;
         if let Some(namespace) = &self.namespace {
             namespace.qualify_command(&mut command);
@@ -241,7 +242,7 @@ impl Session {
         }
         // On a lesson's pause, every command the learner types may be the one that does it.
         let mut parts = vec![outcome];
-        parts.extend(self.after_command().await);
+        parts.extend(self.after_command(rebalances).await);
         Ok(if parts.len() == 1 { parts.remove(0) } else { Outcome::Many(parts) })
     }
 

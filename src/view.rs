@@ -340,9 +340,13 @@ impl Progress for Bar {
 impl Reporter for Bars {
     fn progress(&self, total: u64, label: &str) -> Box<dyn Progress> {
         let bar = indicatif::ProgressBar::new(total);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg} {wide_bar} {human_pos}/{human_len} ({eta} left)")
-        {
+        // A countdown (in milliseconds) reads better as time left than as a count.
+        let template = if label.contains("timeout") {
+            "{msg} {wide_bar} {eta} left"
+        } else {
+            "{msg} {wide_bar} {human_pos}/{human_len} ({eta} left)"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
             bar.set_style(style);
         }
         bar.set_message(label.to_string());

@@ -15,6 +15,8 @@ use crate::progress::{self, LessonProgress, Progress};
 
 /// How long checks wait for state to settle after a learner's command.
 const SETTLE: Duration = Duration::from_secs(1);
+/// After a command that makes a group rebalance, which takes the broker a few seconds.
+const SETTLE_GROUP: Duration = Duration::from_secs(10);
 /// How long the `check` command waits.
 const CHECK_WAIT: Duration = Duration::from_secs(5);
 
@@ -299,9 +301,10 @@ impl Session {
     }
 
     /// After a learner's own command on a pause: if the goal now holds, move on.
-    pub(super) async fn after_command(&mut self) -> Vec<Outcome> {
+    pub(super) async fn after_command(&mut self, rebalances: bool) -> Vec<Outcome> {
         let Some(block) = self.tutor.as_ref().and_then(Tutor::current_try).cloned() else { return Vec::new() };
-        match self.check_goal(&block, SETTLE).await {
+        let settle = if rebalances { SETTLE_GROUP } else { SETTLE };
+        match self.check_goal(&block, settle).await {
             Ok((true, _)) => {
                 let mut parts = vec![Outcome::Done(format!("goal reached: {}", block.goal))];
                 parts.extend(self.advance());
