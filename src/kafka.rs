@@ -138,6 +138,8 @@ pub struct MemberSummary {
 
 pub struct Connection {
     servers: String,
+    /// Topic and group names seen in the latest answers, for tab completion (no extra requests).
+    seen_names: Mutex<std::collections::BTreeSet<String>>,
     /// One group-bound (never subscribed) consumer per group, for OffsetFetch and OffsetCommit.
     group_clients: Mutex<HashMap<String, Arc<BaseConsumer<Context>>>>,
     config: ClientConfig,
@@ -177,6 +179,7 @@ impl Connection {
             meta: Arc::new(meta),
             producers: Mutex::new(HashMap::new()),
             group_clients: Mutex::new(HashMap::new()),
+            seen_names: Mutex::new(std::collections::BTreeSet::new()),
         })
     }
 
@@ -234,7 +237,20 @@ impl Connection {
         context.clear();
         let servers = self.servers.clone();
         let joined = tokio::task::spawn_blocking(move || fetch_cluster_info(&meta, &context, &servers)).await;
-        joined.map_err(|e| Error::kafka(format!("metadata lookup stopped: {e}")))?
+        let info = joined.map_err(|e| Error::kafka(format!("metadata lookup stopped: {e}")))??;
+        self.remember(info.topics.iter().map(|t| t.name.clone()));
+        Ok(info)
+    }
+
+    fn remember(&self, names: impl Iterator<Item = String>) {
+        if let Ok(mut seen) = self.seen_names.lock() {
+            seen.extend(names);
+        }
+    }
+
+    /// Topic and group names this connection has seen, for completion.
+    pub fn seen_names(&self) -> Vec<String> {
+        self.seen_names.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// Watermarks of every given partition, looked up on a blocking thread.
@@ -326,7 +342,9 @@ impl Connection {
         })
         .await
         .map_err(|e| Error::kafka(format!("group lookup stopped: {e}")))?;
-        joined.map_err(|e| self.error("listing groups", &e))
+        let groups = joined.map_err(|e| self.error("listing groups", &e))?;
+        self.remember(groups.iter().map(|g| g.name.clone()));
+        Ok(groups)
     }
 
     /// One group, or `None` when the cluster does not know it.

@@ -47,7 +47,8 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
             return 1;
         }
     };
-    editor.set_helper(Some(LineHelper { names: command::command_names() }));
+    let words = std::sync::Arc::new(std::sync::Mutex::new(session.completion_words()));
+    editor.set_helper(Some(LineHelper { names: command::command_names(), words: std::sync::Arc::clone(&words) }));
     // Live actors' events appear above the prompt without garbling what is being typed.
     if let (Some(events), Ok(mut printer)) = (session.take_events(), editor.create_external_printer()) {
         std::thread::spawn(move || {
@@ -72,7 +73,11 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
                     continue;
                 }
                 let _ = editor.add_history_entry(line.as_str());
-                match run_cancellable(runtime, session, &line) {
+                let result = run_cancellable(runtime, session, &line);
+                if let Ok(mut known) = words.lock() {
+                    *known = session.completion_words();
+                }
+                match result {
                     Ok(outcome) => {
                         print!("{}", view.render(&outcome));
                         let _ = std::io::stdout().flush();
@@ -155,9 +160,10 @@ pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl 
     0
 }
 
-/// Tab completion of command names.
+/// Tab completion: command names first, then topics, groups, consumers and producers.
 struct LineHelper {
     names: Vec<String>,
+    words: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Completer for LineHelper {
@@ -165,16 +171,19 @@ impl Completer for LineHelper {
 
     fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
-        if before.contains(char::is_whitespace) {
-            return Ok((pos, Vec::new()));
-        }
-        let matches = self
-            .names
-            .iter()
-            .filter(|name| name.starts_with(before))
-            .map(|name| Pair { display: name.clone(), replacement: format!("{name} ") })
+        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let partial = &before[start..];
+        let candidates: Vec<String> = if start == 0 {
+            self.names.clone()
+        } else {
+            self.words.lock().map(|w| w.clone()).unwrap_or_default()
+        };
+        let matches = candidates
+            .into_iter()
+            .filter(|word| word.starts_with(partial))
+            .map(|word| Pair { display: word.clone(), replacement: format!("{word} ") })
             .collect();
-        Ok((0, matches))
+        Ok((start, matches))
     }
 }
 

@@ -187,6 +187,22 @@ impl Session {
         Some(shortened)
     }
 
+    /// Names worth completing after a command: topics, groups, consumers, producers, lessons.
+    pub fn completion_words(&self) -> Vec<String> {
+        let mut words: Vec<String> = self
+            .connection
+            .seen_names()
+            .into_iter()
+            .filter(|n| self.visible(n))
+            .map(|n| self.namespace.as_ref().map_or_else(|| n.clone(), |ns| ns.shorten(&n)))
+            .collect();
+        words.extend(self.consumers.keys().cloned());
+        words.extend(self.producers.keys().cloned());
+        words.sort();
+        words.dedup();
+        words
+    }
+
     /// Whether a cluster-wide topic or group name is this learner's to see.
     fn visible(&self, name: &str) -> bool {
         self.namespace.as_ref().is_none_or(|ns| ns.owns(name))
