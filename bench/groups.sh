@@ -4,14 +4,8 @@
 #   - kill -> partitions reassigned (goal <= session timeout + 1 s; session timeout 6 s)
 #   - peak RSS of the REPL process with the embedded broker and 10 running consumers (goal <= 150 MB)
 # Usage: bench/groups.sh [ROUNDS]  (default 3)
-set -euo pipefail
-cd "$(dirname "$0")/.."
 rounds=${1:-3}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kafka-workshop/target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/kafka-workshop"
-home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
+source "$(dirname "$0")/common.sh"
 
 takeover() { # $1 = stop-consumer | kill-consumer; prints seconds
   printf '%s\n' \

@@ -2,14 +2,8 @@
 # Time from start to a ready prompt with the embedded broker: `echo quit | kafka-workshop`,
 # which starts the broker, waits until it answers metadata, runs `quit` and shuts down.
 # Prints the runs and their median. Usage: bench/startup.sh [RUNS]  (default 10)
-set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-10}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kafka-workshop/target}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/kafka-workshop"
-home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
+source "$(dirname "$0")/common.sh"
 times=()
 for _ in $(seq "$runs"); do
   start=$(date +%s%N)
