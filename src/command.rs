@@ -157,6 +157,9 @@ pub struct ProduceArgs {
     /// Turn on the idempotent producer: retries never write a message twice
     #[arg(long)]
     pub idempotent: bool,
+    /// Send every message in one transaction with this transactional id, committed at the end
+    #[arg(long, value_name = "ID")]
+    pub transactional_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]

@@ -452,6 +452,18 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// A fresh transactional producer: a transactional id carries state, so none is reused.
+    pub fn transactional_producer(&self, id: &str) -> Result<FutureProducer<Context>> {
+        let mut config = self.config.clone();
+        config.set("partitioner", "murmur2_random");
+        config.set("transactional.id", id);
+        config.set("transaction.timeout.ms", "60000");
+        config.set("message.timeout.ms", CLUSTER_TIMEOUT.as_millis().to_string());
+        config.create_with_context::<_, FutureProducer<Context>>(self.context.clone()).map_err(|e| client_error("producer", &e))
+    }
+}
+
 fn fetch_cluster_info(meta: &BaseConsumer<Context>, context: &Context, servers: &str) -> Result<ClusterInfo> {
     let started = Instant::now();
     let metadata = loop {

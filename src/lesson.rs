@@ -38,8 +38,10 @@ pub struct Step {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Commands the lesson runs, one a line, each with its line number in the file.
-    Run(Vec<(usize, String)>),
+    /// Commands the lesson runs, one a line, each with its line number in the file. In a
+    /// ```` ```kafka may-fail ```` block a command may fail on a cluster that lacks a feature
+    /// (transactions on the embedded broker, say): the failure is shown and the lesson goes on.
+    Run { lines: Vec<(usize, String)>, may_fail: bool },
     Try(TryBlock),
 }
 
@@ -91,8 +93,12 @@ pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Proble
                 title_from_heading = Some(heading_text.trim().to_string());
             }
             Event::Text(t) | Event::Code(t) if in_heading => heading_text.push_str(&t),
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang))) => {
-                let lang = lang.split_whitespace().next().unwrap_or("").to_string();
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let mut words = info.split_whitespace();
+                let mut lang = words.next().unwrap_or("").to_string();
+                if lang == "kafka" && words.any(|w| w == "may-fail") {
+                    lang = "kafka may-fail".into();
+                }
                 code = Some((lang, range.start, line_of(range.start) + 1, String::new()));
             }
             Event::Text(t) if code.is_some() => {
@@ -103,7 +109,8 @@ pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Proble
             Event::End(TagEnd::CodeBlock) => {
                 let Some((lang, start, first_line, body)) = code.take() else { continue };
                 let action = match lang.as_str() {
-                    "kafka" => Some(Action::Run(run_lines(&body, first_line))),
+                    "kafka" => Some(Action::Run { lines: run_lines(&body, first_line), may_fail: false }),
+                    "kafka may-fail" => Some(Action::Run { lines: run_lines(&body, first_line), may_fail: true }),
                     "try" => Some(Action::Try(try_block(&body, first_line, &mut problems))),
                     // Any other code block is part of the narration.
                     _ => None,
@@ -214,7 +221,7 @@ pub fn validate(lesson: &Lesson) -> Vec<Problem> {
     let mut problems = Vec::new();
     for step in &lesson.steps {
         match &step.action {
-            Some(Action::Run(lines)) => problems.extend(lines.iter().filter_map(|(line, text)| command_problem(*line, text))),
+            Some(Action::Run { lines, .. }) => problems.extend(lines.iter().filter_map(|(line, text)| command_problem(*line, text))),
             Some(Action::Try(block)) => {
                 problems.extend(block.solution.iter().filter_map(|text| command_problem(0, text)));
                 for check in &block.checks {
@@ -319,7 +326,10 @@ mod tests {
         assert_eq!((lesson.number, lesson.title.as_str(), lesson.minutes, lesson.name.as_str()), (9, "Sample", 4, "sample"));
         assert_eq!(lesson.steps.len(), 3);
         assert_eq!(lesson.steps[0].narration, "Intro with **bold**.");
-        assert_eq!(lesson.steps[0].action, Some(Action::Run(vec![(10, "create-topic t".into()), (12, "produce t x".into())])));
+        assert_eq!(
+            lesson.steps[0].action,
+            Some(Action::Run { lines: vec![(10, "create-topic t".into()), (12, "produce t x".into())], may_fail: false })
+        );
         let Some(Action::Try(block)) = &lesson.steps[1].action else { panic!("no try") };
         assert_eq!(block.checks, ["partition t[0] end-offset 2"]);
         assert_eq!(block.solution, ["produce t y"]);

@@ -126,9 +126,14 @@ impl Player<'_> {
                         self.show(&Outcome::Narration(step.narration.clone()));
                     }
                     match step.action {
-                        Some(Action::Run(lines)) => {
+                        Some(Action::Run { lines, may_fail }) => {
                             for (_, line) in lines {
-                                self.type_and_run(&line)?;
+                                match self.type_and_run(&line) {
+                                    Err(err) if may_fail => self.show(&Outcome::Warning(format!(
+                                        "this cluster cannot do that: {err}; the lesson goes on without it"
+                                    ))),
+                                    result => result?,
+                                }
                             }
                         }
                         Some(Action::Try(block)) => {

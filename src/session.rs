@@ -525,7 +525,16 @@ impl Session {
         }
         let topic = self.connection.topic(&args.topic).await?;
         check_partition(&topic, args.partition)?;
+        if let Some(id) = args.transactional_id.clone() {
+            return self.produce_in_transaction(&id, &args).await;
+        }
         let producer = self.connection.producer(ProducerSettings { acks: args.acks, idempotent: args.idempotent })?;
+        let (tally, elapsed) = self.deliver(&producer, &args).await?;
+        Ok(tally.outcome(&args.topic, args.count <= PRODUCE_TABLE_LIMIT, elapsed))
+    }
+
+    /// Send every message of a `produce` and await each delivery, with a progress bar for many.
+    async fn deliver(&self, producer: &rdkafka::producer::FutureProducer<Context>, args: &ProduceArgs) -> Result<(DeliveryTally, Duration)> {
         let values = Template::new(args.value.as_deref())?;
         let keys = Template::new_raw(args.key.as_deref());
         let mut headers = OwnedHeaders::new_with_capacity(args.headers.len());
@@ -591,7 +600,64 @@ impl Session {
         if let Some(progress) = &progress {
             progress.finish();
         }
-        Ok(tally.outcome(&args.topic, keep_rows, started.elapsed()))
+        Ok((tally, started.elapsed()))
+    }
+
+    /// `produce --transactional-id`: every message in one transaction, committed at the end.
+    async fn produce_in_transaction(&self, id: &str, args: &ProduceArgs) -> Result<Outcome> {
+        use rdkafka::producer::Producer;
+        if args.acks != Acks::All {
+            return Err(Error::input("a transaction needs --acks all"));
+        }
+        let producer = self.connection.transactional_producer(id)?;
+        let explain = |step: &str, err: KafkaError| self.transaction_error(step, &err);
+        let setup = producer.clone();
+        tokio::task::spawn_blocking(move || setup.init_transactions(CLUSTER_TIMEOUT))
+            .await
+            .map_err(|e| Error::kafka(format!("the transaction setup stopped: {e}")))?
+            .map_err(|e| explain("start", e))?;
+        producer.begin_transaction().map_err(|e| explain("begin", e))?;
+        let (tally, elapsed) = self.deliver(&producer, args).await?;
+        let outcome = tally.outcome(&args.topic, args.count <= PRODUCE_TABLE_LIMIT, elapsed);
+        let finish = producer.clone();
+        let failed = outcome.failure().is_some();
+        let ended = tokio::task::spawn_blocking(move || {
+            if failed {
+                finish.abort_transaction(CLUSTER_TIMEOUT)
+            } else {
+                finish.commit_transaction(CLUSTER_TIMEOUT)
+            }
+        })
+        .await
+        .map_err(|e| Error::kafka(format!("the transaction stopped: {e}")))?;
+        match (ended, failed) {
+            (Ok(()), false) => Ok(Outcome::Many(vec![
+                outcome,
+                Outcome::Done(format!(
+                    "committed transaction '{id}': consumers reading with isolation.level=read_committed now see these {} message(s)",
+                    args.count
+                )),
+            ])),
+            (Ok(()), true) => Ok(Outcome::Many(vec![outcome, Outcome::Warning(format!("aborted transaction '{id}': none of its messages count"))])),
+            (Err(err), _) => {
+                let abort = producer.clone();
+                let _ = tokio::task::spawn_blocking(move || abort.abort_transaction(CLUSTER_TIMEOUT)).await;
+                Err(explain("commit", err))
+            }
+        }
+    }
+
+    /// A transaction that could not go on, said plainly, with what to do on the embedded broker.
+    fn transaction_error(&self, step: &str, err: &KafkaError) -> Error {
+        let detail = err.to_string();
+        match self.target {
+            Target::Embedded { .. } => Error::Kafka(format!(
+                "transactions need Apache Kafka: the embedded tansu 0.6.0 broker cannot commit a transaction \
+                 (it has no EndTxn; the {step} step failed: {detail}). Run kafka-workshop with \
+                 --bootstrap-servers HOST:PORT against an Apache Kafka cluster to try this"
+            )),
+            Target::External { .. } => Error::kafka(format!("the transaction could not {step}: {detail}")),
+        }
     }
 
     async fn read(&self, args: ReadArgs) -> Result<Outcome> {
@@ -862,7 +928,9 @@ impl DeliveryTally {
                 let mut table = Table::new(["PARTITION", "OFFSET", "KEY", "TIMESTAMP"]);
                 self.rows.sort_by_key(|row| row.0);
                 for (_, key, partition, offset, timestamp) in self.rows {
-                    table.push([partition.to_string(), offset.to_string(), key.unwrap_or_else(|| "(null)".into()), timestamp]);
+                    // With acks=0 the broker never answers, so the producer cannot know the offset.
+                    let offset = if offset < 0 { "unknown".to_string() } else { offset.to_string() };
+                    table.push([partition.to_string(), offset, key.unwrap_or_else(|| "(null)".into()), timestamp]);
                 }
                 parts.push(Outcome::Table(table));
             }

@@ -204,6 +204,15 @@ pub fn render_markdown(markdown: &str, color: bool, width: usize) -> String {
                 self.out.push('\n');
                 self.line = " ".repeat(self.indent);
                 self.len = self.indent;
+            } else if !self.space && self.len + plain_len > self.width {
+                // Punctuation glued to a code span: carry the whole glued word to the next line.
+                if let Some(at) = self.line.rfind(' ').filter(|at| *at > self.indent) {
+                    let carried = self.line.split_off(at + 1);
+                    self.out.push_str(self.line.trim_end());
+                    self.out.push('\n');
+                    self.len = self.indent + strip_ansi_len(&carried);
+                    self.line = format!("{}{carried}", " ".repeat(self.indent));
+                }
             } else if self.space && self.len > self.indent {
                 self.line.push(' ');
                 self.len += 1;
@@ -322,6 +331,21 @@ pub fn render_markdown(markdown: &str, color: bool, width: usize) -> String {
     lines.out.trim_end().to_string()
 }
 
+/// Visible length of text that may hold ANSI colour codes.
+fn strip_ansi_len(text: &str) -> usize {
+    let mut len = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => len += 1,
+        }
+    }
+    len
+}
+
 /// Progress bars for a person at a terminal.
 pub struct Bars;
 
@@ -372,6 +396,13 @@ mod tests {
     fn markdown_is_wrapped_with_bullets_and_code_marks() {
         let text = render_markdown("# Title\n\nA **log** is `orders`, kept in order. It never changes.\n\n- one\n- two\n", false, 24);
         assert_eq!(text, "Title\n\nA log is `orders`, kept\nin order. It never\nchanges.\n\n• one\n• two");
+    }
+
+    #[test]
+    fn punctuation_glued_to_code_wraps_with_it() {
+        let text = render_markdown("Run it against a cluster (`--bootstrap-servers`) today.", false, 30);
+        assert!(text.lines().all(|l| l.chars().count() <= 30), "{text}");
+        assert!(text.contains("(`--bootstrap-servers`)"), "{text}");
     }
 
     #[test]

@@ -152,7 +152,7 @@ impl Session {
             parts.push(Outcome::Narration(step.narration.clone()));
         }
         match &step.action {
-            Some(Action::Run(lines)) => {
+            Some(Action::Run { lines, .. }) => {
                 parts.extend(lines.iter().map(|(_, l)| Outcome::Typed(l.clone())));
                 parts.push(Outcome::Note("press Enter (or type next) to run this".into()));
             }
@@ -202,12 +202,15 @@ impl Session {
         let place = tutor.place.clone().ok_or_else(Self::no_lesson)?;
         let step = tutor.lessons[place.lesson].steps[place.step].clone();
         match step.action {
-            Some(Action::Run(lines)) if !place.ran => {
+            Some(Action::Run { lines, may_fail }) if !place.ran => {
                 let mut parts = Vec::new();
                 for (_, line) in lines {
                     parts.push(Outcome::Typed(line.clone()));
                     match Box::pin(self.run_line(&line)).await {
                         Ok(outcome) => parts.push(outcome),
+                        Err(err) if may_fail => parts.push(Outcome::Warning(format!(
+                            "this cluster cannot do that: {err}; the lesson goes on without it"
+                        ))),
                         Err(err) => {
                             parts.push(Outcome::Failure(err));
                             return Ok(Outcome::Many(parts));
