@@ -29,7 +29,7 @@ use storage::CorrectedStorage;
 pub const CLUSTER_ID: &str = "kafka-workshop";
 pub const NODE_ID: i32 = 1;
 /// How often tansu prunes expired and compacted data unless the storage says otherwise.
-const DEFAULT_MAINTENANCE: Duration = Duration::from_secs(60);
+const DEFAULT_MAINTENANCE: Duration = Duration::from_secs(5);
 
 /// Where the broker keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]

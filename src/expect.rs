@@ -13,18 +13,25 @@ pub enum Condition {
     ConsumerAssigned { consumer: String, partitions: Partitions },
     ConsumerReceived { consumer: String, count: u64 },
     PartitionEndOffset { topic: String, partition: i32, offset: i64 },
+    /// How many messages a reader really finds in the partition (after retention or compaction).
+    PartitionHolds { topic: String, partition: i32, count: u64 },
+    TopicConfig { topic: String, key: String, value: String },
     Committed { group: String, topic: String, partition: i32, offset: i64 },
     GroupLag { group: String, topic: String, lag: i64 },
 }
 
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | \
-partition T[P] end-offset N | committed G T[P] N | group G lag T N";
+partition T[P] end-offset N | partition T[P] holds N | topic T config KEY VALUE | \
+committed G T[P] N | group G lag T N";
 
 pub fn parse_condition(words: &[String]) -> Result<Condition> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let condition = match words.as_slice() {
         ["topic", topic, "partitions", n] => Condition::TopicPartitions { topic: topic.to_string(), count: number(n)? },
+        ["topic", topic, "config", key, value] => {
+            Condition::TopicConfig { topic: topic.to_string(), key: key.to_string(), value: value.to_string() }
+        }
         ["group", group, "members", n] => Condition::GroupMembers { group: group.to_string(), count: number(n)? },
         ["group", group, "state", state] => Condition::GroupState { group: group.to_string(), state: state.to_string() },
         ["group", group, "lag", topic, n] => {
@@ -47,6 +54,10 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
         ["partition", spec, "end-offset", n] => {
             let (topic, partition) = single_partition(spec)?;
             Condition::PartitionEndOffset { topic, partition, offset: number(n)? }
+        }
+        ["partition", spec, "holds", n] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionHolds { topic, partition, count: number(n)? }
         }
         ["committed", group, spec, n] => {
             let (topic, partition) = single_partition(spec)?;
@@ -106,6 +117,8 @@ mod tests {
             "consumer preparer-1 assigned none",
             "consumer c1 received 5",
             "partition orders[2] end-offset 7",
+            "partition prices[0] holds 2",
+            "topic prices config cleanup.policy compact",
             "group preparers lag orders 0",
             "committed preparers orders[0] 4",
         ] {

@@ -81,6 +81,12 @@ impl Namespace {
                 Condition::Committed { group: q(group), topic: q(topic), partition: *partition, offset: *offset }
             }
             Condition::GroupLag { group, topic, lag } => Condition::GroupLag { group: q(group), topic: q(topic), lag: *lag },
+            Condition::PartitionHolds { topic, partition, count } => {
+                Condition::PartitionHolds { topic: q(topic), partition: *partition, count: *count }
+            }
+            Condition::TopicConfig { topic, key, value } => {
+                Condition::TopicConfig { topic: q(topic), key: key.clone(), value: value.clone() }
+            }
         }
     }
 

@@ -473,6 +473,38 @@ impl Session {
         Ok(Outcome::Many(parts))
     }
 
+    /// How many messages a reader finds in one partition right now.
+    pub(crate) async fn messages_in(&self, topic: &str, partition: i32) -> Result<u64> {
+        let info = self.connection.topic(topic).await?;
+        check_partition(&info, Some(partition))?;
+        let marks = self.connection.watermarks(vec![(topic.to_string(), partition)]).await?;
+        let Some(mark) = marks.get(&(topic.to_string(), partition)).copied() else { return Ok(0) };
+        if mark.high <= mark.low {
+            return Ok(0);
+        }
+        let plan = vec![ReadPlan { partition, start: mark.low, end: mark.high }];
+        let read = self.read_records(topic, plan, u64::try_from(mark.high - mark.low).unwrap_or(u64::MAX)).await?;
+        Ok(read.records.len() as u64)
+    }
+
+    /// One config of a topic as the broker reports it.
+    pub(crate) async fn topic_config(&self, topic: &str, key: &str) -> Result<Option<String>> {
+        self.connection.topic(topic).await?;
+        let specifier = ResourceSpecifier::Topic(topic);
+        let results = self
+            .connection
+            .admin()
+            .describe_configs([&specifier], &Connection::admin_options())
+            .await
+            .map_err(|e| self.connection.error("reading the topic's configs", &e))?;
+        Ok(results
+            .into_iter()
+            .filter_map(std::result::Result::ok)
+            .flat_map(|resource| resource.entries)
+            .find(|entry| entry.name == key)
+            .and_then(|entry| entry.value))
+    }
+
     /// The topic's configs as the broker reports them: anything set on the topic, plus the two
     /// that every lesson talks about.
     async fn topic_configs(&self, name: &str) -> Outcome {

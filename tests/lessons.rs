@@ -176,3 +176,33 @@ fn two_learners_on_one_broker_never_see_each_other() {
         ]
     );
 }
+
+#[test]
+fn all_twelve_lessons_exist_and_name_their_number() {
+    let out = run_with(&[], "lessons\n", Duration::from_secs(60));
+    out.assert_ok();
+    let table = out.table(&["LESSON", "TITLE", "STATUS", "MINUTES"]);
+    let numbers: Vec<&str> = table.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(numbers, ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]);
+    for file in lesson_files() {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let prefix: u32 = name.split('-').next().unwrap().parse().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(&format!("\nnumber: {prefix}\n")), "{name} does not say it is lesson {prefix}");
+        assert!(text.contains("## Recap"), "{name} has no recap");
+        assert!(text.contains("```try"), "{name} has no pause for the learner");
+    }
+}
+
+#[test]
+fn compaction_really_happens_on_sqlite_storage() {
+    let data = temp_dir("compaction");
+    let out = run_with(
+        &["replay", "10", "--no-pause", "--check", "--speed", "max", "--data", data.to_str().unwrap()],
+        "",
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    assert!(out.stdout.contains("ok: partition prices[0] holds 2 message(s)"), "{}", out.stdout);
+    assert!(!out.stdout.contains("this cluster cannot do that"), "{}", out.stdout);
+}

@@ -100,6 +100,19 @@ impl Session {
                     None => Err(format!("partition {topic}[{partition}] does not exist")),
                 }
             }
+            Condition::PartitionHolds { topic, partition, count } => {
+                let found = self.messages_in(topic, *partition).await?;
+                if found == *count {
+                    Ok(format!("partition {topic}[{partition}] holds {count} message(s)"))
+                } else {
+                    Err(format!("expected partition {topic}[{partition}] to hold {count} messages, found {found}"))
+                }
+            }
+            Condition::TopicConfig { topic, key, value } => match self.topic_config(topic, key).await? {
+                Some(found) if found == *value => Ok(format!("topic {topic} has {key}={value}")),
+                Some(found) => Err(format!("expected topic {topic} to have {key}={value}, found {found}")),
+                None => Err(format!("expected topic {topic} to have {key}={value}, but the broker reports no {key}")),
+            },
             Condition::Committed { group, topic, partition, offset } => {
                 let committed = self.connection.committed(group, vec![(topic.clone(), *partition)]).await?;
                 match committed.get(&(topic.clone(), *partition)) {
