@@ -306,6 +306,41 @@ fn is_lesson_file(path: &Path) -> bool {
         && path.parent().is_none_or(|p| !p.ends_with("demos"))
 }
 
+impl Library {
+    /// A built-in demo (`lessons/demos/NAME.md`) as (source, text), when there is one.
+    pub fn demo(&self, name: &str) -> Option<(String, String)> {
+        let path = format!("demos/{name}.md");
+        match self {
+            Library::BuiltIn => BUILT_IN.get_file(&path).and_then(|f| Some((path.clone(), f.contents_utf8()?.to_string()))),
+            Library::Folder(dir) => {
+                let file = dir.join(&path);
+                std::fs::read_to_string(&file).ok().map(|text| (file.display().to_string(), text))
+            }
+        }
+    }
+
+    /// Names of the demos shipped with the lessons.
+    pub fn demo_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = match self {
+            Library::BuiltIn => BUILT_IN
+                .get_dir("demos")
+                .map(|d| d.files().filter_map(|f| f.path().file_stem().map(|s| s.to_string_lossy().into_owned())).collect())
+                .unwrap_or_default(),
+            Library::Folder(dir) => std::fs::read_dir(dir.join("demos"))
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+                        .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        names.sort();
+        names
+    }
+}
+
 /// Find a lesson by number ("3") or by name ("consumer-groups").
 pub fn find<'a>(lessons: &'a [Lesson], wanted: &str) -> Option<&'a Lesson> {
     match wanted.parse::<u32>() {

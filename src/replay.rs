@@ -26,10 +26,15 @@ fn load(file: &str, library: &Library) -> Result<Material> {
     let (source, text) = if path.exists() {
         let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("cannot read {file}: {e}")))?;
         (file.to_string(), text)
+    } else if let Some(demo) = library.demo(file) {
+        demo
     } else {
         let files = library.files()?;
         let (lessons, _) = library.load()?;
-        let found = lesson::find(&lessons, file).ok_or_else(|| Error::input(format!("no file or lesson named '{file}'")))?;
+        let found = lesson::find(&lessons, file).ok_or_else(|| Error::Usage {
+            message: format!("no file, lesson or demo named '{file}'"),
+            hint: Some(format!("demos: {}; lessons: 1 to {}", library.demo_names().join(", "), lessons.len())),
+        })?;
         files.into_iter().find(|(s, _)| *s == found.source).ok_or_else(|| Error::input(format!("lesson '{file}' vanished")))?
     };
     if source.ends_with(".md") {
@@ -120,7 +125,8 @@ impl Player<'_> {
                 }
             }
             Material::Lesson(lesson) => {
-                self.show(&Outcome::Done(format!("lesson {}: {}", lesson.number, lesson.title)));
+                let heading = if lesson.number > 0 { format!("lesson {}: {}", lesson.number, lesson.title) } else { lesson.title.clone() };
+                self.show(&Outcome::Done(heading));
                 for step in lesson.steps {
                     if !step.narration.is_empty() {
                         self.show(&Outcome::Narration(step.narration.clone()));
@@ -212,6 +218,13 @@ pub fn check_lessons(dir: Option<std::path::PathBuf>) -> i32 {
     };
     let mut problems = Vec::new();
     let mut numbers = std::collections::BTreeMap::new();
+    let demos: Vec<(String, String)> = library.demo_names().iter().filter_map(|name| library.demo(name)).collect();
+    for (source, text) in &demos {
+        match lesson::parse(source, text) {
+            Ok(demo) => problems.extend(lesson::validate(&demo).into_iter().map(|p| format!("{source}:{}: {}", p.line, p.message))),
+            Err(found) => problems.extend(found.into_iter().map(|p| format!("{source}:{}: {}", p.line, p.message))),
+        }
+    }
     for (source, text) in &files {
         match lesson::parse(source, text) {
             Ok(lesson) => {
@@ -229,7 +242,7 @@ pub fn check_lessons(dir: Option<std::path::PathBuf>) -> i32 {
         eprintln!("{problem}");
     }
     if problems.is_empty() {
-        println!("ok: {} lesson file(s) checked, no problems", files.len());
+        println!("ok: {} lesson file(s) and {} demo(s) checked, no problems", files.len(), demos.len());
         0
     } else {
         eprintln!("error: {} problem(s) in {} lesson file(s)", problems.len(), files.len());
