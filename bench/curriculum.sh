@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Replays every lesson and demo straight through (`replay N --no-pause --check --speed max`), one
+# after another, each on its own embedded broker, and prints the time each took and the total.
+# Goal: the whole curriculum in 90 s or less. Usage: bench/curriculum.sh
+source "$(dirname "$0")/common.sh"
+printf '| replay | seconds | result |\n|---|---|---|\n'
+total_start=$(date +%s%N)
+for target in $(seq 1 12) pizza-demo zoomcamp-demo; do
+  start=$(date +%s%N)
+  if KAFKA_WORKSHOP_HOME="$home" "$bin" replay "$target" --no-pause --check --speed max > /dev/null 2>&1; then result=ok; else result=FAILED; fi
+  end=$(date +%s%N)
+  printf '| %s | %s | %s |\n' "$target" "$(awk "BEGIN {printf \"%.1f\", ($end - $start) / 1e9}")" "$result"
+done
+total_end=$(date +%s%N)
+printf '| total | %s | goal <= 90 s |\n' "$(awk "BEGIN {printf \"%.1f\", ($total_end - $total_start) / 1e9}")"
