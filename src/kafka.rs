@@ -49,6 +49,16 @@ impl ClientContext for Context {
         if self.verbose {
             eprintln!("librdkafka {level:?} {fac}: {message}");
         }
+        // Connection failures (refused, unresolvable, not Kafka at all) arrive as FAIL logs.
+        let serious = matches!(
+            level,
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error | RDKafkaLogLevel::Warning
+        );
+        if fac == "FAIL" && serious {
+            if let Ok(mut last) = self.last_error.lock() {
+                *last = Some(message.to_string());
+            }
+        }
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
@@ -161,9 +171,8 @@ impl Connection {
         for (key, value) in properties {
             config.set(key, value);
         }
-        if verbose {
-            config.set_log_level(RDKafkaLogLevel::Debug);
-        }
+        // Warnings are needed even when quiet: they carry why a connection failed.
+        config.set_log_level(if verbose { RDKafkaLogLevel::Debug } else { RDKafkaLogLevel::Warning });
         let context = Context::new(verbose);
         let admin = config
             .create_with_context::<_, AdminClient<Context>>(context.clone())
@@ -469,7 +478,9 @@ fn fetch_cluster_info(meta: &BaseConsumer<Context>, context: &Context, servers: 
     let metadata = loop {
         match meta.fetch_metadata(None, Duration::from_millis(1000)) {
             Ok(metadata) => break metadata,
-            Err(err) => {
+            Err(_) => {
+                // Logs and errors reach the context only when the client's queue is served.
+                let _ = meta.poll(Duration::ZERO);
                 let waited = started.elapsed();
                 // A refused or unresolvable address will not get better: say so after a few tries.
                 let hopeless = context.last_error().is_some() && waited >= Duration::from_secs(3);
@@ -477,7 +488,9 @@ fn fetch_cluster_info(meta: &BaseConsumer<Context>, context: &Context, servers: 
                     let reason = context
                         .last_error()
                         .map(|r| tidy_transport_reason(&r))
-                        .unwrap_or_else(|| format!("no answer within {} s ({err})", waited.as_secs()));
+                        .unwrap_or_else(|| {
+                            format!("no Kafka answer within {} s: is a Kafka broker listening there?", waited.as_secs())
+                        });
                     return Err(Error::Unreachable { servers: servers.to_string(), reason });
                 }
             }

@@ -174,7 +174,16 @@ fn an_unreachable_cluster_is_reported_within_ten_seconds_naming_the_address() {
     let out = run_with(&["--bootstrap-servers", &address], "topics\n", Duration::from_secs(60));
     assert_ne!(out.code, 0);
     let first = out.stderr.lines().next().unwrap_or_default();
-    assert!(first.starts_with(&format!("error: line 1: cannot reach the cluster at {address}")), "{first}");
+    assert_eq!(first, format!("error: line 1: cannot reach the cluster at {address}: connection refused"));
+    assert!(out.elapsed < Duration::from_secs(10), "took {:?}", out.elapsed);
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_named_within_ten_seconds() {
+    let out = run_with(&["--bootstrap-servers", "no-such-host.invalid:9092"], "topics\n", Duration::from_secs(60));
+    assert_ne!(out.code, 0);
+    let first = out.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: line 1: cannot reach the cluster at no-such-host.invalid:9092: failed to resolve"), "{first}");
     assert!(out.elapsed < Duration::from_secs(10), "took {:?}", out.elapsed);
 }
 
