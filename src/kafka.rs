@@ -443,6 +443,21 @@ impl Connection {
         joined.map_err(|e| self.error("looking up offsets by time", &e))
     }
 
+    /// A topic's configs as the broker reports them (DescribeConfigs).
+    pub async fn topic_configs(&self, topic: &str) -> Result<Vec<rdkafka::admin::ConfigEntry>> {
+        let specifier = rdkafka::admin::ResourceSpecifier::Topic(topic);
+        let results = self
+            .admin
+            .describe_configs([&specifier], &Self::admin_options())
+            .await
+            .map_err(|e| self.error("reading the topic's configs", &e))?;
+        match results.into_iter().next() {
+            Some(Ok(resource)) => Ok(resource.entries),
+            Some(Err(code)) => Err(Error::kafka(format!("the broker did not report configs: {code}"))),
+            None => Ok(Vec::new()),
+        }
+    }
+
     pub async fn delete_group(&self, group: &str) -> Result<()> {
         let results = self
             .admin

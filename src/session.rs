@@ -8,7 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use rdkafka::admin::{NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{NewTopic, TopicReplication};
 use rdkafka::config::ClientConfig;
 use futures::FutureExt;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -490,32 +490,15 @@ impl Session {
     /// One config of a topic as the broker reports it.
     pub(crate) async fn topic_config(&self, topic: &str, key: &str) -> Result<Option<String>> {
         self.connection.topic(topic).await?;
-        let specifier = ResourceSpecifier::Topic(topic);
-        let results = self
-            .connection
-            .admin()
-            .describe_configs([&specifier], &Connection::admin_options())
-            .await
-            .map_err(|e| self.connection.error("reading the topic's configs", &e))?;
-        Ok(results
-            .into_iter()
-            .filter_map(std::result::Result::ok)
-            .flat_map(|resource| resource.entries)
-            .find(|entry| entry.name == key)
-            .and_then(|entry| entry.value))
+        let entries = self.connection.topic_configs(topic).await?;
+        Ok(entries.into_iter().find(|entry| entry.name == key).and_then(|entry| entry.value))
     }
 
     /// The topic's configs as the broker reports them: anything set on the topic, plus the two
     /// that every lesson talks about.
     async fn topic_configs(&self, name: &str) -> Outcome {
-        let specifier = ResourceSpecifier::Topic(name);
-        let answer = self.connection.admin().describe_configs([&specifier], &Connection::admin_options()).await;
-        let entries = match answer {
-            Ok(results) => match results.into_iter().next() {
-                Some(Ok(resource)) => resource.entries,
-                Some(Err(code)) => return Outcome::Note(format!("the broker did not report configs: {code}")),
-                None => Vec::new(),
-            },
+        let entries = match self.connection.topic_configs(name).await {
+            Ok(entries) => entries,
             Err(err) => return Outcome::Note(format!("the broker did not report configs: {err}")),
         };
         let mut table = Table::new(["CONFIG", "VALUE"]);
