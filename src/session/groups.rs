@@ -88,7 +88,13 @@ impl Session {
             }
         }
         let state = summary.as_ref().map_or("Empty", |s| s.state.as_str());
-        let protocol = summary.as_ref().map(|s| show_or_dash(&s.protocol)).unwrap_or_else(|| "-".into());
+        // tansu reports no protocol; the assignor of this session's own consumers is known.
+        let protocol = summary
+            .as_ref()
+            .map(|s| s.protocol.clone())
+            .filter(|p| !p.is_empty())
+            .or_else(|| mine.first().map(|c| c.spec.assignor.as_config().to_string()))
+            .unwrap_or_else(|| "-".into());
         let mut parts = vec![
             Outcome::Note(format!("group {name} · state {state} · assignor {protocol} · {} member(s)", members.len())),
             Outcome::Table(table),
