@@ -394,6 +394,19 @@ impl Session {
 
     async fn create_topic(&self, args: CreateTopicArgs) -> Result<Outcome> {
         validate_topic_name(&args.topic)?;
+        // Kafka refuses more replicas than brokers; tansu 0.6.0 accepts them and reports the one
+        // broker three times over, which would teach something false. Refuse here instead.
+        let brokers = self.connection.cluster_info().await?.brokers.len();
+        if usize::try_from(args.replication_factor).unwrap_or(usize::MAX) > brokers {
+            let what = match self.target {
+                Target::Embedded { .. } => "the embedded broker is a single broker; to see replication, run kafka-workshop with --bootstrap-servers against a cluster of 3 Apache Kafka brokers".to_string(),
+                Target::External { .. } => format!("this cluster has {brokers} broker(s)"),
+            };
+            return Err(Error::input(format!(
+                "replication factor {} needs at least {} brokers: {what}",
+                args.replication_factor, args.replication_factor
+            )));
+        }
         let mut new_topic =
             NewTopic::new(&args.topic, args.partitions, TopicReplication::Fixed(args.replication_factor));
         for (key, value) in &args.configs {

@@ -30,6 +30,18 @@ fn create_describe_list_and_delete_a_topic() {
 }
 
 #[test]
+fn more_replicas_than_brokers_is_refused_rather_than_faked() {
+    let out = run("create-topic ledger --replication-factor 3\ntopics\n");
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("error: line 1: replication factor 3 needs at least 3 brokers: the embedded broker is a single broker"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("ledger"), "the topic must not exist");
+}
+
+#[test]
 fn creating_an_existing_topic_is_a_warning_not_a_failure() {
     let topic = unique("dup");
     let out = run(&format!("create-topic {topic} --partitions 2\ncreate-topic {topic}\ntopics\n"));
