@@ -24,6 +24,9 @@ pub struct Lesson {
     pub name: String,
     pub title: String,
     pub minutes: u32,
+    /// `storage: persistent` in the front matter: on the embedded broker the lesson needs
+    /// SQLite storage (compaction and retention only run there), so a replay starts one.
+    pub persistent: bool,
     pub steps: Vec<Step>,
     /// Where it came from, for error messages.
     pub source: String,
@@ -131,6 +134,7 @@ pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Proble
     let mut number = None;
     let mut title = title_from_heading;
     let mut minutes = 5;
+    let mut persistent = false;
     for (line, block) in meta {
         for (offset, entry) in block.lines().enumerate() {
             let Some((key, value)) = entry.split_once(':') else { continue };
@@ -144,6 +148,11 @@ pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Proble
                 "minutes" => match value.parse() {
                     Ok(n) => minutes = n,
                     Err(_) => problems.push(Problem { line: line + offset, message: format!("minutes must be a whole number, got '{value}'") }),
+                },
+                "storage" => match value {
+                    "persistent" => persistent = true,
+                    "memory" => persistent = false,
+                    _ => problems.push(Problem { line: line + offset, message: format!("storage is persistent or memory, got '{value}'") }),
                 },
                 _ => {}
             }
@@ -167,6 +176,7 @@ pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Proble
         name,
         title: title.unwrap_or_default(),
         minutes,
+        persistent,
         steps,
         source: source.to_string(),
     })

@@ -95,8 +95,8 @@ impl Player<'_> {
             }
         }
         let result = self.runtime.block_on(self.session.run_line(line));
-        self.flush_events();
         let outcome = result?;
+        self.flush_events();
         self.show(&outcome);
         match outcome.failure() {
             Some(err) => Err(err.clone()),
@@ -184,17 +184,31 @@ pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &crate::cli::Cli) -> i3
         Ok(material) => material,
         Err(err) => return fail(&err),
     };
+    // A lesson that needs persistent storage gets an embedded broker on SQLite in a scratch
+    // folder, unless the user chose a cluster or a folder.
+    let scratch = match &material {
+        Material::Lesson(lesson) if lesson.persistent && args.connect.bootstrap_servers.is_none() && args.connect.data.is_none() => {
+            let dir = std::env::temp_dir().join(format!("kafka-workshop-replay-{}", std::process::id()));
+            Some(dir)
+        }
+        _ => None,
+    };
     let options = ConnectOptions {
         bootstrap_servers: args.connect.bootstrap_servers.clone(),
         properties: args.connect.properties.clone(),
-        data: args.connect.data.clone(),
+        data: args.connect.data.clone().or_else(|| scratch.clone()),
         verbose: cli.verbose,
         lessons,
         learner: cli.learner.clone(),
     };
     let mut session = match runtime.block_on(Session::connect(&options, std::sync::Arc::new(Quiet))) {
         Ok(session) => session,
-        Err(err) => return fail(&err),
+        Err(err) => {
+            if let Some(dir) = &scratch {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return fail(&err);
+        }
     };
     let events = session.take_events();
     let mut player = Player { runtime, session, view, delay, pause: !args.no_pause, check: args.check, events, jitter: 42 };
@@ -203,6 +217,9 @@ pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &crate::cli::Cli) -> i3
         Err(err) => fail(&err),
     };
     runtime.block_on(player.session.shutdown());
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     code
 }
 

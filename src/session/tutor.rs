@@ -115,6 +115,7 @@ impl Session {
     }
 
     pub(super) fn open_lesson(&mut self, wanted: &str) -> Result<Outcome> {
+        let on_memory = matches!(&self.target, super::Target::Embedded { storage, .. } if storage.starts_with("memory"));
         let tutor = self.tutor()?;
         let index = lesson::find(&tutor.lessons, wanted)
             .and_then(|l| tutor.lessons.iter().position(|x| x.number == l.number))
@@ -135,6 +136,13 @@ impl Session {
         let lesson = &tutor.lessons[index];
         let resumed = if step > 0 { format!(" (resuming at step {})", step + 1) } else { String::new() };
         parts.push(Outcome::Done(format!("lesson {}: {} · about {} minutes{resumed}", lesson.number, lesson.title, lesson.minutes)));
+        if lesson.persistent && on_memory {
+            parts.push(Outcome::Warning(
+                "this lesson shows what the broker does to stored data over time, which the embedded broker's memory storage never does; \
+                 to see it, quit and start kafka-workshop with --data DIR (or --bootstrap-servers for Apache Kafka)"
+                    .into(),
+            ));
+        }
         parts.extend(self.show_step());
         Ok(Outcome::Many(parts))
     }
