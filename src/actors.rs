@@ -3,6 +3,7 @@
 
 pub mod consumer;
 pub mod producer;
+pub mod shop;
 
 use std::sync::mpsc::Sender;
 

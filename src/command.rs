@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, Result};
+use crate::shop::PartitionBy;
 use crate::tokenize::tokenize;
 
 #[derive(Debug, Parser)]
@@ -60,6 +61,20 @@ pub enum Command {
     StopProducer(NameArg),
     /// List the producers started here
     Producers,
+    /// Open a till in the fish-and-chip shop: it sends a customer's order every 1–1.5 s
+    StartTill(StartTillArgs),
+    /// Close tills by number, or every till with `stop-till all`
+    StopTill(StopTillArgs),
+    /// Start a food preparer: a consumer in a group that makes up each order and serves it
+    StartPreparer(StartPreparerArgs),
+    /// Start a cook: cooks what an order needs (3–3.2 s), marks it ready and sends it back
+    StartCook(StartCookArgs),
+    /// Start an analyst: a consumer that stores every order as a row in a SQLite database
+    StartAnalyst(StartAnalystArgs),
+    /// Run SQL on an analyst's database and show the rows
+    Query(QueryArgs),
+    /// Show the shop: each participant's recent work side by side, refreshing until a key is pressed
+    Shop,
     /// List the cluster's consumer groups
     Groups,
     /// Show a group's offsets, lag and members, like kafka-consumer-groups --describe
@@ -320,6 +335,91 @@ pub struct StartProducerArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartTillArgs {
+    /// The till's number, from 1
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub number: u32,
+    /// The orders topic
+    #[arg(long, short)]
+    pub topic: String,
+    /// How the till picks a partition: till N → partition N-1, the till number as key, or neither
+    #[arg(long, value_enum, default_value_t = PartitionBy::Till)]
+    pub partition_by: PartitionBy,
+    /// Some customers order plaice, which must be cooked first (demo 4)
+    #[arg(long)]
+    pub plaice: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StopTillArgs {
+    /// Till numbers, or `all`
+    #[arg(required = true)]
+    pub tills: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartPreparerArgs {
+    /// A name for this preparer; it is also a consumer, so stop-consumer and kill-consumer work on it
+    pub name: String,
+    /// The preparers' consumer group
+    #[arg(long, short)]
+    pub group: String,
+    /// The orders topic
+    #[arg(long, short)]
+    pub topic: String,
+    /// Send orders with plaice to this topic, for the cook
+    #[arg(long)]
+    pub cook_topic: Option<String>,
+    /// Make up orders from the hot cabinet, sending them to the cook when it is short (homework 1)
+    #[arg(long, requires = "cook_topic")]
+    pub cabinet: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartCookArgs {
+    /// A name for this cook
+    pub name: String,
+    /// The topic the preparers send orders to be cooked to
+    #[arg(long, short)]
+    pub topic: String,
+    /// Where cooked orders go back to
+    #[arg(long)]
+    pub orders_topic: String,
+    /// The cooks' consumer group
+    #[arg(long, short, default_value = "cooks")]
+    pub group: String,
+    /// Stock the hot cabinet for each order instead of cooking just its plaice (homework 1)
+    #[arg(long)]
+    pub cabinet: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartAnalystArgs {
+    /// A name for this analyst
+    pub name: String,
+    /// The orders topic
+    #[arg(long, short)]
+    pub topic: String,
+    /// The analysts' consumer group: a group of its own, so it gets every order too
+    #[arg(long, short, default_value = "analysts")]
+    pub group: String,
+    /// The SQLite database file (default: NAME.sqlite in kafka-workshop's data folder)
+    #[arg(long)]
+    pub db: Option<std::path::PathBuf>,
+    /// Store orders from the start of the topic, or only new ones
+    #[arg(long, value_enum, default_value_t = StartFrom::Latest)]
+    pub from: StartFrom,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct QueryArgs {
+    /// The analyst whose database to query
+    pub name: String,
+    /// The SQL, in quotes: "SELECT till, count(*) FROM orders GROUP BY till"
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).multiple(false)
     .args(["to_earliest", "to_latest", "to_offset", "shift_by", "to_time"])))]
 pub struct ResetOffsetsArgs {
@@ -448,7 +548,13 @@ impl Command {
     pub fn changes_group_membership(&self) -> bool {
         matches!(
             self,
-            Command::StartConsumer(_) | Command::StopConsumer(_) | Command::KillConsumer(_) | Command::RestartConsumer(_)
+            Command::StartConsumer(_)
+                | Command::StopConsumer(_)
+                | Command::KillConsumer(_)
+                | Command::RestartConsumer(_)
+                | Command::StartPreparer(_)
+                | Command::StartCook(_)
+                | Command::StartAnalyst(_)
         )
     }
 }

@@ -18,12 +18,26 @@ pub enum Condition {
     TopicConfig { topic: String, key: String, value: String },
     Committed { group: String, topic: String, partition: i32, offset: i64 },
     GroupLag { group: String, topic: String, lag: i64 },
+    /// The shop: a preparer has served at least this many orders.
+    PreparerServed { preparer: String, count: u64 },
+    /// The shop: a cook has sent at least this many orders back ready.
+    CookCooked { cook: String, count: u64 },
+    /// Every order the tills sent to the topic is on the cluster and was served exactly once,
+    /// and the preparers' group has committed past it.
+    OrdersServedOnce { topic: String },
+    /// Every plaice order sent to the topic went to the cook and came back ready, and was served.
+    OrdersPlaiceCooked { topic: String },
+    /// The hot cabinet's stock is what the cooks put in less what the served orders took out.
+    CabinetBalances,
+    /// An analyst's database holds exactly the order messages on its topic since it started.
+    AnalystStoredEveryOrder { analyst: String },
 }
 
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | \
 partition T[P] end-offset N | partition T[P] holds N | topic T config KEY VALUE | \
-committed G T[P] N | group G lag T N";
+committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
+orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
 
 pub fn parse_condition(words: &[String]) -> Result<Condition> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -63,6 +77,12 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
             let (topic, partition) = single_partition(spec)?;
             Condition::Committed { group: group.to_string(), topic, partition, offset: number(n)? }
         }
+        ["preparer", preparer, "served", n] => Condition::PreparerServed { preparer: preparer.to_string(), count: number(n)? },
+        ["cook", cook, "cooked", n] => Condition::CookCooked { cook: cook.to_string(), count: number(n)? },
+        ["orders", topic, "served-once"] => Condition::OrdersServedOnce { topic: topic.to_string() },
+        ["orders", topic, "plaice-cooked"] => Condition::OrdersPlaiceCooked { topic: topic.to_string() },
+        ["cabinet", "balances"] => Condition::CabinetBalances,
+        ["analyst", analyst, "stored-every-order"] => Condition::AnalystStoredEveryOrder { analyst: analyst.to_string() },
         _ => {
             return Err(Error::Usage {
                 message: format!("unknown condition '{}'", words.join(" ")),
@@ -121,6 +141,12 @@ mod tests {
             "topic prices config cleanup.policy compact",
             "group preparers lag orders 0",
             "committed preparers orders[0] 4",
+            "preparer alice served 3",
+            "cook cody cooked 1",
+            "orders orders served-once",
+            "orders orders plaice-cooked",
+            "cabinet balances",
+            "analyst ann stored-every-order",
         ] {
             parse_condition(&words(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
         }

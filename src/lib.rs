@@ -21,6 +21,7 @@ pub mod progress;
 pub mod repl;
 pub mod replay;
 pub mod session;
+pub mod shop;
 pub mod tokenize;
 pub mod view;
 
@@ -78,6 +79,9 @@ fn run_session(runtime: &tokio::runtime::Runtime, cli: &Cli) -> i32 {
             return err.exit_code();
         }
     };
+    if let Some(speed) = cli.shop_speed {
+        session.set_shop_speedup(speed);
+    }
     if interactive {
         print!("{}", view.banner(session.target()));
     }

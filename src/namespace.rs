@@ -55,6 +55,23 @@ impl Namespace {
                 a.topics.iter_mut().for_each(q);
             }
             Command::StartProducer(a) => q(&mut a.topic),
+            Command::StartTill(a) => q(&mut a.topic),
+            Command::StartPreparer(a) => {
+                q(&mut a.group);
+                q(&mut a.topic);
+                if let Some(topic) = a.cook_topic.as_mut() {
+                    q(topic);
+                }
+            }
+            Command::StartCook(a) => {
+                q(&mut a.group);
+                q(&mut a.topic);
+                q(&mut a.orders_topic);
+            }
+            Command::StartAnalyst(a) => {
+                q(&mut a.group);
+                q(&mut a.topic);
+            }
             Command::DescribeGroup(a) | Command::DeleteGroup(a) => q(&mut a.group),
             Command::ResetOffsets(a) => {
                 q(&mut a.group);
@@ -87,6 +104,12 @@ impl Namespace {
             Condition::TopicConfig { topic, key, value } => {
                 Condition::TopicConfig { topic: q(topic), key: key.clone(), value: value.clone() }
             }
+            Condition::OrdersServedOnce { topic } => Condition::OrdersServedOnce { topic: q(topic) },
+            Condition::OrdersPlaiceCooked { topic } => Condition::OrdersPlaiceCooked { topic: q(topic) },
+            Condition::PreparerServed { .. }
+            | Condition::CookCooked { .. }
+            | Condition::CabinetBalances
+            | Condition::AnalystStoredEveryOrder { .. } => condition.clone(),
         }
     }
 
@@ -110,6 +133,12 @@ impl Namespace {
                 rows: table.rows.iter().map(|r| r.iter().map(|c| self.shorten(c)).collect()).collect(),
             }),
             Outcome::Many(parts) => Outcome::Many(parts.into_iter().map(|p| self.shorten_outcome(p)).collect()),
+            Outcome::Board(mut board) => {
+                for panel in &mut board.panels {
+                    panel.lines.iter_mut().for_each(|line| *line = self.shorten(line));
+                }
+                Outcome::Board(board)
+            }
             Outcome::Failure(err) => Outcome::Failure(self.shorten_error(err)),
             other => other,
         }

@@ -23,6 +23,8 @@ pub enum Outcome {
     Typed(String),
     /// A lesson's task for the learner.
     Goal(String),
+    /// The shop's participants side by side (`shop`); front ends at a terminal keep it fresh.
+    Board(crate::shop::Board),
     /// Several outcomes, shown in order.
     Many(Vec<Outcome>),
     /// Part of the command failed after something was shown (a failed delivery in a batch, say).

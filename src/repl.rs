@@ -49,11 +49,17 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
     };
     let words = std::sync::Arc::new(std::sync::Mutex::new(session.completion_words()));
     editor.set_helper(Some(LineHelper { names: command::command_names(), words: std::sync::Arc::clone(&words) }));
-    // Live actors' events appear above the prompt without garbling what is being typed.
+    // Live actors' events appear above the prompt without garbling what is being typed. While
+    // the shop board is up they are on it instead, so the printer stays quiet.
+    let board_up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let (Some(events), Ok(mut printer)) = (session.take_events(), editor.create_external_printer()) {
+        let board_up = std::sync::Arc::clone(&board_up);
         std::thread::spawn(move || {
             use rustyline::ExternalPrinter;
             for event in events {
+                if board_up.load(std::sync::atomic::Ordering::Relaxed) {
+                    continue;
+                }
                 if printer.print(view.event(&event)).is_err() {
                     break;
                 }
@@ -78,7 +84,17 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
                     *known = session.completion_words();
                 }
                 match result {
-                    Ok(outcome) => {
+                    Ok(mut outcome) => {
+                        if matches!(outcome, Outcome::Board(_)) {
+                            board_up.store(true, std::sync::atomic::Ordering::Relaxed);
+                            let shown = live_board(session, view);
+                            board_up.store(false, std::sync::atomic::Ordering::Relaxed);
+                            if let Err(err) = shown {
+                                eprint!("{}", view.error(&Error::Io(format!("cannot draw the shop: {err}")), None));
+                            }
+                            // The board as it was when the key was pressed stays on screen.
+                            outcome = session.shop_board();
+                        }
                         print!("{}", view.render(&outcome));
                         let _ = std::io::stdout().flush();
                         if outcome.is_quit() {
@@ -103,6 +119,28 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
         let _ = editor.save_history(path);
     }
     0
+}
+
+/// The shop board on the whole screen, redrawn a few times a second until a key is pressed.
+/// The terminal is put back as it was whatever happens.
+pub fn live_board(session: &Session, view: View) -> std::io::Result<()> {
+    use crossterm::{cursor, event, execute, terminal};
+    let mut out = std::io::stdout();
+    terminal::enable_raw_mode()?;
+    let shown = execute!(out, terminal::EnterAlternateScreen, cursor::Hide).and_then(|()| loop {
+        let mut text = view.render(&session.shop_board());
+        text.push_str("\n(press any key to go back to the prompt)\n");
+        execute!(out, cursor::MoveTo(0, 0), terminal::Clear(terminal::ClearType::All))?;
+        // Raw mode does not turn a newline into a carriage return.
+        out.write_all(text.replace('\n', "\r\n").as_bytes())?;
+        out.flush()?;
+        if event::poll(std::time::Duration::from_millis(300))? && matches!(event::read()?, event::Event::Key(_)) {
+            break Ok(());
+        }
+    });
+    let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
+    let _ = terminal::disable_raw_mode();
+    shown
 }
 
 /// Run every line of `input` in order; stop at the first failure, naming its line number.

@@ -95,7 +95,18 @@ impl Player<'_> {
             }
         }
         let result = self.runtime.block_on(self.session.run_line(line));
-        let outcome = result?;
+        let mut outcome = result?;
+        // A speaker at a terminal gets the live shop board until a key is pressed; its events
+        // were on the board, so they are not printed again.
+        if matches!(outcome, Outcome::Board(_)) && self.pause && self.view.interactive && std::io::stdin().is_terminal() {
+            if let Err(err) = crate::repl::live_board(&self.session, self.view) {
+                self.show(&Outcome::Warning(format!("cannot draw the shop: {err}")));
+            }
+            if let Some(events) = &self.events {
+                events.try_iter().for_each(drop);
+            }
+            outcome = self.session.shop_board();
+        }
         self.flush_events();
         self.show(&outcome);
         match outcome.failure() {
@@ -210,6 +221,12 @@ pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &crate::cli::Cli) -> i3
             return fail(&err);
         }
     };
+    match (cli.shop_speed, delay) {
+        (Some(speed), _) => session.set_shop_speedup(speed),
+        // Straight through: the shop's clock runs ten times faster too.
+        (None, None) => session.set_shop_speedup(10.0),
+        (None, Some(_)) => {}
+    }
     let events = session.take_events();
     let mut player = Player { runtime, session, view, delay, pause: !args.no_pause, check: args.check, events, jitter: 42 };
     let code = match player.play(material) {

@@ -34,6 +34,7 @@ use crate::outcome::{Event, Outcome, Record, Table};
 mod checks;
 mod groups;
 mod live;
+mod shop;
 mod tutor;
 
 /// Above this many messages `produce` shows a progress bar and a per-partition summary instead
@@ -97,6 +98,11 @@ pub struct Session {
     verbose: bool,
     consumers: BTreeMap<String, ConsumerHandle>,
     producers: BTreeMap<String, ProducerHandle>,
+    shop: crate::actors::shop::Shop,
+    tills: BTreeMap<u32, crate::actors::shop::TillHandle>,
+    /// The shop job of each consumer that is a preparer, cook or analyst.
+    jobs: BTreeMap<String, crate::actors::shop::Job>,
+    analysts: BTreeMap<String, shop::AnalystRun>,
     events: Events,
     event_receiver: Option<Receiver<Event>>,
     library: Library,
@@ -162,6 +168,10 @@ impl Session {
             verbose: options.verbose,
             consumers: BTreeMap::new(),
             producers: BTreeMap::new(),
+            shop: crate::actors::shop::Shop::new(Events::new(sender.clone())),
+            tills: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            analysts: BTreeMap::new(),
             events: Events::new(sender),
             event_receiver: Some(receiver),
             library: Library::choose(options.lessons.clone()),
@@ -213,6 +223,11 @@ impl Session {
         Err(Error::input(
             "this build has no embedded broker; connect to a cluster with --bootstrap-servers HOST:PORT",
         ))
+    }
+
+    /// Run the shop's clock this many times faster than the talk's (replays at `--speed max`).
+    pub fn set_shop_speedup(&mut self, speedup: f64) {
+        self.shop.pace = crate::shop::Pace { speedup };
     }
 
     pub fn target(&self) -> &Target {
@@ -315,6 +330,13 @@ impl Session {
             Command::StartProducer(args) => self.start_producer(args).await,
             Command::StopProducer(args) => self.stop_producer(&args.name).await,
             Command::Producers => Ok(self.producers_table()),
+            Command::StartTill(args) => self.start_till(args).await,
+            Command::StopTill(args) => self.stop_till(&args.tills).await,
+            Command::StartPreparer(args) => self.start_preparer(args).await,
+            Command::StartCook(args) => self.start_cook(args).await,
+            Command::StartAnalyst(args) => self.start_analyst(args).await,
+            Command::Query(args) => self.query(args).await,
+            Command::Shop => Ok(self.shop_board()),
             Command::Groups => self.groups().await,
             Command::DescribeGroup(args) => self.describe_group(&args.group).await,
             Command::Offsets(args) => self.offsets(&args.topic).await,

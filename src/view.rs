@@ -7,6 +7,7 @@ use owo_colors::OwoColorize;
 use crate::error::Error;
 use crate::outcome::{format_partitions, Event, Outcome, Table};
 use crate::session::{Progress, Reporter, Target};
+use crate::shop::{Board, Panel, Role};
 
 /// How output is drawn: a person at a terminal gets colour and box tables; a pipe gets plain text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +65,7 @@ impl View {
                     out.push_str(&format!("▶ your turn: {}\n", render_markdown(goal, false, 200).trim()));
                 }
             }
+            Outcome::Board(board) => out.push_str(&self.board(board)),
             Outcome::Many(parts) => parts.iter().for_each(|part| self.render_into(part, out)),
             Outcome::Failure(err) => out.push_str(&self.error(err, None)),
         }
@@ -120,6 +122,69 @@ impl View {
         }
         out.push_str(&grid.to_string());
         out.push('\n');
+        out
+    }
+
+    /// The shop, like the talk's demo screen: one panel per participant, side by side at a
+    /// terminal (four to a row), one after another in plain text.
+    pub fn board(&self, board: &Board) -> String {
+        let heading = |panel: &Panel| {
+            let counted = match panel.role {
+                Role::Till => "orders",
+                Role::Preparer => "served",
+                Role::Cook => "cooked",
+                Role::Analyst => "stored",
+            };
+            let state = if panel.running { "" } else { " · closed" };
+            let name = panel.name.strip_prefix("till-").unwrap_or(&panel.name);
+            format!("{} {name} · {} {counted}{state}", panel.role.as_str(), panel.done)
+        };
+        let mut out = String::new();
+        if let Some(cabinet) = &board.cabinet {
+            let line = format!("hot cabinet: {cabinet}");
+            out.push_str(&if self.color { line.bold().to_string() } else { line });
+            out.push('\n');
+        }
+        if !self.interactive {
+            for panel in &board.panels {
+                out.push_str(&format!("== {} ==\n", heading(panel)));
+                for line in &panel.lines {
+                    out.push_str(&format!("   {line}\n"));
+                }
+            }
+            return out;
+        }
+        // A terminal that reports no size (some multiplexers, a bare pty) gets a usual width.
+        let width = crossterm::terminal::size().ok().map(|(w, _)| w).filter(|w| *w >= 40).unwrap_or(120);
+        for row in board.panels.chunks(4) {
+            let mut grid = Grid::new();
+            grid.load_preset(presets::UTF8_FULL_CONDENSED)
+                .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(width);
+            if !self.color {
+                grid.force_no_tty();
+            }
+            grid.set_header(row.iter().map(|panel| {
+                let cell = Cell::new(heading(panel));
+                if self.color {
+                    cell.add_attribute(Attribute::Bold)
+                } else {
+                    cell
+                }
+            }));
+            let lines: Vec<String> = row
+                .iter()
+                .map(|panel| {
+                    let mut text: Vec<&str> = panel.lines.iter().map(String::as_str).collect();
+                    text.resize(crate::shop::PANEL_LINES.max(text.len()), "");
+                    text.join("\n")
+                })
+                .collect();
+            grid.add_row(lines);
+            out.push_str(&grid.to_string());
+            out.push('\n');
+        }
         out
     }
 

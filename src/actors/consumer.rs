@@ -109,6 +109,7 @@ enum Request {
 }
 
 /// The session's handle on a consumer actor.
+#[derive(Clone)]
 pub struct ConsumerHandle {
     pub spec: ConsumerSpec,
     state: Arc<Mutex<ConsumerState>>,

@@ -45,6 +45,12 @@ impl Session {
 
     async fn check_qualified(&self, condition: &Condition) -> Result<std::result::Result<String, String>> {
         Ok(match condition {
+            Condition::PreparerServed { .. }
+            | Condition::CookCooked { .. }
+            | Condition::OrdersServedOnce { .. }
+            | Condition::OrdersPlaiceCooked { .. }
+            | Condition::CabinetBalances
+            | Condition::AnalystStoredEveryOrder { .. } => return self.check_shop(condition).await,
             Condition::TopicPartitions { topic, count } => {
                 let info = self.connection.cluster_info().await?;
                 match info.topic(topic) {

@@ -51,7 +51,7 @@ impl Session {
         self.launch_consumer(spec)
     }
 
-    fn launch_consumer(&mut self, spec: ConsumerSpec) -> Result<Outcome> {
+    pub(super) fn launch_consumer(&mut self, spec: ConsumerSpec) -> Result<Outcome> {
         let text = format!(
             "started consumer '{}' in group '{}' on {} (from {}, session timeout {} s{})",
             spec.name,
@@ -73,7 +73,12 @@ impl Session {
             return Err(Error::input(format!("consumer '{name}' is already running")));
         }
         let spec = handle.spec.clone();
-        self.launch_consumer(spec)
+        let outcome = self.launch_consumer(spec)?;
+        // A preparer, cook or analyst comes back to its job too.
+        if let Some(job) = self.jobs.get(name).cloned() {
+            self.run_job(name, job)?;
+        }
+        Ok(outcome)
     }
 
     pub(super) async fn poll(&self, args: PollArgs) -> Result<Outcome> {
@@ -401,6 +406,9 @@ impl Session {
 
     /// Stop every producer and consumer (gracefully), as when the session ends.
     pub(super) async fn stop_all_actors(&mut self) {
+        for till in self.tills.values_mut() {
+            till.stop().await;
+        }
         for handle in self.producers.values_mut() {
             handle.stop().await;
         }

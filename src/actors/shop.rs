@@ -1,0 +1,421 @@
+//! The shop's participants as live actors. A till is a tokio task with its own pace; a preparer,
+//! a cook and the analyst are each a consumer actor (so they join groups, rebalance, commit,
+//! and can be stopped or killed like any consumer) with a worker task that takes one message at
+//! a time from it and does the job. Everything they do goes to the shop's log (for the board
+//! and the checks) and to the event channel (printed above the prompt).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tokio::sync::oneshot;
+
+use super::consumer::{ConsumerHandle, Status};
+use super::Events;
+use crate::kafka::Context;
+use crate::outcome::{Record, Table};
+use crate::shop::{Order, Pace, PartitionBy, Placed, Role, Served, ShopLog};
+
+/// The shop the participants share: its log, its pace, and where events go.
+#[derive(Clone)]
+pub struct Shop {
+    log: Arc<Mutex<ShopLog>>,
+    events: Events,
+    pub pace: Pace,
+}
+
+impl Shop {
+    pub fn new(events: Events) -> Self {
+        Shop { log: Arc::new(Mutex::new(ShopLog::default())), events, pace: Pace::default() }
+    }
+
+    /// Read or change the log.
+    pub fn with<T>(&self, f: impl FnOnce(&mut ShopLog) -> T) -> T {
+        let mut log = self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut log)
+    }
+
+    fn say(&self, role: Role, name: &str, text: String, counts: bool) {
+        self.with(|log| log.note(role, name, &text, counts));
+        self.events.say(name, text);
+    }
+
+    fn warn(&self, role: Role, name: &str, text: String) {
+        self.with(|log| log.note(role, name, &format!("! {text}"), false));
+        self.events.warn(name, text);
+    }
+}
+
+fn rng() -> StdRng {
+    StdRng::from_rng(&mut rand::rng())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TillSpec {
+    pub number: u32,
+    pub topic: String,
+    pub partition_by: PartitionBy,
+    pub plaice: bool,
+}
+
+impl TillSpec {
+    pub fn name(&self) -> String {
+        format!("till-{}", self.number)
+    }
+}
+
+/// A till: a customer's order every 1.0–1.5 s until stopped.
+pub struct TillHandle {
+    pub spec: TillSpec,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TillHandle {
+    pub fn start(spec: TillSpec, producer: FutureProducer<Context>, shop: Shop) -> Self {
+        let (stop, mut stopped) = oneshot::channel();
+        let task_spec = spec.clone();
+        let name = spec.name();
+        shop.with(|log| log.open_panel(Role::Till, &name));
+        let task = tokio::spawn(async move {
+            let spec = task_spec;
+            let mut rng = rng();
+            loop {
+                let gap = shop.pace.draw(Pace::ORDER_GAP, &mut rng);
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tokio::time::sleep(gap) => {}
+                }
+                let number = shop.with(ShopLog::next_order);
+                let order = Order::random(number, spec.number, spec.plaice, &mut rng);
+                let value = order.to_json();
+                let key = spec.number.to_string();
+                let mut record = FutureRecord::<str, str>::to(&spec.topic).payload(&value);
+                match spec.partition_by {
+                    PartitionBy::Till => record = record.partition(i32::try_from(spec.number).unwrap_or(1) - 1),
+                    PartitionBy::Key => record = record.key(&key),
+                    PartitionBy::None => {}
+                }
+                match producer.send(record, Duration::from_secs(5)).await {
+                    Ok(delivery) => {
+                        let placed = Placed { order: number, topic: spec.topic.clone(), partition: delivery.partition, offset: delivery.offset };
+                        shop.with(|log| log.sent.push((order.clone(), placed)));
+                        shop.say(
+                            Role::Till,
+                            &name,
+                            format!("order {number}: {} → partition {}", order.describe(), delivery.partition),
+                            true,
+                        );
+                    }
+                    Err((err, _)) => shop.warn(Role::Till, &name, format!("order {number} was not sent: {err}")),
+                }
+            }
+            shop.with(|log| log.close_panel(Role::Till, &name));
+        });
+        TillHandle { spec, stop: Some(stop), task: Some(task) }
+    }
+
+    pub fn running(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Stop after the order being sent, if any.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+/// What a consumer-based participant does with each message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// Make up each order; send it to `cook_topic` if something must be cooked first.
+    Preparer { cook_topic: Option<String>, cabinet: bool },
+    /// Cook what an order needs, mark it ready, send it back to `orders_topic`.
+    Cook { orders_topic: String, cabinet: bool },
+    /// Store every order as a row in a SQLite database.
+    Analyst { db: std::path::PathBuf, run: String },
+}
+
+impl Job {
+    pub fn role(&self) -> Role {
+        match self {
+            Job::Preparer { .. } => Role::Preparer,
+            Job::Cook { .. } => Role::Cook,
+            Job::Analyst { .. } => Role::Analyst,
+        }
+    }
+}
+
+/// Run `job` on the messages of `consumer` until it stops or is killed.
+pub fn start_worker(consumer: ConsumerHandle, job: Job, producer: FutureProducer<Context>, shop: Shop) -> tokio::task::JoinHandle<()> {
+    let name = consumer.spec.name.clone();
+    let role = job.role();
+    shop.with(|log| log.open_panel(role, &name));
+    tokio::spawn(async move {
+        let worker = Worker { consumer, producer, shop: shop.clone(), name: name.clone(), rng: rng() };
+        let finished = match job {
+            Job::Preparer { cook_topic, cabinet } => worker.prepare(cook_topic, cabinet).await,
+            Job::Cook { orders_topic, cabinet } => worker.cook(&orders_topic, cabinet).await,
+            Job::Analyst { db, run } => worker.analyse(&db, &run).await,
+        };
+        let status = finished.consumer.status();
+        let last = if status == Status::Killed { "crashed".to_string() } else { status.as_str().to_string() };
+        shop.with(|log| {
+            log.note(role, &name, &format!("({last})"), false);
+            log.close_panel(role, &name);
+        });
+    })
+}
+
+struct Worker {
+    consumer: ConsumerHandle,
+    producer: FutureProducer<Context>,
+    shop: Shop,
+    name: String,
+    rng: StdRng,
+}
+
+impl Worker {
+    /// The next message, or None once the consumer is no longer running.
+    async fn next(&self) -> Option<Record> {
+        loop {
+            if self.consumer.status() != Status::Running {
+                return None;
+            }
+            match self.consumer.poll(1, Duration::from_millis(300)).await {
+                Ok(mut records) if !records.is_empty() => return Some(records.remove(0)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    }
+
+    fn order_in(&self, role: Role, record: &Record) -> Option<Order> {
+        let order = record.value.as_deref().and_then(Order::parse);
+        if order.is_none() {
+            self.shop.warn(
+                role,
+                &self.name,
+                format!("{}[{}] offset {} is not an order; skipped", record.topic, record.partition, record.offset),
+            );
+        }
+        order
+    }
+
+    /// Wait `range` of the shop's clock; false if the consumer crashed meanwhile (a crashed
+    /// participant does not finish its work).
+    async fn work_for(&mut self, range: std::ops::Range<f64>) -> bool {
+        let time = self.shop.pace.draw(range, &mut self.rng);
+        tokio::time::sleep(time).await;
+        self.consumer.status() != Status::Killed
+    }
+
+    async fn send(&self, topic: &str, order: &Order) -> Result<Placed, String> {
+        let value = order.to_json();
+        let record = FutureRecord::<str, str>::to(topic).payload(&value);
+        match self.producer.send(record, Duration::from_secs(5)).await {
+            Ok(delivery) => {
+                Ok(Placed { order: order.order, topic: topic.to_string(), partition: delivery.partition, offset: delivery.offset })
+            }
+            Err((err, _)) => Err(format!("could not send order {} to {topic}: {err}", order.order)),
+        }
+    }
+
+    async fn prepare(mut self, cook_topic: Option<String>, cabinet: bool) -> Self {
+        while let Some(record) = self.next().await {
+            let Some(mut order) = self.order_in(Role::Preparer, &record) else { continue };
+            if !self.work_for(Pace::PREPARING).await {
+                break;
+            }
+            let ready = if cabinet {
+                // The hot cabinet decides: everything there, or off to the cook.
+                let taken = self.shop.with(|log| log.cabinet.take(&order));
+                order.ready = Some(taken);
+                taken
+            } else {
+                // The talk's rule: an order without "ready" is ready unless it has plaice.
+                *order.ready.get_or_insert(!order.has_plaice())
+            };
+            let from = Placed { order: order.order, topic: record.topic.clone(), partition: record.partition, offset: record.offset };
+            if ready {
+                self.shop.with(|log| log.served.push(Served { by: self.name.clone(), from, ready: order.ready }));
+                let note = if cabinet { format!(" · cabinet: {}", self.shop.with(|log| log.cabinet.describe())) } else { String::new() };
+                self.shop.say(
+                    Role::Preparer,
+                    &self.name,
+                    format!("served order {} (till {}): {}{note}", order.order, order.till, order.describe()),
+                    true,
+                );
+                continue;
+            }
+            let Some(cook_topic) = cook_topic.as_deref() else {
+                self.shop.warn(
+                    Role::Preparer,
+                    &self.name,
+                    format!("order {} needs cooking and this shop has no cook (start-preparer … --cook-topic C)", order.order),
+                );
+                continue;
+            };
+            order.ready = Some(false);
+            match self.send(cook_topic, &order).await {
+                Ok(placed) => {
+                    self.shop.with(|log| log.to_cook.push(placed));
+                    let why = if cabinet { "the cabinet is short" } else { "it has plaice" };
+                    self.shop.say(Role::Preparer, &self.name, format!("order {} not ready ({why}) → cook", order.order), false);
+                }
+                Err(err) => self.shop.warn(Role::Preparer, &self.name, err),
+            }
+        }
+        self
+    }
+
+    async fn cook(mut self, orders_topic: &str, cabinet: bool) -> Self {
+        while let Some(record) = self.next().await {
+            let Some(mut order) = self.order_in(Role::Cook, &record) else { continue };
+            self.shop.say(Role::Cook, &self.name, format!("cooking for order {}…", order.order), false);
+            if !self.work_for(Pace::COOKING).await {
+                break;
+            }
+            let what = if cabinet {
+                let cooked = self.shop.with(|log| log.cabinet.stock_for(&order));
+                let list: Vec<String> = cooked.iter().map(|(item, n)| format!("{n} {item}")).collect();
+                if list.is_empty() { "nothing needed".to_string() } else { format!("cooked {}", list.join(", ")) }
+            } else {
+                "cooked the plaice".to_string()
+            };
+            // Forgetting this sends the order round the loop for ever, as the talk warns.
+            order.ready = Some(true);
+            match self.send(orders_topic, &order).await {
+                Ok(placed) => {
+                    self.shop.with(|log| log.cooked.push(placed));
+                    self.shop.say(Role::Cook, &self.name, format!("order {}: {what}; ready → preparers", order.order), true);
+                }
+                Err(err) => self.shop.warn(Role::Cook, &self.name, err),
+            }
+        }
+        self
+    }
+
+    async fn analyse(self, db: &std::path::Path, run: &str) -> Self {
+        let store = match AnalystDb::open(db).await {
+            Ok(store) => store,
+            Err(err) => {
+                self.shop.warn(Role::Analyst, &self.name, err);
+                return self;
+            }
+        };
+        while let Some(record) = self.next().await {
+            let Some(order) = self.order_in(Role::Analyst, &record) else { continue };
+            match store.insert(run, &order, &record).await {
+                Ok(()) => self.shop.say(
+                    Role::Analyst,
+                    &self.name,
+                    format!("stored order {} ({}[{}] offset {})", order.order, record.topic, record.partition, record.offset),
+                    true,
+                ),
+                Err(err) => self.shop.warn(Role::Analyst, &self.name, err),
+            }
+        }
+        self
+    }
+}
+
+/// The analyst's SQLite database: one row per order message it consumed.
+pub struct AnalystDb {
+    connection: libsql::Connection,
+    _database: libsql::Database,
+}
+
+const ORDERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS orders (
+    run TEXT NOT NULL, order_number INTEGER NOT NULL, till INTEGER NOT NULL, items TEXT NOT NULL,
+    cod INTEGER NOT NULL, chips INTEGER NOT NULL, plaice INTEGER NOT NULL, ready INTEGER,
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, \"offset\" INTEGER NOT NULL, stored_at TEXT NOT NULL)";
+
+impl AnalystDb {
+    pub async fn open(path: &std::path::Path) -> Result<Self, String> {
+        let fail = |e: libsql::Error| format!("cannot open the database {}: {e}", path.display());
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let database = libsql::Builder::new_local(path).build().await.map_err(fail)?;
+        let connection = database.connect().map_err(fail)?;
+        connection.execute(ORDERS_TABLE, ()).await.map_err(fail)?;
+        Ok(AnalystDb { connection, _database: database })
+    }
+
+    async fn insert(&self, run: &str, order: &Order, record: &Record) -> Result<(), String> {
+        let needs = order.needs();
+        let count = |item: &str| i64::from(needs.get(item).copied().unwrap_or(0));
+        self.connection
+            .execute(
+                "INSERT INTO orders VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, datetime('now'))",
+                libsql::params![
+                    run,
+                    i64::try_from(order.order).unwrap_or(i64::MAX),
+                    i64::from(order.till),
+                    order.describe(),
+                    count("cod"),
+                    count("chips"),
+                    count("plaice"),
+                    order.ready.map(i64::from),
+                    record.topic.as_str(),
+                    i64::from(record.partition),
+                    record.offset
+                ],
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("could not store order {}: {e}", order.order))
+    }
+
+    /// Any query, as a table of text cells.
+    pub async fn query(&self, sql: &str) -> Result<Table, String> {
+        let mut rows = self.connection.query(sql, ()).await.map_err(|e| format!("{e}"))?;
+        let columns: Vec<String> = (0..rows.column_count()).map(|i| rows.column_name(i).unwrap_or("?").to_string()).collect();
+        let mut table = Table::new(columns.clone());
+        while let Some(row) = rows.next().await.map_err(|e| format!("{e}"))? {
+            let cells = (0..row.column_count())
+                .map(|i| match row.get_value(i) {
+                    Ok(libsql::Value::Null) => "NULL".to_string(),
+                    Ok(libsql::Value::Integer(n)) => n.to_string(),
+                    Ok(libsql::Value::Real(x)) => format!("{x}"),
+                    Ok(libsql::Value::Text(t)) => t,
+                    Ok(libsql::Value::Blob(b)) => format!("({} bytes)", b.len()),
+                    Err(e) => format!("({e})"),
+                })
+                .collect::<Vec<_>>();
+            table.push(cells);
+        }
+        Ok(table)
+    }
+
+    /// The (order, topic, partition, offset) of every row one run stored.
+    pub async fn stored(&self, run: &str) -> Result<Vec<Placed>, String> {
+        let mut rows = self
+            .connection
+            .query("SELECT order_number, topic, partition, \"offset\" FROM orders WHERE run = ?1", libsql::params![run])
+            .await
+            .map_err(|e| format!("{e}"))?;
+        let mut placed = Vec::new();
+        while let Some(row) = rows.next().await.map_err(|e| format!("{e}"))? {
+            let order: i64 = row.get(0).map_err(|e| format!("{e}"))?;
+            let topic: String = row.get(1).map_err(|e| format!("{e}"))?;
+            let partition: i64 = row.get(2).map_err(|e| format!("{e}"))?;
+            let offset: i64 = row.get(3).map_err(|e| format!("{e}"))?;
+            placed.push(Placed {
+                order: u64::try_from(order).unwrap_or(0),
+                topic,
+                partition: i32::try_from(partition).unwrap_or(-1),
+                offset,
+            });
+        }
+        Ok(placed)
+    }
+}
