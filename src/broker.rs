@@ -105,7 +105,8 @@ pub struct EmbeddedBroker {
 impl EmbeddedBroker {
     /// Bind `listen` (port 0 picks a free one), open the storage and start answering requests.
     /// `advertise` is the host:port clients are told to use; it defaults to the bound address.
-    pub async fn start(listen: SocketAddr, advertise: Option<String>, storage: BrokerStorage) -> Result<Self> {
+    /// With `authentication`, clients must log in with SASL (tansu's PLAIN or SCRAM).
+    pub async fn start(listen: SocketAddr, advertise: Option<String>, storage: BrokerStorage, authentication: bool) -> Result<Self> {
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| Error::Broker(format!("cannot listen on {listen}: {e}")))?;
@@ -139,7 +140,12 @@ impl EmbeddedBroker {
             .map(CrashAwareCoordinator::new)
             .map_err(|e| Error::Broker(format!("cannot start the group coordinator: {e}")))?;
 
-        let task = tokio::spawn(serve(listener, store, groups, stop.clone(), storage.maintenance()));
+        let sasl = if authentication {
+            Some(tansu_auth::configuration(store.clone()).map_err(|e| Error::Broker(format!("cannot set up SASL: {e}")))?)
+        } else {
+            None
+        };
+        let task = tokio::spawn(serve(listener, store, groups, sasl, stop.clone(), storage.maintenance()));
         Ok(EmbeddedBroker { addr, advertised, storage, stop, task })
     }
 
@@ -167,6 +173,7 @@ async fn serve<G>(
     listener: TcpListener,
     storage: CorrectedStorage,
     groups: G,
+    sasl: Option<std::sync::Arc<rsasl::config::SASLConfig>>,
     stop: CancellationToken,
     maintenance: Duration,
 ) where
@@ -180,7 +187,7 @@ async fn serve<G>(
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let Ok(service) = services(CLUSTER_ID, groups.clone(), storage.clone(), None) else { continue };
+                let Ok(service) = services(CLUSTER_ID, groups.clone(), storage.clone(), sasl.clone()) else { continue };
                 connections.spawn(async move {
                     // Clients hang up all the time; nothing here is worth printing.
                     let _ = service.serve(Context::default(), stream).await;

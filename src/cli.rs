@@ -66,6 +66,9 @@ pub struct ConnectArgs {
     /// Keep the embedded broker's data in SQLite under DIR, so topics survive a restart
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub security: crate::security::SecurityArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,4 +126,8 @@ pub struct BrokerArgs {
     /// Keep data in SQLite under DIR instead of memory
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+
+    /// Require SASL logins (tansu's authentication; its PLAIN accepts any password)
+    #[arg(long)]
+    pub sasl: bool,
 }

@@ -19,8 +19,10 @@ struct Line {
 
 #[derive(Debug, Clone, PartialEq, Subcommand)]
 pub enum Command {
-    /// Show the cluster: its id, brokers and controller
+    /// Show the cluster: its id, brokers and controller, and how this session is secured
     Cluster,
+    /// Switch to another cluster (or back to `embedded`); what runs here is stopped first
+    Connect(ConnectCommandArgs),
     /// List topics with their partitions and message counts
     Topics(TopicsArgs),
     /// Create a topic
@@ -118,6 +120,17 @@ pub enum Command {
     /// Leave kafka-workshop
     #[command(alias = "exit")]
     Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ConnectCommandArgs {
+    /// HOST:PORT[,HOST:PORT…] of the cluster, or `embedded` for the built-in broker
+    pub bootstrap: String,
+    #[command(flatten)]
+    pub security: crate::security::SecurityArgs,
+    /// Pass a librdkafka property through (repeatable); secret values are masked everywhere
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub properties: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]

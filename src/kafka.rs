@@ -26,11 +26,22 @@ pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(8);
 pub struct Context {
     last_error: Arc<Mutex<Option<String>>>,
     verbose: bool,
+    /// Values that must never be printed, even in --verbose logs.
+    secrets: Arc<Vec<String>>,
 }
 
 impl Context {
     pub fn new(verbose: bool) -> Self {
-        Context { last_error: Arc::default(), verbose }
+        Context { last_error: Arc::default(), verbose, secrets: Arc::default() }
+    }
+
+    /// `text` with every secret value masked.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
+            text = text.replace(secret.as_str(), "***");
+        }
+        text
     }
 
     fn clear(&self) {
@@ -46,6 +57,7 @@ impl Context {
 
 impl ClientContext for Context {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        let message = &self.redact(message);
         if self.verbose {
             eprintln!("librdkafka {level:?} {fac}: {message}");
         }
@@ -148,6 +160,8 @@ pub struct MemberSummary {
 
 pub struct Connection {
     servers: String,
+    /// The CA file in use, to name when the broker's certificate does not verify.
+    ca_file: Option<String>,
     /// Topic and group names seen in the latest answers, for tab completion (no extra requests).
     seen_names: Mutex<std::collections::BTreeSet<String>>,
     /// One group-bound (never subscribed) consumer per group, for OffsetFetch and OffsetCommit.
@@ -173,7 +187,11 @@ impl Connection {
         }
         // Warnings are needed even when quiet: they carry why a connection failed.
         config.set_log_level(if verbose { RDKafkaLogLevel::Debug } else { RDKafkaLogLevel::Warning });
-        let context = Context::new(verbose);
+        let mut context = Context::new(verbose);
+        context.secrets = Arc::new(
+            properties.iter().filter(|(k, _)| crate::security::is_secret(k)).map(|(_, v)| v.clone()).collect(),
+        );
+        let ca_file = properties.iter().rev().find(|(k, _)| k == "ssl.ca.location").map(|(_, v)| v.clone());
         let admin = config
             .create_with_context::<_, AdminClient<Context>>(context.clone())
             .map_err(|e| client_error("admin client", &e))?;
@@ -181,6 +199,7 @@ impl Connection {
             .create_with_context::<_, BaseConsumer<Context>>(context.clone())
             .map_err(|e| client_error("metadata client", &e))?;
         Ok(Connection {
+            ca_file,
             servers: servers.to_string(),
             config,
             context,
@@ -236,7 +255,19 @@ impl Connection {
                 fallback.to_string()
             }
         });
-        Error::Unreachable { servers: self.servers.clone(), reason }
+        Error::Unreachable { servers: self.servers.clone(), reason: self.explain(&reason) }
+    }
+
+    /// A transport failure's reason, with secrets masked and a TLS trust failure tied to the CA file.
+    fn explain(&self, reason: &str) -> String {
+        let reason = self.context.redact(reason);
+        let untrusted = ["certificate verify failed", "unable to get local issuer", "self-signed certificate", "self signed certificate"];
+        match &self.ca_file {
+            Some(ca) if untrusted.iter().any(|u| reason.contains(u)) => {
+                format!("{reason} (the broker's certificate is not signed by the CA in {ca})")
+            }
+            _ => reason,
+        }
     }
 
     /// The cluster's metadata: brokers, controller and every topic (or only `topic`).
@@ -246,7 +277,10 @@ impl Connection {
         context.clear();
         let servers = self.servers.clone();
         let joined = tokio::task::spawn_blocking(move || fetch_cluster_info(&meta, &context, &servers)).await;
-        let info = joined.map_err(|e| Error::kafka(format!("metadata lookup stopped: {e}")))??;
+        let info = joined.map_err(|e| Error::kafka(format!("metadata lookup stopped: {e}")))?.map_err(|err| match err {
+            Error::Unreachable { servers, reason } => Error::Unreachable { servers, reason: self.explain(&reason) },
+            other => other,
+        })?;
         self.remember(info.topics.iter().map(|t| t.name.clone()));
         Ok(info)
     }

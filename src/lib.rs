@@ -20,6 +20,7 @@ pub mod outcome;
 pub mod progress;
 pub mod repl;
 pub mod replay;
+pub mod security;
 pub mod session;
 pub mod shop;
 pub mod tokenize;
@@ -63,15 +64,14 @@ fn run_session(runtime: &tokio::runtime::Runtime, cli: &Cli) -> i32 {
     let interactive = cli.script.is_none() && std::io::stdin().is_terminal();
     let color = interactive && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let view = View { color, interactive };
-    let options = ConnectOptions {
-        bootstrap_servers: cli.connect.bootstrap_servers.clone(),
-        properties: cli.connect.properties.clone(),
-        data: cli.connect.data.clone(),
-        verbose: cli.verbose,
-        lessons: cli.lessons.clone(),
-        learner: cli.learner.clone(),
-    };
     let reporter: Arc<dyn Reporter> = if interactive { Arc::new(Bars) } else { Arc::new(Quiet) };
+    let options = match connect_options(cli, &cli.connect, reporter.as_ref(), interactive) {
+        Ok(options) => options,
+        Err(err) => {
+            eprint!("{}", view.error(&err, None));
+            return err.exit_code();
+        }
+    };
     let mut session = match runtime.block_on(Session::connect(&options, reporter)) {
         Ok(session) => session,
         Err(err) => {
@@ -110,6 +110,34 @@ fn run_session(runtime: &tokio::runtime::Runtime, cli: &Cli) -> i32 {
     code
 }
 
+/// The session's connection settings from the command line. A SASL password comes from the
+/// environment or, at a terminal, a prompt that does not echo. A `certs/` folder beside the user
+/// is offered when they connect to a cluster without saying how.
+pub fn connect_options(cli: &Cli, connect: &cli::ConnectArgs, reporter: &dyn Reporter, interactive: bool) -> Result<ConnectOptions, Error> {
+    let mut security = connect.security.clone();
+    let says_how = !security.is_empty() || connect.properties.iter().any(|(k, _)| k.starts_with("security.") || k.starts_with("ssl."));
+    let found = std::path::Path::new("certs").join(security::CA_FILE);
+    if connect.bootstrap_servers.is_some() && !says_how && found.exists() {
+        let question = format!("found {}: connect with mutual TLS using the certs folder? [Y/n] ", found.display());
+        if interactive && reporter.confirm(&question) {
+            security.certs = Some(std::path::PathBuf::from("certs"));
+        } else if !interactive {
+            eprintln!("note: found {}; add --certs certs to connect with it", found.display());
+        }
+    }
+    let password = if security.needs_password() { session::sasl_password(reporter) } else { None };
+    Ok(ConnectOptions {
+        bootstrap_servers: connect.bootstrap_servers.clone(),
+        properties: connect.properties.clone(),
+        security,
+        password,
+        data: connect.data.clone(),
+        verbose: cli.verbose,
+        lessons: cli.lessons.clone(),
+        learner: cli.learner.clone(),
+    })
+}
+
 #[cfg(feature = "embedded-broker")]
 fn run_broker(runtime: &tokio::runtime::Runtime, args: &cli::BrokerArgs) -> i32 {
     use crate::broker::{BrokerStorage, EmbeddedBroker};
@@ -118,7 +146,7 @@ fn run_broker(runtime: &tokio::runtime::Runtime, args: &cli::BrokerArgs) -> i32 
         None => BrokerStorage::Memory,
     };
     runtime.block_on(async {
-        let broker = match EmbeddedBroker::start(args.listen, args.advertise.clone(), storage).await {
+        let broker = match EmbeddedBroker::start(args.listen, args.advertise.clone(), storage, args.sasl).await {
             Ok(broker) => broker,
             Err(err) => {
                 eprint!("{}", View::plain().error(&err, None));
@@ -126,10 +154,11 @@ fn run_broker(runtime: &tokio::runtime::Runtime, args: &cli::BrokerArgs) -> i32 
             }
         };
         println!(
-            "kafka-workshop broker listening on {} (advertised as {}), {} storage; Ctrl-C stops it",
+            "kafka-workshop broker listening on {} (advertised as {}), {} storage{}; Ctrl-C stops it",
             broker.local_addr(),
             broker.bootstrap(),
-            broker.storage().describe()
+            broker.storage().describe(),
+            if args.sasl { ", SASL required" } else { "" }
         );
         let _ = tokio::signal::ctrl_c().await;
         broker.stop().await;

@@ -78,7 +78,8 @@ pub fn interactive(runtime: &Runtime, session: &mut Session, view: View) -> i32 
                 if line.trim().is_empty() {
                     continue;
                 }
-                let _ = editor.add_history_entry(line.as_str());
+                // History never keeps a secret typed in a -X setting.
+                let _ = editor.add_history_entry(crate::security::redact_line(&line));
                 let result = run_cancellable(runtime, session, &line);
                 if let Ok(mut known) = words.lock() {
                     *known = session.completion_words();

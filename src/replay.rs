@@ -12,7 +12,7 @@ use crate::cli::ReplayArgs;
 use crate::error::{Error, Result};
 use crate::lesson::{self, Action, Library};
 use crate::outcome::{Event, Outcome};
-use crate::session::{ConnectOptions, Quiet, Session};
+use crate::session::{Quiet, Session};
 use crate::view::View;
 
 /// What the replay is made of.
@@ -176,7 +176,7 @@ impl Player<'_> {
 
 /// Returns the process exit code.
 pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &crate::cli::Cli) -> i32 {
-    let lessons = cli.lessons.clone();
+
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let view = View { color, interactive: color };
     let fail = |err: &Error| {
@@ -190,7 +190,7 @@ pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &crate::cli::Cli) -> i3
             _ => return fail(&Error::input(format!("--speed takes a positive number or max, got '{raw}'"))),
         },
     };
-    let library = Library::choose(lessons.clone());
+    let library = Library::choose(cli.lessons.clone());
     let material = match load(&args.file, &library) {
         Ok(material) => material,
         Err(err) => return fail(&err),
@@ -204,14 +204,11 @@ pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &crate::cli::Cli) -> i3
         }
         _ => None,
     };
-    let options = ConnectOptions {
-        bootstrap_servers: args.connect.bootstrap_servers.clone(),
-        properties: args.connect.properties.clone(),
-        data: args.connect.data.clone().or_else(|| scratch.clone()),
-        verbose: cli.verbose,
-        lessons,
-        learner: cli.learner.clone(),
+    let mut options = match crate::connect_options(cli, &args.connect, &Quiet, false) {
+        Ok(options) => options,
+        Err(err) => return fail(&err),
     };
+    options.data = options.data.or_else(|| scratch.clone());
     let mut session = match runtime.block_on(Session::connect(&options, std::sync::Arc::new(Quiet))) {
         Ok(session) => session,
         Err(err) => {

@@ -32,6 +32,7 @@ use crate::murmur2;
 use crate::outcome::{Event, Outcome, Record, Table};
 
 mod checks;
+mod clusters;
 mod groups;
 mod live;
 mod shop;
@@ -48,6 +49,10 @@ pub struct ConnectOptions {
     pub bootstrap_servers: Option<String>,
     /// librdkafka properties passed through (`-X key=value`).
     pub properties: Vec<(String, String)>,
+    /// TLS and SASL flags.
+    pub security: crate::security::SecurityArgs,
+    /// The SASL password, when SASL is on.
+    pub password: Option<crate::security::Secret>,
     /// Keep the embedded broker's data in SQLite under this folder.
     pub data: Option<PathBuf>,
     pub verbose: bool,
@@ -73,6 +78,25 @@ pub trait Progress: Send {
 /// The front end's side of long-running work.
 pub trait Reporter: Send + Sync {
     fn progress(&self, total: u64, label: &str) -> Box<dyn Progress>;
+
+    /// Ask for a secret without echoing it; None where nobody can answer.
+    fn secret(&self, _prompt: &str) -> Option<String> {
+        None
+    }
+
+    /// Ask a yes/no question, Enter meaning yes; false where nobody can answer.
+    fn confirm(&self, _question: &str) -> bool {
+        false
+    }
+}
+
+/// The SASL password: `$KAFKA_SASL_PASSWORD`, else asked for without echo where someone can answer.
+pub fn sasl_password(reporter: &dyn Reporter) -> Option<crate::security::Secret> {
+    std::env::var(crate::security::PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .or_else(|| reporter.secret("SASL password (not echoed): "))
+        .map(crate::security::Secret::new)
 }
 
 /// Shows nothing: scripts and tests.
@@ -96,6 +120,9 @@ pub struct Session {
     embedded: Option<crate::broker::EmbeddedBroker>,
     reporter: Arc<dyn Reporter>,
     verbose: bool,
+    /// The TLS and SASL flags in effect, and the `-X` settings, for `cluster`.
+    security: crate::security::SecurityArgs,
+    settings: Vec<(String, String)>,
     consumers: BTreeMap<String, ConsumerHandle>,
     producers: BTreeMap<String, ProducerHandle>,
     shop: crate::actors::shop::Shop,
@@ -129,10 +156,14 @@ impl Session {
                 if options.data.is_some() {
                     return Err(Error::input("--data is for the embedded broker; it cannot be used with --bootstrap-servers"));
                 }
-                let connection = Connection::new(servers, &options.properties, options.verbose)?;
+                let properties = clusters::client_properties(&options.security, options.password.as_ref(), &options.properties)?;
+                let connection = Connection::new(servers, &properties, options.verbose)?;
                 let target = Target::External { bootstrap: servers.to_string() };
                 Session::assemble(connection, target, reporter, options)
             }
+            None if !options.security.is_empty() => Err(Error::input(
+                "--certs and the --sasl-… flags are for a real cluster: give its address with --bootstrap-servers HOST:PORT",
+            )),
             None => Self::start_embedded(options, reporter).await,
         }
     }
@@ -145,7 +176,7 @@ impl Session {
             None => BrokerStorage::Memory,
         };
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let broker = EmbeddedBroker::start(listen, None, storage).await?;
+        let broker = EmbeddedBroker::start(listen, None, storage, false).await?;
         let connection = Connection::new(broker.bootstrap(), &options.properties, options.verbose)?;
         // Ready means it answers metadata, not merely that the port is open.
         connection.cluster_info().await?;
@@ -166,6 +197,8 @@ impl Session {
             embedded: None,
             reporter,
             verbose: options.verbose,
+            security: options.security.clone(),
+            settings: options.properties.clone(),
             consumers: BTreeMap::new(),
             producers: BTreeMap::new(),
             shop: crate::actors::shop::Shop::new(Events::new(sender.clone())),
@@ -269,7 +302,7 @@ impl Session {
             return Ok(outcome);
         }
         if let Some(recording) = self.recording.as_mut() {
-            recording.lines.push(line.trim().to_string());
+            recording.lines.push(crate::security::redact_line(line.trim()));
         }
         // On a lesson's pause, every command the learner types may be the one that does it.
         let mut parts = vec![outcome];
@@ -310,6 +343,7 @@ impl Session {
     pub async fn execute(&mut self, command: Command) -> Result<Outcome> {
         match command {
             Command::Cluster => self.cluster().await,
+            Command::Connect(args) => self.connect_to(args).await,
             Command::Topics(args) => self.topics(args).await,
             Command::CreateTopic(args) => self.create_topic(args).await,
             Command::DescribeTopic(args) => self.describe_topic(&args.topic).await,
@@ -377,10 +411,12 @@ impl Session {
             Target::Embedded { storage, .. } => format!("the embedded broker (tansu 0.6.0, {storage} storage)"),
             Target::External { bootstrap } => format!("an external cluster via {bootstrap}"),
         };
-        Ok(Outcome::Many(vec![
+        let mut parts = vec![
             Outcome::Note(format!("cluster id {id} · controller {controller} · connected to {what}")),
             Outcome::Table(brokers.titled("brokers")),
-        ]))
+        ];
+        parts.extend(self.security_report());
+        Ok(Outcome::Many(parts))
     }
 
     async fn topics(&self, args: TopicsArgs) -> Result<Outcome> {

@@ -427,6 +427,21 @@ impl Progress for Bar {
 }
 
 impl Reporter for Bars {
+    fn secret(&self, prompt: &str) -> Option<String> {
+        rpassword::prompt_password(prompt).ok().filter(|p| !p.is_empty())
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        use std::io::Write;
+        print!("{question}");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim().to_lowercase().as_str(), "" | "y" | "yes")
+    }
+
     fn progress(&self, total: u64, label: &str) -> Box<dyn Progress> {
         let bar = indicatif::ProgressBar::new(total);
         // A countdown (in milliseconds) reads better as time left than as a count.

@@ -2,6 +2,8 @@
 //! starts one on a free port) and its own data folder, so tests run in parallel.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -159,6 +161,8 @@ pub fn unique(prefix: &str) -> String {
 pub struct BackgroundBroker {
     child: Child,
     pub bootstrap: String,
+    /// Where it really listens (the advertised address may be a proxy in front of it).
+    pub listening: String,
 }
 
 impl BackgroundBroker {
@@ -187,7 +191,13 @@ impl BackgroundBroker {
             .and_then(|rest| rest.split(')').next())
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .to_string();
-        BackgroundBroker { child, bootstrap }
+        let listening = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        BackgroundBroker { child, bootstrap, listening }
     }
 }
 

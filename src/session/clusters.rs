@@ -1,0 +1,159 @@
+//! Which cluster the session talks to, and how: the settings a connection is built from, the
+//! `connect` command that switches cluster mid-session, and what `cluster` says about security.
+
+use super::{Session, Target};
+use crate::command::ConnectCommandArgs;
+use crate::error::{Error, Result};
+use crate::kafka::Connection;
+use crate::outcome::{Outcome, Table};
+use crate::security::{self, SecurityArgs};
+
+/// A certificate this close to expiring gets a warning.
+const EXPIRY_WARNING_DAYS: i32 = 7;
+
+/// librdkafka settings for a connection: the security flags' first, then `-X`, which wins.
+pub(super) fn client_properties(
+    security: &SecurityArgs,
+    password: Option<&security::Secret>,
+    extra: &[(String, String)],
+) -> Result<Vec<(String, String)>> {
+    let mut properties = security.properties(password)?;
+    properties.extend(extra.iter().cloned());
+    Ok(properties)
+}
+
+impl Session {
+    /// `connect BOOTSTRAP [flags]` or `connect embedded`: reach the new cluster first, and only
+    /// then stop what runs on the old one and switch.
+    pub(super) async fn connect_to(&mut self, args: ConnectCommandArgs) -> Result<Outcome> {
+        let (connection, target) = if args.bootstrap == "embedded" {
+            if !args.security.is_empty() {
+                return Err(Error::input("the embedded broker needs no certificates or SASL: give just `connect embedded`"));
+            }
+            self.embedded_connection(&args.properties).await?
+        } else {
+            let password = if args.security.needs_password() { super::sasl_password(self.reporter.as_ref()) } else { None };
+            let properties = client_properties(&args.security, password.as_ref(), &args.properties)?;
+            let connection = Connection::new(&args.bootstrap, &properties, self.verbose)?;
+            (connection, Target::External { bootstrap: args.bootstrap.clone() })
+        };
+        let info = connection.cluster_info().await?;
+        let mut parts = Vec::new();
+        let running = self.running_actors();
+        if !running.is_empty() {
+            parts.push(Outcome::Warning(format!("stopping {} before switching cluster", running.join(", "))));
+        }
+        self.stop_all_actors().await;
+        self.consumers.clear();
+        self.producers.clear();
+        self.tills.clear();
+        self.jobs.clear();
+        self.analysts.clear();
+        self.connection = connection;
+        self.target = target;
+        self.security = args.security;
+        self.settings = args.properties;
+        let how = self.security.protocol().map_or("plaintext", |p| p.as_config());
+        parts.push(Outcome::Done(format!(
+            "connected to {} ({} broker(s), {how})",
+            match &self.target {
+                Target::Embedded { .. } => "the embedded broker".to_string(),
+                Target::External { bootstrap } => bootstrap.clone(),
+            },
+            info.brokers.len()
+        )));
+        Ok(Outcome::Many(parts))
+    }
+
+    #[cfg(feature = "embedded-broker")]
+    async fn embedded_connection(&mut self, extra: &[(String, String)]) -> Result<(Connection, Target)> {
+        use crate::broker::{BrokerStorage, EmbeddedBroker};
+        if self.embedded.is_none() {
+            let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            self.embedded = Some(EmbeddedBroker::start(listen, None, BrokerStorage::Memory, false).await?);
+        }
+        let broker = self.embedded.as_ref().ok_or_else(|| Error::Broker("the embedded broker did not start".into()))?;
+        let connection = Connection::new(broker.bootstrap(), extra, self.verbose)?;
+        let target = Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
+        Ok((connection, target))
+    }
+
+    #[cfg(not(feature = "embedded-broker"))]
+    async fn embedded_connection(&mut self, _extra: &[(String, String)]) -> Result<(Connection, Target)> {
+        Err(Error::input("this build has no embedded broker"))
+    }
+
+    fn running_actors(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .consumers
+            .values()
+            .filter(|c| c.status() == crate::actors::consumer::Status::Running)
+            .map(|c| format!("consumer {}", c.spec.name))
+            .collect();
+        names.extend(self.producers.iter().filter(|(_, p)| p.stats().running).map(|(n, _)| format!("producer {n}")));
+        names.extend(self.tills.iter().filter(|(_, t)| t.running()).map(|(n, _)| format!("till {n}")));
+        names
+    }
+
+    /// What `cluster` says about security: the protocol, the SASL user, the certificates with
+    /// their subject and expiry, and any `-X` settings (secrets masked).
+    pub(super) fn security_report(&self) -> Vec<Outcome> {
+        let mut parts = Vec::new();
+        let protocol = self
+            .settings
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "security.protocol")
+            .map(|(_, v)| v.to_lowercase())
+            .or_else(|| self.security.protocol().map(|p| p.as_config().to_string()))
+            .unwrap_or_else(|| "plaintext".into());
+        let mut said = format!("security: {protocol}");
+        if let Some(user) = &self.security.sasl_username {
+            let mechanism = self.security.sasl_mechanism.map_or("PLAIN", |m| m.as_config());
+            said.push_str(&format!(", SASL {mechanism} as {user} (password from ${})", security::PASSWORD_ENV));
+        }
+        if let Some(dir) = &self.security.certs {
+            said.push_str(&format!(", mutual TLS with the certificates in {}", dir.display()));
+        }
+        parts.push(Outcome::Note(said));
+        let mut files: Vec<std::path::PathBuf> = Vec::new();
+        if let Some(dir) = &self.security.certs {
+            files.push(dir.join(security::CA_FILE));
+            files.push(dir.join(security::CERT_FILE));
+        }
+        for (key, value) in &self.settings {
+            if key == "ssl.ca.location" || key == "ssl.certificate.location" {
+                files.push(std::path::PathBuf::from(value));
+            }
+        }
+        if !files.is_empty() {
+            let mut table = Table::new(["CERTIFICATE", "SUBJECT", "EXPIRES", "DAYS LEFT"]);
+            let mut warnings = Vec::new();
+            for file in files {
+                match security::certificate_info(&file) {
+                    Ok(info) => {
+                        if info.days_left <= EXPIRY_WARNING_DAYS {
+                            warnings.push(Outcome::Warning(if info.days_left < 0 {
+                                format!("{} expired on {}", info.file, info.expires)
+                            } else {
+                                format!("{} expires in {} day(s), on {}: get a new one soon", info.file, info.days_left, info.expires)
+                            }));
+                        }
+                        table.push([info.file, info.subject, info.expires, info.days_left.to_string()]);
+                    }
+                    Err(err) => warnings.push(Outcome::Warning(err.to_string())),
+                }
+            }
+            parts.push(Outcome::Table(table));
+            parts.extend(warnings);
+        }
+        if !self.settings.is_empty() {
+            let mut table = Table::new(["SETTING (-X)", "VALUE"]);
+            for (key, value) in &self.settings {
+                table.push([key.clone(), security::shown(key, value)]);
+            }
+            parts.push(Outcome::Table(table));
+        }
+        parts
+    }
+}

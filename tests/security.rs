@@ -1,0 +1,150 @@
+//! Real clusters, reached for real: mutual TLS through a TLS front with its own CA (as Aiven
+//! does), SASL/PLAIN against the embedded broker with tansu's authentication on, and secrets
+//! that never show.
+
+mod common;
+
+use std::time::Duration;
+
+use common::tls::{certs_dir, path, Ca, TlsBroker};
+use common::{command, run_command, run_with, temp_dir, BackgroundBroker};
+
+#[test]
+fn produce_and_consume_over_mutual_tls_with_a_certs_folder() {
+    let ca = Ca::new("workshop CA");
+    let broker = TlsBroker::start(&ca, &ca.server());
+    let certs = certs_dir(&ca.pem(), &ca.client("learner-7"));
+    let script = "create-topic orders --partitions 2\n\
+        produce orders '{\"order\": 1}' --key till-1\n\
+        start-consumer c --group g --topic orders --from earliest\n\
+        expect consumer c assigned orders[0,1] --within 30s\n\
+        poll c 1\n\
+        cluster\n";
+    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], script, Duration::from_secs(90));
+    out.assert_ok();
+    let polled = out.table(&["TOPIC", "PARTITION", "OFFSET", "KEY", "VALUE"]);
+    assert_eq!(polled[0][4], r#"{"order":1}"#);
+    assert!(out.stdout.contains("security: ssl, mutual TLS with the certificates in"), "{}", out.stdout);
+    let certs_table = out.table(&["CERTIFICATE", "SUBJECT", "EXPIRES", "DAYS LEFT"]);
+    assert!(certs_table.iter().any(|r| r[1].contains("CN=learner-7")), "{certs_table:?}");
+    assert!(certs_table.iter().any(|r| r[1].contains("CN=workshop CA")), "{certs_table:?}");
+    // The broker is reached only through TLS: plaintext to the same port gets no Kafka answer.
+    let plain = run_with(&["-b", &broker.bootstrap], "topics\n", Duration::from_secs(60));
+    assert_ne!(plain.code, 0);
+}
+
+#[test]
+fn a_wrong_ca_is_named_within_ten_seconds() {
+    let ca = Ca::new("workshop CA");
+    let broker = TlsBroker::start(&ca, &ca.server());
+    let stranger = Ca::new("some other CA");
+    let certs = certs_dir(&stranger.pem(), &ca.client("learner"));
+    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], "topics\n", Duration::from_secs(60));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let ca_file = certs.join("ca.pem").display().to_string();
+    assert!(out.stderr.contains(&format!("not signed by the CA in {ca_file}")), "{}", out.stderr);
+    assert!(out.elapsed < Duration::from_secs(10), "took {:?}", out.elapsed);
+    assert_eq!(out.stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{}", out.stderr);
+}
+
+#[test]
+fn a_missing_key_is_named_before_any_connection_is_tried() {
+    let ca = Ca::new("workshop CA");
+    let certs = certs_dir(&ca.pem(), &ca.client("learner"));
+    std::fs::remove_file(certs.join("service.key")).unwrap();
+    // Anything connecting here would be seen.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let out = run_with(&["-b", &address, "--certs", path(&certs)], "topics\n", Duration::from_secs(30));
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stderr.trim(), format!("error: cannot read {}: it does not exist", certs.join("service.key").display()));
+    assert!(listener.accept().is_err(), "a connection was attempted");
+}
+
+#[test]
+fn a_client_certificate_from_another_ca_is_refused() {
+    let ca = Ca::new("workshop CA");
+    let broker = TlsBroker::start(&ca, &ca.server());
+    let impostor = Ca::new("impostor CA");
+    let certs = certs_dir(&ca.pem(), &impostor.client("impostor"));
+    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], "topics\n", Duration::from_secs(60));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains(&format!("cannot reach the cluster at {}", broker.bootstrap)) || out.stderr.contains("SSL"), "{}", out.stderr);
+}
+
+#[test]
+fn sasl_plain_against_the_embedded_broker_never_shows_the_password() {
+    let broker = BackgroundBroker::start(&["--sasl"]);
+    let password = "pw-7c1e9a-never-printed";
+    let home = temp_dir("sasl-home");
+    let recording = home.join("recorded.md");
+    let script = format!(
+        "record {}\ncreate-topic orders\nproduce orders hello\nread orders\ncluster\nconnect {} --security-protocol sasl_plaintext --sasl-username ann -X sasl.password={password}\ncluster\nrecord stop\n",
+        recording.display(),
+        broker.bootstrap
+    );
+    let mut cmd = command(&home);
+    cmd.args(["-v", "-b", &broker.bootstrap, "--security-protocol", "sasl_plaintext", "--sasl-username", "ann"])
+        .env("KAFKA_SASL_PASSWORD", password);
+    let out = run_command(cmd, &script, Duration::from_secs(90));
+    out.assert_ok();
+    assert_eq!(out.table(&["PARTITION", "OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"])[0][4], "hello");
+    assert!(out.stdout.contains("SASL PLAIN as ann (password from $KAFKA_SASL_PASSWORD)"), "{}", out.stdout);
+    assert!(out.table(&["SETTING (-X)", "VALUE"]).contains(&vec!["sasl.password".to_string(), "***".to_string()]));
+    let kept = std::fs::read_to_string(&recording).unwrap();
+    assert!(kept.contains("sasl.password=***"), "{kept}");
+    for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr), ("recording", &kept)] {
+        assert!(!text.contains(password), "the password appeared in {what}");
+    }
+    // Authentication really is on: without SASL the broker does not serve.
+    let refused = run_with(&["-b", &broker.bootstrap], "topics\n", Duration::from_secs(60));
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    // And no password, no connection.
+    let mut cmd = command(&home);
+    cmd.args(["-b", &broker.bootstrap, "--sasl-username", "ann", "--security-protocol", "sasl_plaintext"]).env_remove("KAFKA_SASL_PASSWORD");
+    let missing = run_command(cmd, "topics\n", Duration::from_secs(30));
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("SASL needs a password: set KAFKA_SASL_PASSWORD"), "{}", missing.stderr);
+}
+
+#[test]
+fn connect_switches_cluster_stopping_what_runs_first() {
+    let other = BackgroundBroker::start(&[]);
+    let script = format!(
+        "create-topic here\nstart-consumer c --group g --topic here\nconnect {}\ntopics\ncreate-topic there\nconnect embedded\ntopics\nconnect 127.0.0.1:1\ntopics\n",
+        other.bootstrap
+    );
+    let out = run_with(&[], &script, Duration::from_secs(90));
+    assert_eq!(out.code, 1, "the unreachable cluster ends the script\n{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("warning: stopping consumer c before switching cluster"), "{}", out.stdout);
+    assert!(out.stdout.contains(&format!("ok: connected to {} (1 broker(s), plaintext)", other.bootstrap)), "{}", out.stdout);
+    let lists = out.tables_with(&["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"]);
+    assert_eq!(lists.len(), 1, "the other cluster had no topics; the embedded one still has 'here'");
+    assert_eq!(lists[0][0][0], "here");
+    assert!(out.stdout.contains("no topics yet"), "{}", out.stdout);
+    assert!(out.stderr.contains("cannot reach the cluster at 127.0.0.1:1"), "{}", out.stderr);
+}
+
+#[test]
+fn a_certificate_about_to_expire_is_warned_about() {
+    let ca = Ca::new("workshop CA");
+    let broker = TlsBroker::start(&ca, &ca.server());
+    let certs = certs_dir(&ca.pem(), &ca.client_expiring_in("learner", 3));
+    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], "cluster\n", Duration::from_secs(60));
+    out.assert_ok();
+    let cert = certs.join("service.cert").display().to_string();
+    assert!(out.stdout.contains(&format!("warning: {cert} expires in ")), "{}", out.stdout);
+    assert!(!out.stdout.contains("warning: ") || !out.stdout.contains(&format!("warning: {} expires", certs.join("ca.pem").display())));
+}
+
+#[test]
+fn a_certs_folder_beside_the_user_is_pointed_out() {
+    let dir = temp_dir("cwd-with-certs");
+    std::fs::create_dir_all(dir.join("certs")).unwrap();
+    std::fs::write(dir.join("certs/ca.pem"), "not used").unwrap();
+    let mut cmd = command(&dir);
+    cmd.current_dir(&dir).args(["-b", "127.0.0.1:1"]);
+    let out = run_command(cmd, "topics\n", Duration::from_secs(30));
+    assert!(out.stderr.contains("note: found certs/ca.pem; add --certs certs to connect with it"), "{}", out.stderr);
+}
