@@ -23,6 +23,8 @@ pub enum Command {
     Cluster,
     /// Switch to another cluster (or back to `embedded`); what runs here is stopped first
     Connect(ConnectCommandArgs),
+    /// Stop or start the embedded broker, to see what happens when the cluster goes away
+    Broker(BrokerCommandArgs),
     /// List topics with their partitions and message counts
     Topics(TopicsArgs),
     /// Create a topic
@@ -120,6 +122,19 @@ pub enum Command {
     /// Leave kafka-workshop
     #[command(alias = "exit")]
     Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct BrokerCommandArgs {
+    /// stop: the broker vanishes as if its machine died; start: it comes back on the same address
+    #[arg(value_enum)]
+    pub action: BrokerAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrokerAction {
+    Stop,
+    Start,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]

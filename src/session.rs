@@ -118,6 +118,9 @@ pub struct Session {
     target: Target,
     #[cfg(feature = "embedded-broker")]
     embedded: Option<crate::broker::EmbeddedBroker>,
+    /// Where the embedded broker was, while `broker stop` has it down.
+    #[cfg(feature = "embedded-broker")]
+    stopped_broker: Option<(std::net::SocketAddr, crate::broker::BrokerStorage)>,
     reporter: Arc<dyn Reporter>,
     verbose: bool,
     /// The TLS and SASL flags in effect, and the `-X` settings, for `cluster`.
@@ -195,6 +198,8 @@ impl Session {
             target,
             #[cfg(feature = "embedded-broker")]
             embedded: None,
+            #[cfg(feature = "embedded-broker")]
+            stopped_broker: None,
             reporter,
             verbose: options.verbose,
             security: options.security.clone(),
@@ -344,6 +349,7 @@ impl Session {
         match command {
             Command::Cluster => self.cluster().await,
             Command::Connect(args) => self.connect_to(args).await,
+            Command::Broker(args) => self.broker(args.action).await,
             Command::Topics(args) => self.topics(args).await,
             Command::CreateTopic(args) => self.create_topic(args).await,
             Command::DescribeTopic(args) => self.describe_topic(&args.topic).await,

@@ -68,6 +68,9 @@ impl Session {
     #[cfg(feature = "embedded-broker")]
     async fn embedded_connection(&mut self, extra: &[(String, String)]) -> Result<(Connection, Target)> {
         use crate::broker::{BrokerStorage, EmbeddedBroker};
+        if self.stopped_broker.is_some() {
+            return Err(Error::input("the embedded broker is stopped: `broker start` brings it back"));
+        }
         if self.embedded.is_none() {
             let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
             self.embedded = Some(EmbeddedBroker::start(listen, None, BrokerStorage::Memory, false).await?);
@@ -80,6 +83,50 @@ impl Session {
 
     #[cfg(not(feature = "embedded-broker"))]
     async fn embedded_connection(&mut self, _extra: &[(String, String)]) -> Result<(Connection, Target)> {
+        Err(Error::input("this build has no embedded broker"))
+    }
+
+    /// `broker stop` / `broker start`: the embedded broker goes away (every connection dropped,
+    /// as if its machine died) and comes back on the same address, where clients find it again.
+    #[cfg(feature = "embedded-broker")]
+    pub(super) async fn broker(&mut self, action: crate::command::BrokerAction) -> Result<Outcome> {
+        use crate::broker::{BrokerStorage, EmbeddedBroker};
+        use crate::command::BrokerAction;
+        if let Target::External { bootstrap } = &self.target {
+            return Err(Error::input(format!(
+                "broker stop and start work on the embedded broker; this session is connected to {bootstrap}"
+            )));
+        }
+        match action {
+            BrokerAction::Stop => {
+                let broker = self.embedded.take().ok_or_else(|| Error::input("the broker is already stopped; `broker start` brings it back"))?;
+                let place = (broker.local_addr(), broker.storage().clone());
+                broker.stop().await;
+                let memory = matches!(place.1, BrokerStorage::Memory);
+                self.stopped_broker = Some(place);
+                let mut parts = vec![Outcome::Warning(
+                    "the broker is down: commands fail until `broker start`, and running consumers report that they lost the cluster".into(),
+                )];
+                if memory {
+                    parts.push(Outcome::Note(
+                        "its storage was memory, so what it held is gone; with --data DIR it would come back".into(),
+                    ));
+                }
+                Ok(Outcome::Many(parts))
+            }
+            BrokerAction::Start => {
+                let (addr, storage) = self.stopped_broker.clone().ok_or_else(|| Error::input("the broker is already running"))?;
+                let broker = EmbeddedBroker::start(addr, None, storage, false).await?;
+                self.stopped_broker = None;
+                self.embedded = Some(broker);
+                self.connection.cluster_info().await?;
+                Ok(Outcome::Done(format!("the broker is back on {addr}; clients and consumers reconnect by themselves")))
+            }
+        }
+    }
+
+    #[cfg(not(feature = "embedded-broker"))]
+    pub(super) async fn broker(&mut self, _action: crate::command::BrokerAction) -> Result<Outcome> {
         Err(Error::input("this build has no embedded broker"))
     }
 
