@@ -203,6 +203,9 @@ pub struct ProduceArgs {
     /// Send every message in one transaction with this transactional id, committed at the end
     #[arg(long, value_name = "ID")]
     pub transactional_id: Option<String>,
+    /// Send the value exactly as typed, even if it starts like JSON but is not
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]

@@ -51,6 +51,8 @@ pub enum Action {
 /// A pause: the learner acts until every check holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryBlock {
+    /// The line of the block's opening fence, for problems found in it.
+    pub line: usize,
     pub goal: String,
     /// `expect` lines without the word `expect`, e.g. `group preparers members 2`.
     pub checks: Vec<String>,
@@ -191,7 +193,8 @@ fn run_lines(body: &str, first_line: usize) -> Vec<(usize, String)> {
 }
 
 fn try_block(body: &str, first_line: usize, problems: &mut Vec<Problem>) -> TryBlock {
-    let mut block = TryBlock { goal: String::new(), checks: Vec::new(), hints: Vec::new(), solution: Vec::new() };
+    let mut block =
+        TryBlock { line: first_line.saturating_sub(1).max(1), goal: String::new(), checks: Vec::new(), hints: Vec::new(), solution: Vec::new() };
     for (i, raw) in body.lines().enumerate() {
         let line = raw.trim();
         let number = first_line + i;
@@ -233,12 +236,12 @@ pub fn validate(lesson: &Lesson) -> Vec<Problem> {
         match &step.action {
             Some(Action::Run { lines, .. }) => problems.extend(lines.iter().filter_map(|(line, text)| command_problem(*line, text))),
             Some(Action::Try(block)) => {
-                problems.extend(block.solution.iter().filter_map(|text| command_problem(0, text)));
+                problems.extend(block.solution.iter().filter_map(|text| command_problem(block.line, text)));
                 for check in &block.checks {
                     let condition: Vec<String> =
                         check.split_whitespace().take_while(|w| !w.starts_with("--")).map(str::to_string).collect();
                     if let Err(err) = parse_condition(&condition) {
-                        problems.push(Problem { line: 0, message: format!("`expect {check}`: {err}") });
+                        problems.push(Problem { line: block.line, message: format!("`expect {check}`: {err}") });
                     }
                 }
             }

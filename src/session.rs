@@ -627,7 +627,7 @@ impl Session {
 
     /// Send every message of a `produce` and await each delivery, with a progress bar for many.
     async fn deliver(&self, producer: &rdkafka::producer::FutureProducer<Context>, args: &ProduceArgs) -> Result<(DeliveryTally, Duration)> {
-        let values = Template::new(args.value.as_deref())?;
+        let values = if args.raw { Template::new_raw(args.value.as_deref()) } else { Template::new(args.value.as_deref())? };
         let keys = Template::new_raw(args.key.as_deref());
         let mut headers = OwnedHeaders::new_with_capacity(args.headers.len());
         for (key, value) in &args.headers {
@@ -782,6 +782,10 @@ impl Session {
             if start < mark.high {
                 plan.push(ReadPlan { partition, start, end: mark.high });
             }
+        }
+        let past_the_end = notes.iter().filter(|n| n.ends_with("is past the end")).count();
+        if plan.is_empty() && past_the_end > 0 && past_the_end == notes.len() {
+            return Err(Error::input(notes.join("; ")));
         }
         if plan.is_empty() {
             let mut parts: Vec<Outcome> = notes.into_iter().map(Outcome::Note).collect();
@@ -943,6 +947,15 @@ struct Template {
 
 impl Template {
     fn new(text: Option<&str>) -> Result<Self> {
+        // A value that starts like JSON is meant to be JSON: a typo must not go out as text.
+        if let Some(text) = text.map(str::trim).filter(|t| t.starts_with('{') || t.starts_with('[')) {
+            let sample = text.replace("{n}", "1");
+            if let Err(err) = serde_json::from_str::<serde_json::Value>(&sample) {
+                return Err(Error::input(format!(
+                    "the value starts like JSON but is not JSON ({err}); fix it, or add --raw to send it as typed"
+                )));
+            }
+        }
         let mut template = Self::new_raw(text);
         template.json = true;
         if let (Some(text), false) = (&template.text, template.numbered) {

@@ -49,7 +49,7 @@ fn lessons_check_names_file_and_line_of_each_problem() {
     let out = run_with(&["lessons", "check", dir.to_str().unwrap()], "", Duration::from_secs(30));
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains(&format!("{file}:10: `prodcue t x`: unknown command 'prodcue'")), "{}", out.stderr);
-    assert!(out.stderr.contains("expected a whole number, got 'lots'"), "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("{file}:13: `expect group g members lots`: expected a whole number, got 'lots'")), "{}", out.stderr);
 }
 
 fn demo_files() -> Vec<PathBuf> {

@@ -143,6 +143,15 @@ impl Session {
         for topic in &handle.spec.topics {
             let info = self.connection.topic(topic).await?;
             check_partition(&info, Some(partition))?;
+            let marks = self.connection.watermarks(vec![(topic.clone(), partition)]).await?;
+            if let Some(mark) = marks.get(&(topic.clone(), partition)) {
+                if offset > mark.high {
+                    return Err(Error::input(format!(
+                        "offset {offset} is past the end of {topic}[{partition}], which ends at {}; seek-to-end {} goes there",
+                        mark.high, args.name
+                    )));
+                }
+            }
         }
         let moved = handle.seek(Some(partition), SeekTo::Offset(offset)).await.map_err(Error::input)?;
         Ok(Outcome::Many(vec![
