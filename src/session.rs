@@ -621,6 +621,15 @@ impl Session {
             return self.produce_in_transaction(&id, &args).await;
         }
         let producer = self.connection.producer(ProducerSettings { acks: args.acks, idempotent: args.idempotent })?;
+        // Connect and learn the topic's leaders before the clock starts, so the rate shown is
+        // the sending, not a new producer's first connection.
+        let warm = producer.clone();
+        let topic_name = args.topic.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            use rdkafka::producer::Producer;
+            warm.client().fetch_metadata(Some(&topic_name), CLUSTER_TIMEOUT)
+        })
+        .await;
         let (tally, elapsed) = self.deliver(&producer, &args).await?;
         Ok(tally.outcome(&args.topic, args.count <= PRODUCE_TABLE_LIMIT, elapsed))
     }
@@ -644,7 +653,11 @@ impl Session {
         for n in 1..=args.count {
             let value = values.render(n)?;
             let key = keys.render(n)?;
-            let mut record = FutureRecord::<str, str>::to(&args.topic).headers(headers.clone());
+            let mut record = FutureRecord::<str, str>::to(&args.topic);
+            // An empty header list still costs a C allocation and copy per message.
+            if !args.headers.is_empty() {
+                record = record.headers(headers.clone());
+            }
             if let Some(value) = value.as_deref() {
                 record = record.payload(value);
             }
@@ -666,7 +679,7 @@ impl Session {
             loop {
                 match producer.send_result(record) {
                     Ok(delivery) => {
-                        pending.push_back((n, key.clone().filter(|_| keep_rows), delivery));
+                        pending.push_back((n, key.as_deref().filter(|_| keep_rows).map(str::to_string), delivery));
                         break;
                     }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) => {
@@ -680,7 +693,7 @@ impl Session {
                         }
                     }
                     Err((err, _)) => {
-                        tally.fail(n, key.clone(), crate::kafka::describe_kafka_error(&err), &progress);
+                        tally.fail(n, key.as_deref().map(str::to_string), crate::kafka::describe_kafka_error(&err), &progress);
                         break;
                     }
                 }
@@ -970,14 +983,14 @@ impl Template {
         Template { numbered: text.is_some_and(|t| t.contains("{n}")), text: text.map(str::to_string), json: false }
     }
 
-    fn render(&self, n: u64) -> Result<Option<String>> {
+    /// The text for message `n`, borrowed when it is the same for every message.
+    fn render(&self, n: u64) -> Result<Option<std::borrow::Cow<'_, str>>> {
         Ok(self.text.as_ref().map(|text| {
-            let filled = if self.numbered { text.replace("{n}", &n.to_string()) } else { text.clone() };
-            if self.json {
-                compact_json(&filled)
-            } else {
-                filled
+            if !self.numbered {
+                return std::borrow::Cow::Borrowed(text.as_str());
             }
+            let filled = text.replace("{n}", &n.to_string());
+            std::borrow::Cow::Owned(if self.json { compact_json(&filled) } else { filled })
         }))
     }
 }

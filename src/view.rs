@@ -16,6 +16,11 @@ pub struct View {
     pub interactive: bool,
 }
 
+/// The terminal's width; one that reports no size (some multiplexers, a bare pty) gets a usual width.
+fn terminal_width() -> u16 {
+    crossterm::terminal::size().ok().map(|(w, _)| w).filter(|w| *w >= 40).unwrap_or(120)
+}
+
 impl View {
     pub fn plain() -> Self {
         View { color: false, interactive: false }
@@ -88,7 +93,8 @@ impl View {
         if self.interactive {
             grid.load_preset(presets::UTF8_FULL_CONDENSED)
                 .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
-                .set_content_arrangement(ContentArrangement::Dynamic);
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(terminal_width());
         } else {
             grid.load_preset(presets::ASCII_MARKDOWN).force_no_tty();
         }
@@ -154,8 +160,7 @@ impl View {
             }
             return out;
         }
-        // A terminal that reports no size (some multiplexers, a bare pty) gets a usual width.
-        let width = crossterm::terminal::size().ok().map(|(w, _)| w).filter(|w| *w >= 40).unwrap_or(120);
+        let width = terminal_width();
         for row in board.panels.chunks(4) {
             let mut grid = Grid::new();
             grid.load_preset(presets::UTF8_FULL_CONDENSED)
