@@ -1,0 +1,100 @@
+//! Ctrl-C at the REPL cancels the running command only. The REPL runs at a real terminal (a pty
+//! from util-linux `script`), and Ctrl-C is typed into it, so the terminal sends SIGINT as it
+//! would for a person.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{temp_dir, BIN};
+
+struct Terminal {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: Arc<Mutex<String>>,
+}
+
+impl Terminal {
+    fn start() -> Terminal {
+        let home = temp_dir("pty-home");
+        let mut child = Command::new("script")
+            .args(["-qfec", BIN, "/dev/null"])
+            .env("KAFKA_WORKSHOP_HOME", &home)
+            .env("NO_COLOR", "1")
+            .env_remove("KAFKA_BOOTSTRAP_SERVERS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("util-linux `script` runs the REPL in a pty");
+        let input = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let output = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        Terminal { child, input, output }
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        self.input.write_all(keys.as_bytes()).unwrap();
+        self.input.flush().unwrap();
+    }
+
+    /// Wait (bounded) until `text` has appeared `times` times in the output.
+    fn wait_for(&self, text: &str, times: usize, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let seen = self.output.lock().unwrap().matches(text).count();
+            if seen >= times {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no {text:?} (x{times}) within {limit:?}; output:\n{}", self.output.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn ctrl_c_cancels_a_long_produce_and_a_poll_but_not_the_repl() {
+    let mut term = Terminal::start();
+    term.wait_for("kafka ›", 1, Duration::from_secs(30));
+    term.type_keys("create-topic t\r");
+    term.wait_for("created topic 't'", 1, Duration::from_secs(30));
+    term.type_keys("produce t x --count 10000000\r");
+    term.wait_for("producing", 1, Duration::from_secs(30));
+    term.type_keys("\x03");
+    term.wait_for("error: cancelled", 1, Duration::from_secs(10));
+    term.type_keys("start-consumer c --group g --topic t\r");
+    term.wait_for("started consumer 'c'", 1, Duration::from_secs(30));
+    term.type_keys("poll c 5 --wait 10m\r");
+    std::thread::sleep(Duration::from_millis(300));
+    term.type_keys("\x03");
+    term.wait_for("error: cancelled", 2, Duration::from_secs(10));
+    // The REPL is still there and the topic holds what was sent before the cancel.
+    term.type_keys("topics\r");
+    term.wait_for("MESSAGES", 1, Duration::from_secs(30));
+    term.type_keys("quit\r");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while term.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "quit did not end the REPL");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
