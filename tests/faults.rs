@@ -61,3 +61,24 @@ fn broker_stop_and_start_refuse_what_makes_no_sense() {
     assert!(out.stdout.contains("what it held is gone"), "memory storage says so: {}", out.stdout);
     assert!(out.stderr.contains("the broker is already stopped; `broker start` brings it back"), "{}", out.stderr);
 }
+
+#[test]
+fn a_server_that_is_not_kafka_is_reported_within_ten_seconds() {
+    // An HTTP server: it answers every connection with an HTTP error and hangs up.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            use std::io::{Read, Write};
+            let mut buffer = [0u8; 1024];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    let out = run_with(&["--bootstrap-servers", &address], "topics\n", Duration::from_secs(60));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let first = out.stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with(&format!("error: line 1: cannot reach the cluster at {address}: ")), "{first}");
+    assert!(out.elapsed < Duration::from_secs(10), "took {:?}", out.elapsed);
+}

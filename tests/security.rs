@@ -33,14 +33,20 @@ fn produce_and_consume_over_mutual_tls_with_a_certs_folder() {
     assert_ne!(plain.code, 0);
 }
 
+/// `topics` through `broker` with `certs`, which must fail to connect.
+fn refused(broker: &TlsBroker, certs: &std::path::Path) -> common::Run {
+    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(certs)], "topics\n", Duration::from_secs(60));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    out
+}
+
 #[test]
 fn a_wrong_ca_is_named_within_ten_seconds() {
     let ca = Ca::new("workshop CA");
     let broker = TlsBroker::start(&ca, &ca.server());
     let stranger = Ca::new("some other CA");
     let certs = certs_dir(&stranger.pem(), &ca.client("learner"));
-    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], "topics\n", Duration::from_secs(60));
-    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let out = refused(&broker, &certs);
     let ca_file = certs.join("ca.pem").display().to_string();
     assert!(out.stderr.contains(&format!("not signed by the CA in {ca_file}")), "{}", out.stderr);
     assert!(out.elapsed < Duration::from_secs(10), "took {:?}", out.elapsed);
@@ -68,8 +74,7 @@ fn a_client_certificate_from_another_ca_is_refused() {
     let broker = TlsBroker::start(&ca, &ca.server());
     let impostor = Ca::new("impostor CA");
     let certs = certs_dir(&ca.pem(), &impostor.client("impostor"));
-    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], "topics\n", Duration::from_secs(60));
-    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let out = refused(&broker, &certs);
     assert!(out.stderr.contains(&format!("cannot reach the cluster at {}", broker.bootstrap)) || out.stderr.contains("SSL"), "{}", out.stderr);
 }
 

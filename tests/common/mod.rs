@@ -185,18 +185,15 @@ impl BackgroundBroker {
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
         let line = rx.recv_timeout(Duration::from_secs(30)).expect("the broker printed its address in time");
-        let bootstrap = line
-            .split("advertised as ")
-            .nth(1)
-            .and_then(|rest| rest.split(')').next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
-        let listening = line
-            .split("listening on ")
-            .nth(1)
-            .and_then(|rest| rest.split(' ').next())
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
+        let field = |after: &str, end: char| {
+            line.split(after)
+                .nth(1)
+                .and_then(|rest| rest.split(end).next())
+                .unwrap_or_else(|| panic!("no address in {line:?}"))
+                .to_string()
+        };
+        let bootstrap = field("advertised as ", ')');
+        let listening = field("listening on ", ' ');
         BackgroundBroker { child, bootstrap, listening }
     }
 }
