@@ -78,12 +78,14 @@ impl Player<'_> {
 
     /// Show `line` being typed at the prompt, then run it.
     fn type_and_run(&mut self, line: &str) -> Result<()> {
+        // A secret in a -X setting is run but never shown.
+        let shown = crate::security::redact_line(line);
         match self.delay {
-            None => self.show(&Outcome::Typed(line.to_string())),
+            None => self.show(&Outcome::Typed(shown)),
             Some(per_char) => {
                 let mut out = std::io::stdout();
                 let _ = write!(out, "kafka › ");
-                for c in line.chars() {
+                for c in shown.chars() {
                     let _ = write!(out, "{c}");
                     let _ = out.flush();
                     // A little unevenness, as real typing has.

@@ -207,15 +207,20 @@ pub fn redact_line(line: &str) -> String {
         match setting.split_once('=') {
             Some((key, _)) if is_secret(key) => {
                 masked = true;
-                out.push(format!("{}{key}=***", if word.starts_with("-X") { "-X" } else { "" }));
+                // The mask is shown as it is, not quoted like a word the shell would expand.
+                out.push(format!("{}{}=***", if word.starts_with("-X") { "-X" } else { "" }, quoted(key)));
             }
-            _ => out.push(word.clone()),
+            _ => out.push(quoted(word)),
         }
     }
     if !masked {
         return line.to_string();
     }
-    shlex::try_join(out.iter().map(String::as_str)).unwrap_or_else(|_| out.join(" "))
+    out.join(" ")
+}
+
+fn quoted(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(|_| word.to_string(), |q| q.into_owned())
 }
 
 /// What a certificate says about itself, for `cluster`.

@@ -153,3 +153,25 @@ fn a_certs_folder_beside_the_user_is_pointed_out() {
     let out = run_command(cmd, "topics\n", Duration::from_secs(30));
     assert!(out.stderr.contains("note: found certs/ca.pem; add --certs certs to connect with it"), "{}", out.stderr);
 }
+
+#[test]
+fn a_replayed_lesson_runs_a_secret_setting_without_showing_it() {
+    let broker = BackgroundBroker::start(&["--sasl"]);
+    let secret = "pw-replayed-4b2f";
+    let dir = temp_dir("secret-lesson");
+    let lesson = dir.join("secret.md");
+    std::fs::write(
+        &lesson,
+        format!(
+            "---\ntitle: Secret\n---\n\n# Secret\n\nConnect.\n\n```kafka\nconnect {} --security-protocol sasl_plaintext --sasl-username ann -X sasl.password={secret}\ncreate-topic t\ncluster\n```\n",
+            broker.bootstrap
+        ),
+    )
+    .unwrap();
+    let mut cmd = command(&dir);
+    cmd.args(["replay", lesson.to_str().unwrap(), "--no-pause", "--speed", "max"]).env_remove("KAFKA_SASL_PASSWORD");
+    let out = run_command(cmd, "", Duration::from_secs(60));
+    out.assert_ok();
+    assert!(out.stdout.contains("-X sasl.password=***"), "{}", out.stdout);
+    assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+}

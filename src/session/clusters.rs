@@ -17,7 +17,9 @@ pub(super) fn client_properties(
     password: Option<&security::Secret>,
     extra: &[(String, String)],
 ) -> Result<Vec<(String, String)>> {
-    let mut properties = security.properties(password)?;
+    // A password given with -X sasl.password (in a script, say) serves too.
+    let given = extra.iter().rev().find(|(k, _)| k == "sasl.password").map(|(_, v)| security::Secret::new(v.clone()));
+    let mut properties = security.properties(password.or(given.as_ref()))?;
     properties.extend(extra.iter().cloned());
     Ok(properties)
 }

@@ -161,7 +161,7 @@ impl Session {
         }
         match &step.action {
             Some(Action::Run { lines, .. }) => {
-                parts.extend(lines.iter().map(|(_, l)| Outcome::Typed(l.clone())));
+                parts.extend(lines.iter().map(|(_, l)| Outcome::Typed(crate::security::redact_line(l))));
                 parts.push(Outcome::Note("press Enter (or type next) to run this".into()));
             }
             Some(Action::Try(block)) => {
@@ -213,7 +213,7 @@ impl Session {
             Some(Action::Run { lines, may_fail }) if !place.ran => {
                 let mut parts = Vec::new();
                 for (_, line) in lines {
-                    parts.push(Outcome::Typed(line.clone()));
+                    parts.push(Outcome::Typed(crate::security::redact_line(&line)));
                     match Box::pin(self.run_line(&line)).await {
                         Ok(outcome) => parts.push(outcome),
                         Err(err) if may_fail => parts.push(Outcome::Warning(format!(
