@@ -85,7 +85,7 @@ fn sasl_plain_against_the_embedded_broker_never_shows_the_password() {
     let home = temp_dir("sasl-home");
     let recording = home.join("recorded.md");
     let script = format!(
-        "record {}\ncreate-topic orders\nproduce orders hello\nread orders\ncluster\nconnect {} --security-protocol sasl_plaintext --sasl-username ann -X sasl.password={password}\ncluster\nrecord stop\n",
+        "record {}\ncreate-topic orders\nproduce orders hello\nread orders\nstart-consumer c --group g --topic orders --from earliest\npoll c 1 --wait 30s\ncluster\nconnect {} --security-protocol sasl_plaintext --sasl-username ann -X sasl.password={password}\ncluster\nrecord stop\n",
         recording.display(),
         broker.bootstrap
     );

@@ -140,7 +140,14 @@ impl ConsumerHandle {
             config.set_log_level(RDKafkaLogLevel::Debug);
         }
         let state = Arc::new(Mutex::new(ConsumerState::new()));
-        let context = ActorContext { name: spec.name.clone(), state: Arc::clone(&state), events: events.clone(), verbose };
+        let secrets = config
+            .config_map()
+            .iter()
+            .filter(|(k, _)| crate::security::is_secret(k))
+            .map(|(_, v)| v.to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let context = ActorContext { name: spec.name.clone(), state: Arc::clone(&state), events: events.clone(), verbose, secrets };
         let consumer: BaseConsumer<ActorContext> =
             config.create_with_context(context).map_err(|e| format!("cannot create consumer {}: {e}", spec.name))?;
         let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
@@ -197,12 +204,20 @@ struct ActorContext {
     state: Arc<Mutex<ConsumerState>>,
     events: Events,
     verbose: bool,
+    /// Values never to print, even in --verbose logs.
+    secrets: Vec<String>,
+}
+
+impl ActorContext {
+    fn redact(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+    }
 }
 
 impl ClientContext for ActorContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if self.verbose {
-            eprintln!("{} librdkafka {level:?} {fac}: {message}", self.name);
+            eprintln!("{} librdkafka {level:?} {fac}: {}", self.name, self.redact(message));
         }
     }
 
@@ -211,7 +226,7 @@ impl ClientContext for ActorContext {
         if let Ok(mut state) = self.state.lock() {
             if all_down && !state.lost_cluster {
                 state.lost_cluster = true;
-                self.events.warn(&self.name, format!("lost the cluster: {reason}"));
+                self.events.warn(&self.name, format!("lost the cluster: {}", self.redact(reason)));
             }
         }
     }
