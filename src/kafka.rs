@@ -37,11 +37,7 @@ impl Context {
 
     /// `text` with every secret value masked.
     pub fn redact(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
-            text = text.replace(secret.as_str(), "***");
-        }
-        text
+        crate::security::mask(text, &self.secrets)
     }
 
     fn clear(&self) {
@@ -188,9 +184,7 @@ impl Connection {
         // Warnings are needed even when quiet: they carry why a connection failed.
         config.set_log_level(if verbose { RDKafkaLogLevel::Debug } else { RDKafkaLogLevel::Warning });
         let mut context = Context::new(verbose);
-        context.secrets = Arc::new(
-            properties.iter().filter(|(k, _)| crate::security::is_secret(k)).map(|(_, v)| v.clone()).collect(),
-        );
+        context.secrets = Arc::new(crate::security::secret_values(properties.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
         let ca_file = properties.iter().rev().find(|(k, _)| k == "ssl.ca.location").map(|(_, v)| v.clone());
         let admin = config
             .create_with_context::<_, AdminClient<Context>>(context.clone())

@@ -187,6 +187,16 @@ pub fn is_secret(key: &str) -> bool {
     key.contains("password") || key.contains("secret") || key.starts_with("sasl.oauthbearer.") || key == "ssl.key.pem"
 }
 
+/// The values of the secret settings among `settings`, to mask wherever text is shown.
+pub fn secret_values<'a>(settings: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+    settings.into_iter().filter(|(k, v)| is_secret(k) && !v.is_empty()).map(|(_, v)| v.to_string()).collect()
+}
+
+/// `text` with every one of `secrets` masked.
+pub fn mask(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+}
+
 /// A property as it may be shown.
 pub fn shown(key: &str, value: &str) -> String {
     if is_secret(key) {

@@ -140,13 +140,7 @@ impl ConsumerHandle {
             config.set_log_level(RDKafkaLogLevel::Debug);
         }
         let state = Arc::new(Mutex::new(ConsumerState::new()));
-        let secrets = config
-            .config_map()
-            .iter()
-            .filter(|(k, _)| crate::security::is_secret(k))
-            .map(|(_, v)| v.to_string())
-            .filter(|v| !v.is_empty())
-            .collect();
+        let secrets = crate::security::secret_values(config.config_map().iter().map(|(k, v)| (*k, *v)));
         let context = ActorContext { name: spec.name.clone(), state: Arc::clone(&state), events: events.clone(), verbose, secrets };
         let consumer: BaseConsumer<ActorContext> =
             config.create_with_context(context).map_err(|e| format!("cannot create consumer {}: {e}", spec.name))?;
@@ -210,7 +204,7 @@ struct ActorContext {
 
 impl ActorContext {
     fn redact(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |text, secret| text.replace(secret.as_str(), "***"))
+        crate::security::mask(text, &self.secrets)
     }
 }
 
