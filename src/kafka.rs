@@ -178,6 +178,9 @@ impl Connection {
         config.set("client.id", "kafka-workshop");
         // A learner's mistyped topic must not spring into existence.
         config.set("allow.auto.create.topics", "false");
+        // librdkafka backs off up to 10 s between reconnects by default; a broker that comes
+        // back (after `broker stop` / `broker start`, say) should be found within a second.
+        config.set("reconnect.backoff.max.ms", "1000");
         for (key, value) in properties {
             config.set(key, value);
         }

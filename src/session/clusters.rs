@@ -121,7 +121,14 @@ impl Session {
                 let broker = EmbeddedBroker::start(addr, None, storage, false).await?;
                 self.stopped_broker = None;
                 self.embedded = Some(broker);
-                self.connection.cluster_info().await?;
+                // The clients were refused while it was down; give them a moment to reconnect.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+                while let Err(err) = self.connection.cluster_info().await {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(err);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
                 Ok(Outcome::Done(format!("the broker is back on {addr}; clients and consumers reconnect by themselves")))
             }
         }
