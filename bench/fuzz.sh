@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kafka-workshop/target}"
 cases="${1:-250000}"
-properties=$(grep -c '^    fn ' tests/fuzz.rs)
+properties=$(grep -c "^    fn " tests/integration/fuzz.rs)
 start=$(date +%s)
-PROPTEST_CASES="$cases" cargo test --release --quiet --test fuzz
+PROPTEST_CASES="$cases" cargo test --release --quiet --test integration fuzz::
 end=$(date +%s)
 printf '| properties | cases each | cases in all | seconds | panics |\n|---|---|---|---|---|\n'
 printf '| %s | %s | %s | %s | 0 |\n' "$properties" "$cases" "$((properties * cases))" "$((end - start))"

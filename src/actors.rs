@@ -1,33 +1,9 @@
-//! Live actors: consumers and producers that run while the prompt stays responsive. Each one
-//! reports what it does as `Event`s over a channel; the front end prints them above the prompt.
+//! Live actors: consumers and producers that run while the prompt stays responsive, and the
+//! shop's participants built on them. Each one reports what it does as `Event`s over a channel;
+//! the front end prints them above the prompt. With the Kafka layer, the only place that
+//! touches librdkafka.
 
 pub mod consumer;
 pub mod producer;
+pub mod analyst;
 pub mod shop;
-
-use std::sync::mpsc::Sender;
-
-use crate::outcome::Event;
-
-/// Where actors send their events.
-#[derive(Clone)]
-pub struct Events(Sender<Event>);
-
-impl Events {
-    pub fn new(sender: Sender<Event>) -> Self {
-        Events(sender)
-    }
-
-    pub fn send(&self, event: Event) {
-        // A front end that stopped listening is not the actor's problem.
-        let _ = self.0.send(event);
-    }
-
-    pub fn say(&self, actor: &str, text: impl Into<String>) {
-        self.send(Event::Said { actor: actor.to_string(), text: text.into(), warning: false });
-    }
-
-    pub fn warn(&self, actor: &str, text: impl Into<String>) {
-        self.send(Event::Said { actor: actor.to_string(), text: text.into(), warning: true });
-    }
-}

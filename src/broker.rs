@@ -28,6 +28,10 @@ use storage::CorrectedStorage;
 
 pub const CLUSTER_ID: &str = "kafka-workshop";
 pub const NODE_ID: i32 = 1;
+/// The SQLite file inside `--data DIR`.
+const DATABASE: &str = "tansu.db";
+/// How long `stop` waits for SQLite storage to be released.
+const RELEASE_WAIT: Duration = Duration::from_secs(10);
 /// How often tansu prunes expired and compacted data unless the storage says otherwise.
 const DEFAULT_MAINTENANCE: Duration = Duration::from_secs(5);
 
@@ -50,13 +54,13 @@ impl BrokerStorage {
 
     fn url(&self) -> Result<Url> {
         match self {
-            BrokerStorage::Memory => Url::parse("memory://tansu/").map_err(|e| Error::Broker(e.to_string())),
+            BrokerStorage::Memory => Url::parse("memory://tansu/").map_err(|e| Error::broker(e.to_string())),
             BrokerStorage::Sqlite { dir, .. } => {
                 std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::Io(format!("cannot create data folder {}: {e}", dir.display())))?;
+                    .map_err(|e| Error::io(format!("cannot create data folder {}", dir.display()), e))?;
                 let cwd = std::env::current_dir()
-                    .map_err(|e| Error::Io(format!("cannot read the working directory: {e}")))?;
-                sqlite_url(&cwd, &dir.join("tansu.db"))
+                    .map_err(|e| Error::io("cannot read the working directory", e))?;
+                sqlite_url(&cwd, &dir.join(DATABASE))
             }
         }
     }
@@ -66,6 +70,17 @@ impl BrokerStorage {
             BrokerStorage::Sqlite { maintenance: Some(every), .. } => *every,
             _ => DEFAULT_MAINTENANCE,
         }
+    }
+}
+
+/// SQLite removes a database's write-ahead log when the last connection to it closes. tansu's
+/// SQLite engine closes its connections on a task of its own a moment after the broker stops,
+/// and until then a new engine finds the database locked. Wait (bounded) for the log to go.
+async fn sqlite_released(database: &Path) {
+    let log = database.with_file_name(format!("{DATABASE}-wal"));
+    let deadline = std::time::Instant::now() + RELEASE_WAIT;
+    while log.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -109,8 +124,8 @@ impl EmbeddedBroker {
     pub async fn start(listen: SocketAddr, advertise: Option<String>, storage: BrokerStorage, authentication: bool) -> Result<Self> {
         let listener = TcpListener::bind(listen)
             .await
-            .map_err(|e| Error::Broker(format!("cannot listen on {listen}: {e}")))?;
-        let addr = listener.local_addr().map_err(|e| Error::Broker(e.to_string()))?;
+            .map_err(|e| Error::broker(format!("cannot listen on {listen}: {e}")))?;
+        let addr = listener.local_addr().map_err(|e| Error::broker(e.to_string()))?;
         let advertised = advertise.unwrap_or_else(|| addr.to_string());
         let advertised_url = Url::parse(&format!("tcp://{advertised}"))
             .map_err(|e| Error::input(format!("bad advertised address '{advertised}': {e}")))?;
@@ -125,7 +140,7 @@ impl EmbeddedBroker {
             .silent(true)
             .build()
             .await
-            .map_err(|e| Error::Broker(format!("cannot open the broker's storage ({}): {e}", storage.describe())))?;
+            .map_err(|e| Error::broker(format!("cannot open the broker's storage ({}): {e}", storage.describe())))?;
         store
             .register_broker(BrokerRegistrationRequest {
                 broker_id: NODE_ID,
@@ -134,14 +149,14 @@ impl EmbeddedBroker {
                 rack: None,
             })
             .await
-            .map_err(|e| Error::Broker(format!("cannot register the broker: {e}")))?;
+            .map_err(|e| Error::broker(format!("cannot register the broker: {e}")))?;
         let store = CorrectedStorage::new(store, matches!(storage, BrokerStorage::Memory));
         let groups = Controller::with_storage(store.clone())
             .map(CrashAwareCoordinator::new)
-            .map_err(|e| Error::Broker(format!("cannot start the group coordinator: {e}")))?;
+            .map_err(|e| Error::broker(format!("cannot start the group coordinator: {e}")))?;
 
         let sasl = if authentication {
-            Some(tansu_auth::configuration(store.clone()).map_err(|e| Error::Broker(format!("cannot set up SASL: {e}")))?)
+            Some(tansu_auth::configuration(store.clone()).map_err(|e| Error::broker(format!("cannot set up SASL: {e}")))?)
         } else {
             None
         };
@@ -162,10 +177,14 @@ impl EmbeddedBroker {
         &self.storage
     }
 
-    /// Stop listening and drop every open connection, as a crashed broker would.
+    /// Stop listening and drop every open connection, as a crashed broker would. Returns once
+    /// the storage is released, so a broker can open it again at once.
     pub async fn stop(self) {
         self.stop.cancel();
         let _ = self.task.await;
+        if let BrokerStorage::Sqlite { dir, .. } = &self.storage {
+            sqlite_released(&dir.join(DATABASE)).await;
+        }
     }
 }
 

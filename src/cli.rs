@@ -41,6 +41,11 @@ pub struct Cli {
     #[arg(long, env = "KAFKA_WORKSHOP_SHOP_SPEED", value_name = "FACTOR", global = true, value_parser = parse_shop_speed)]
     pub shop_speed: Option<f64>,
 
+    /// Make the fish-and-chip shop's orders and timings the same on every run (for a talk, or a
+    /// test)
+    #[arg(long, env = "KAFKA_WORKSHOP_SHOP_SEED", value_name = "N", global = true)]
+    pub shop_seed: Option<u64>,
+
     /// Show what librdkafka and the broker say (never secrets)
     #[arg(long, short, global = true)]
     pub verbose: bool,

@@ -1,6 +1,8 @@
 //! What a command returns: data, never text with colours or borders. `view` turns an `Outcome` into
 //! what the user sees; tests and `expect` read the data directly.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::error::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +25,11 @@ pub enum Outcome {
     Typed(String),
     /// A lesson's task for the learner.
     Goal(String),
-    /// The shop's participants side by side (`shop`); front ends at a terminal keep it fresh.
+    /// The shop's participants side by side (`shop`).
     Board(crate::shop::Board),
+    /// A frame that a front end at a terminal keeps fresh until a key is pressed; elsewhere the
+    /// frame is shown once.
+    Live(Live),
     /// Several outcomes, shown in order.
     Many(Vec<Outcome>),
     /// Part of the command failed after something was shown (a failed delivery in a batch, say).
@@ -47,6 +52,56 @@ impl Outcome {
     pub fn is_quit(&self) -> bool {
         matches!(self, Outcome::Quit)
     }
+
+    /// Several parts as one outcome; one part as itself.
+    pub fn many(mut parts: Vec<Outcome>) -> Outcome {
+        if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Outcome::Many(parts)
+        }
+    }
+
+    /// Every part, flattened, in order.
+    pub fn parts(&self) -> Vec<&Outcome> {
+        match self {
+            Outcome::Many(parts) => parts.iter().flat_map(Outcome::parts).collect(),
+            Outcome::Live(live) => live.frame.parts(),
+            other => vec![other],
+        }
+    }
+
+    /// The first table whose columns are exactly `columns`, for checks and tests.
+    pub fn table(&self, columns: &[&str]) -> Option<&Table> {
+        self.parts().into_iter().find_map(|part| match part {
+            Outcome::Table(table) if table.columns.iter().map(String::as_str).eq(columns.iter().copied()) => Some(table),
+            _ => None,
+        })
+    }
+
+    /// Every line of text the outcome says (done, note, warning), for checks and tests.
+    pub fn said(&self) -> Vec<&str> {
+        self.parts()
+            .into_iter()
+            .filter_map(|part| match part {
+                Outcome::Done(text) | Outcome::Note(text) | Outcome::Warning(text) => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What a live frame shows, so a front end can draw it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveSource {
+    /// The shop board.
+    Shop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub source: LiveSource,
+    pub frame: Box<Outcome>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,6 +109,9 @@ pub struct Table {
     pub title: Option<String>,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Columns that hold message contents (keys, values, headers, query results): shown exactly
+    /// as stored, never rewritten (a learner's prefix is stripped from names, not from data).
+    pub verbatim: BTreeSet<usize>,
 }
 
 impl Table {
@@ -62,11 +120,27 @@ impl Table {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Table { title: None, columns: columns.into_iter().map(Into::into).collect(), rows: Vec::new() }
+        Table { columns: columns.into_iter().map(Into::into).collect(), ..Table::default() }
     }
 
     pub fn titled(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
+        self
+    }
+
+    /// Mark the named columns as message contents.
+    pub fn verbatim(mut self, columns: &[&str]) -> Self {
+        for (index, column) in self.columns.iter().enumerate() {
+            if columns.contains(&column.as_str()) {
+                self.verbatim.insert(index);
+            }
+        }
+        self
+    }
+
+    /// Every column holds contents (a database's rows).
+    pub fn all_verbatim(mut self) -> Self {
+        self.verbatim = (0..self.columns.len()).collect();
         self
     }
 
@@ -82,6 +156,12 @@ impl Table {
     pub fn cell(&self, row: usize, column: &str) -> Option<&str> {
         let index = self.columns.iter().position(|c| c == column)?;
         self.rows.get(row)?.get(index).map(String::as_str)
+    }
+
+    /// Every cell of one column, top to bottom.
+    pub fn column(&self, column: &str) -> Vec<&str> {
+        let Some(index) = self.columns.iter().position(|c| c == column) else { return Vec::new() };
+        self.rows.iter().filter_map(|row| row.get(index).map(String::as_str)).collect()
     }
 }
 
@@ -100,7 +180,7 @@ pub struct Record {
 }
 
 /// Partitions of one or more topics, shown as `orders[0,2]`.
-pub type Partitions = std::collections::BTreeMap<String, std::collections::BTreeSet<i32>>;
+pub type Partitions = BTreeMap<String, BTreeSet<i32>>;
 
 /// `orders[0,2] payments[1]`, or `none`.
 pub fn format_partitions(partitions: &Partitions) -> String {
@@ -127,4 +207,25 @@ pub enum Event {
     Message { actor: String, record: Record },
     /// Anything else worth a line: joined, stopped, lost the cluster, an error.
     Said { actor: String, text: String, warning: bool },
+    /// What librdkafka says with --verbose (secrets already masked); shown on stderr.
+    Log { source: String, text: String },
+}
+
+/// What the session is connected to, for the banner and `cluster`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Embedded { bootstrap: String, storage: String },
+    External { bootstrap: String },
+}
+
+impl Target {
+    pub fn bootstrap(&self) -> &str {
+        match self {
+            Target::Embedded { bootstrap, .. } | Target::External { bootstrap } => bootstrap,
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Target::Embedded { .. })
+    }
 }

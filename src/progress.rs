@@ -2,7 +2,7 @@
 //! file is a fresh start; an unreadable or corrupt one is too, with a warning, never a crash.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,14 +28,6 @@ impl Default for Progress {
     fn default() -> Self {
         Progress { version: VERSION, lessons: BTreeMap::new(), current: None }
     }
-}
-
-/// Where progress lives: `KAFKA_WORKSHOP_PROGRESS`, else `progress.json` in the data folder.
-pub fn default_path() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("KAFKA_WORKSHOP_PROGRESS") {
-        return Some(PathBuf::from(path));
-    }
-    crate::repl::data_dir().map(|dir| dir.join("progress.json"))
 }
 
 /// The saved progress, and a warning if the file was there but could not be used.

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::time::Duration;
 
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 /// One order, exactly as the talk's tills send it; the preparer adds `ready`.
@@ -92,6 +93,38 @@ impl Pace {
 
     pub fn draw(&self, range: Range<f64>, rng: &mut impl Rng) -> Duration {
         Duration::from_secs_f64(rng.random_range(range) / self.speedup.max(0.001))
+    }
+}
+
+/// A participant's random numbers: from a seed and its name (so two tills with one seed still
+/// differ, and a run with a seed is the same every time), or from the system.
+pub fn participant_rng(seed: Option<u64>, who: &str) -> StdRng {
+    match seed {
+        // FNV-1a of the name, mixed into the seed.
+        Some(seed) => StdRng::seed_from_u64(
+            who.bytes().fold(seed ^ 0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)),
+        ),
+        None => StdRng::from_rng(&mut rand::rng()),
+    }
+}
+
+/// The customers at one till: how long until the next one, and what they order.
+pub struct Customers {
+    till: u32,
+    plaice: bool,
+    rng: StdRng,
+}
+
+impl Customers {
+    /// The customers of till `till` (named `till-N`) for a shop with this seed.
+    pub fn new(seed: Option<u64>, till: u32, plaice: bool) -> Self {
+        Customers { till, plaice, rng: participant_rng(seed, &format!("till-{till}")) }
+    }
+
+    /// The wait for the next customer at this pace, and the order they place, numbered `number`.
+    pub fn next(&mut self, pace: &Pace, number: u64) -> (Duration, Order) {
+        let gap = pace.draw(Pace::ORDER_GAP, &mut self.rng);
+        (gap, Order::random(number, self.till, self.plaice, &mut self.rng))
     }
 }
 
@@ -305,6 +338,19 @@ mod tests {
             assert!(!order.has_plaice());
         }
         assert!((0..200).any(|n| Order::random(n, 1, true, &mut rng).has_plaice()));
+    }
+
+    #[test]
+    fn a_seed_makes_the_customers_the_same_every_time() {
+        let pace = Pace::default();
+        let orders = |seed| {
+            let mut customers = Customers::new(Some(seed), 1, true);
+            (1..=5).map(|n| customers.next(&pace, n).1).collect::<Vec<_>>()
+        };
+        assert_eq!(orders(7), orders(7));
+        assert_ne!(orders(7), orders(8));
+        let mut other_till = Customers::new(Some(7), 2, true);
+        assert_ne!(other_till.next(&pace, 1).1.parts, orders(7)[0].parts, "two tills with one seed differ");
     }
 
     #[test]

@@ -11,16 +11,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
-use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Headers, Message};
+
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 
-use super::Events;
-use crate::command::{Assignor, StartFrom};
+use crate::error::{Error, Result};
+use crate::kafka::{Assignor, Connection, Offsets, StartFrom};
 use crate::outcome::{Event, Partitions, Record};
+use crate::report::Events;
 
 /// How many fetched-but-not-handed-over messages a consumer holds before it pauses fetching.
 const BUFFER_HIGH: usize = 1000;
@@ -97,13 +98,10 @@ pub enum SeekTo {
     Offset(i64),
 }
 
-/// (topic, partition, offset) triples, as seeks and commits report them.
-pub type Offsets = Vec<(String, i32, i64)>;
-
 enum Request {
     Poll { count: usize, wait: Duration, reply: oneshot::Sender<Vec<Record>> },
-    Commit { reply: oneshot::Sender<Result<Offsets, String>> },
-    Seek { partition: Option<i32>, to: SeekTo, reply: oneshot::Sender<Result<Offsets, String>> },
+    Commit { reply: oneshot::Sender<Result<Offsets>> },
+    Seek { partition: Option<i32>, to: SeekTo, reply: oneshot::Sender<Result<Offsets>> },
     Stop { reply: oneshot::Sender<()> },
     Kill { reply: oneshot::Sender<()> },
 }
@@ -117,41 +115,40 @@ pub struct ConsumerHandle {
 }
 
 impl ConsumerHandle {
-    /// Start the actor on its own thread. `config` carries the connection's settings.
-    pub fn start(spec: ConsumerSpec, mut config: ClientConfig, events: Events, verbose: bool) -> Result<Self, String> {
+    /// Start the actor on its own thread, with the connection's settings.
+    pub fn start(spec: ConsumerSpec, connection: &Connection, events: Events) -> Result<Self> {
+        let mut config = connection.client_config();
         config.set("group.id", &spec.group);
         config.set("client.id", &spec.name);
         config.set("enable.auto.commit", if spec.manual_commit { "false" } else { "true" });
         config.set("auto.commit.interval.ms", "1000");
         config.set("enable.auto.offset.store", "false");
-        config.set(
-            "auto.offset.reset",
-            match spec.from {
-                StartFrom::Earliest => "earliest",
-                StartFrom::Latest => "latest",
-            },
-        );
+        config.set("auto.offset.reset", spec.from.as_config());
         config.set("session.timeout.ms", spec.session_timeout.as_millis().to_string());
         // Half a second, so a graceful stop moves partitions within a second.
         config.set("heartbeat.interval.ms", "500");
         config.set("partition.assignment.strategy", spec.assignor.as_config());
         config.set("fetch.wait.max.ms", "100");
-        if verbose {
+        let verbose = connection.verbose();
+        if verbose.is_some() {
             config.set_log_level(RDKafkaLogLevel::Debug);
         }
         let state = Arc::new(Mutex::new(ConsumerState::new()));
         let secrets = crate::security::secret_values(config.config_map().iter().map(|(k, v)| (*k, *v)));
         let context = ActorContext { name: spec.name.clone(), state: Arc::clone(&state), events: events.clone(), verbose, secrets };
-        let consumer: BaseConsumer<ActorContext> =
-            config.create_with_context(context).map_err(|e| format!("cannot create consumer {}: {e}", spec.name))?;
+        let consumer: BaseConsumer<ActorContext> = config
+            .create_with_context(context)
+            .map_err(|e| Error::input(format!("cannot create consumer {}: {e}", spec.name)))?;
         let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topics).map_err(|e| format!("cannot subscribe {} to {}: {e}", spec.name, topics.join(",")))?;
+        consumer
+            .subscribe(&topics)
+            .map_err(|e| Error::input(format!("cannot subscribe {} to {}: {e}", spec.name, topics.join(","))))?;
         let (requests, inbox) = std::sync::mpsc::channel();
         let actor = Actor { consumer, inbox, state: Arc::clone(&state), events, spec: spec.clone() };
         std::thread::Builder::new()
             .name(format!("consumer-{}", spec.name))
             .spawn(move || actor.run())
-            .map_err(|e| format!("cannot start a thread for {}: {e}", spec.name))?;
+            .map_err(|e| Error::io(format!("cannot start a thread for {}", spec.name), e))?;
         Ok(ConsumerHandle { spec, state, requests })
     }
 
@@ -163,32 +160,38 @@ impl ConsumerHandle {
         self.state().status
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T, String> {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T> {
+        let gone = || {
+            Error::input_with_hint(
+                format!("consumer '{}' is not running", self.spec.name),
+                format!("start it again with: restart-consumer {}", self.spec.name),
+            )
+        };
         let (reply, answer) = oneshot::channel();
-        self.requests.send(make(reply)).map_err(|_| format!("consumer {} is not running", self.spec.name))?;
-        answer.await.map_err(|_| format!("consumer {} stopped before it answered", self.spec.name))
+        self.requests.send(make(reply)).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())
     }
 
     /// Hand over up to `count` messages, waiting at most `wait` for them.
-    pub async fn poll(&self, count: usize, wait: Duration) -> Result<Vec<Record>, String> {
+    pub async fn poll(&self, count: usize, wait: Duration) -> Result<Vec<Record>> {
         self.ask(|reply| Request::Poll { count, wait, reply }).await
     }
 
-    pub async fn commit(&self) -> Result<Offsets, String> {
+    pub async fn commit(&self) -> Result<Offsets> {
         self.ask(|reply| Request::Commit { reply }).await?
     }
 
-    pub async fn seek(&self, partition: Option<i32>, to: SeekTo) -> Result<Offsets, String> {
+    pub async fn seek(&self, partition: Option<i32>, to: SeekTo) -> Result<Offsets> {
         self.ask(|reply| Request::Seek { partition, to, reply }).await?
     }
 
     /// Commit (unless manual), leave the group, stop.
-    pub async fn stop(&self) -> Result<(), String> {
+    pub async fn stop(&self) -> Result<()> {
         self.ask(|reply| Request::Stop { reply }).await
     }
 
     /// Vanish without committing or leaving the group, as a crashed process would.
-    pub async fn kill(&self) -> Result<(), String> {
+    pub async fn kill(&self) -> Result<()> {
         self.ask(|reply| Request::Kill { reply }).await
     }
 }
@@ -197,7 +200,8 @@ struct ActorContext {
     name: String,
     state: Arc<Mutex<ConsumerState>>,
     events: Events,
-    verbose: bool,
+    /// Where --verbose logs go.
+    verbose: Option<Events>,
     /// Values never to print, even in --verbose logs.
     secrets: Vec<String>,
 }
@@ -210,8 +214,8 @@ impl ActorContext {
 
 impl ClientContext for ActorContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        if self.verbose {
-            eprintln!("{} librdkafka {level:?} {fac}: {}", self.name, self.redact(message));
+        if let Some(log) = &self.verbose {
+            log.log(&self.name, format!("librdkafka {level:?} {fac}: {}", self.redact(message)));
         }
     }
 
@@ -348,7 +352,7 @@ impl Actor {
 
             match self.consumer.poll(Duration::from_millis(50)) {
                 Some(Ok(message)) => {
-                    let record = to_record(&message);
+                    let record = crate::kafka::read::to_record(&message);
                     if let Ok(mut state) = self.state.lock() {
                         let owned = state.assignment.get(&record.topic).is_some_and(|ids| ids.contains(&record.partition));
                         if owned {
@@ -406,12 +410,13 @@ impl Actor {
         handed
     }
 
-    fn commit(&self) -> Result<Offsets, String> {
+    fn commit(&self) -> Result<Offsets> {
         match self.consumer.commit_consumer_state(CommitMode::Sync) {
             Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(err) => return Err(format!("commit failed: {err}")),
+            Err(err) => return Err(self.failed("the commit failed", err)),
         }
-        let committed = self.consumer.committed(Duration::from_secs(5)).map_err(|e| format!("cannot read back the committed offsets: {e}"))?;
+        let committed =
+            self.consumer.committed(Duration::from_secs(5)).map_err(|e| self.failed("cannot read back the committed offsets", e))?;
         Ok(committed
             .elements()
             .iter()
@@ -422,8 +427,13 @@ impl Actor {
             .collect())
     }
 
-    fn seek(&self, partition: Option<i32>, to: SeekTo) -> Result<Offsets, String> {
-        let assignment = self.consumer.assignment().map_err(|e| e.to_string())?;
+    /// The cluster's side of a failure, said plainly.
+    fn failed(&self, what: &str, err: KafkaError) -> Error {
+        Error::Kafka { message: format!("{what}: {}", crate::kafka::describe_kafka_error(&err)), source: Some(Arc::new(err)) }
+    }
+
+    fn seek(&self, partition: Option<i32>, to: SeekTo) -> Result<Offsets> {
+        let assignment = self.consumer.assignment().map_err(|e| self.failed("cannot read the assignment", e))?;
         let mut targets = Vec::new();
         for element in assignment.elements() {
             if partition.is_some_and(|p| p != element.partition()) {
@@ -436,17 +446,17 @@ impl Actor {
                     let (low, high) = self
                         .consumer
                         .fetch_watermarks(&topic, id, Duration::from_secs(5))
-                        .map_err(|e| format!("cannot look up the offsets of {topic}[{id}]: {e}"))?;
+                        .map_err(|e| self.failed(&format!("cannot look up the offsets of {topic}[{id}]"), e))?;
                     if to == SeekTo::Beginning { low } else { high }
                 }
             };
             targets.push((topic, id, target));
         }
         if targets.is_empty() {
-            return Err(match partition {
+            return Err(Error::input(match partition {
                 Some(p) => format!("{} is not assigned partition {p}", self.spec.name),
                 None => format!("{} has no partitions assigned yet", self.spec.name),
-            });
+            }));
         }
         let mut stored = TopicPartitionList::new();
         for (topic, id, target) in &targets {
@@ -459,7 +469,7 @@ impl Actor {
                         attempt += 1;
                         let _ = self.consumer.poll(Duration::from_millis(50));
                     }
-                    Err(err) => return Err(format!("cannot seek {topic}[{id}]: {err}")),
+                    Err(err) => return Err(self.failed(&format!("cannot seek {topic}[{id}]"), err)),
                 }
             }
             let _ = stored.add_partition_offset(topic, *id, Offset::Offset(*target));
@@ -503,33 +513,8 @@ impl Actor {
         // SAFETY: the consumer is never used again: it is forgotten right after, so Rust's drop
         // (which would close the consumer and leave the group) never runs on the freed handle.
         unsafe {
-            rdkafka_sys::rd_kafka_destroy_flags(pointer, rdkafka_sys::RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE as i32);
+            rdkafka_sys::rd_kafka_destroy_flags(pointer, rdkafka_sys::RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
         }
         std::mem::forget(self.consumer);
-    }
-}
-
-pub fn to_record<M: Message>(message: &M) -> Record {
-    let headers = message
-        .headers()
-        .map(|h| {
-            h.iter()
-                .map(|header| {
-                    let value = header.value.map(String::from_utf8_lossy).unwrap_or_default();
-                    format!("{}={value}", header.key)
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
-    Record {
-        topic: message.topic().to_string(),
-        partition: message.partition(),
-        offset: message.offset(),
-        timestamp: crate::session::format_timestamp(message.timestamp()),
-        timestamp_ms: message.timestamp().to_millis(),
-        key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-        value: message.payload().map(|v| String::from_utf8_lossy(v).into_owned()),
-        headers,
     }
 }

@@ -4,11 +4,12 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use tokio::sync::oneshot;
 
-use super::Events;
-use crate::kafka::Context;
+use crate::error::Result;
+use crate::kafka::{Connection, ProducerSettings};
+use crate::report::Events;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerSpec {
@@ -42,7 +43,8 @@ pub fn fill(template: &str, n: u64, name: &str) -> String {
 
 impl ProducerHandle {
     /// Start sending on the current tokio runtime.
-    pub fn start(spec: ProducerSpec, producer: FutureProducer<Context>, events: Events) -> Self {
+    pub fn start(spec: ProducerSpec, connection: &Connection, events: Events) -> Result<Self> {
+        let producer = connection.producer(ProducerSettings::RELIABLE)?;
         let stats = Arc::new(Mutex::new(ProducerStats { running: true, ..ProducerStats::default() }));
         let (stop, mut stopped) = oneshot::channel();
         let task_spec = spec.clone();
@@ -57,7 +59,7 @@ impl ProducerHandle {
                     _ = ticks.tick() => {}
                 }
                 n += 1;
-                let value = crate::session::compact_json(&fill(&spec.template, n, &spec.name));
+                let value = crate::format::compact_json(&fill(&spec.template, n, &spec.name));
                 let key = spec.key.as_deref().map(|k| fill(k, n, &spec.name));
                 let mut record = FutureRecord::<str, str>::to(&spec.topic).payload(&value);
                 if let Some(key) = key.as_deref() {
@@ -77,7 +79,7 @@ impl ProducerHandle {
                         stats.errors += 1;
                         // The first failure, then every tenth, so a dead cluster does not flood the screen.
                         if stats.errors == 1 || stats.errors % 10 == 0 {
-                            events.warn(&spec.name, format!("send failed ({} so far): {err}", stats.errors));
+                            events.warn(&spec.name, format!("send failed ({} so far): {}", stats.errors, crate::kafka::describe_kafka_error(&err)));
                         }
                     }
                 }
@@ -86,7 +88,7 @@ impl ProducerHandle {
                 stats.running = false;
             }
         });
-        ProducerHandle { spec, stats, stop: Some(stop), task: Some(task) }
+        Ok(ProducerHandle { spec, stats, stop: Some(stop), task: Some(task) })
     }
 
     pub fn stats(&self) -> ProducerStats {

@@ -8,15 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::oneshot;
 
 use super::consumer::{ConsumerHandle, Status};
-use super::Events;
-use crate::kafka::Context;
-use crate::outcome::{Record, Table};
-use crate::shop::{Order, Pace, PartitionBy, Placed, Role, Served, ShopLog};
+use crate::error::{Error, Result};
+use crate::kafka::{Connection, Context, ProducerSettings};
+use crate::outcome::Record;
+use crate::report::Events;
+use crate::shop::{Customers, Order, Pace, PartitionBy, Placed, Role, Served, ShopLog};
+
+pub use super::analyst::AnalystDb;
 
 /// The shop the participants share: its log, its pace, and where events go.
 #[derive(Clone)]
@@ -24,11 +26,18 @@ pub struct Shop {
     log: Arc<Mutex<ShopLog>>,
     events: Events,
     pub pace: Pace,
+    /// With a seed, each participant's orders and timings are the same on every run.
+    pub seed: Option<u64>,
 }
 
 impl Shop {
     pub fn new(events: Events) -> Self {
-        Shop { log: Arc::new(Mutex::new(ShopLog::default())), events, pace: Pace::default() }
+        Shop { log: Arc::new(Mutex::new(ShopLog::default())), events, pace: Pace::default(), seed: None }
+    }
+
+    /// A participant's random numbers: from the shop's seed and its name, or from the system.
+    fn rng(&self, who: &str) -> StdRng {
+        crate::shop::participant_rng(self.seed, who)
     }
 
     /// Read or change the log.
@@ -46,10 +55,6 @@ impl Shop {
         self.with(|log| log.note(role, name, &format!("! {text}"), false));
         self.events.warn(name, text);
     }
-}
-
-fn rng() -> StdRng {
-    StdRng::from_rng(&mut rand::rng())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,22 +79,24 @@ pub struct TillHandle {
 }
 
 impl TillHandle {
-    pub fn start(spec: TillSpec, producer: FutureProducer<Context>, shop: Shop) -> Self {
+    pub fn start(spec: TillSpec, connection: &Connection, shop: Shop) -> Result<Self> {
+        let producer = connection.producer(ProducerSettings::RELIABLE)?;
         let (stop, mut stopped) = oneshot::channel();
         let task_spec = spec.clone();
         let name = spec.name();
         shop.with(|log| log.open_panel(Role::Till, &name));
         let task = tokio::spawn(async move {
             let spec = task_spec;
-            let mut rng = rng();
+            let mut customers = Customers::new(shop.seed, spec.number, spec.plaice);
             loop {
-                let gap = shop.pace.draw(Pace::ORDER_GAP, &mut rng);
+                let (gap, mut order) = customers.next(&shop.pace, 0);
                 tokio::select! {
                     _ = &mut stopped => break,
                     _ = tokio::time::sleep(gap) => {}
                 }
+                // Orders are numbered as they are placed, across the session's tills.
                 let number = shop.with(ShopLog::next_order);
-                let order = Order::random(number, spec.number, spec.plaice, &mut rng);
+                order.order = number;
                 let value = order.to_json();
                 let key = spec.number.to_string();
                 let mut record = FutureRecord::<str, str>::to(&spec.topic).payload(&value);
@@ -109,12 +116,16 @@ impl TillHandle {
                             true,
                         );
                     }
-                    Err((err, _)) => shop.warn(Role::Till, &name, format!("order {number} was not sent: {err}")),
+                    Err((err, _)) => shop.warn(
+                        Role::Till,
+                        &name,
+                        format!("order {number} was not sent: {}", crate::kafka::describe_kafka_error(&err)),
+                    ),
                 }
             }
             shop.with(|log| log.close_panel(Role::Till, &name));
         });
-        TillHandle { spec, stop: Some(stop), task: Some(task) }
+        Ok(TillHandle { spec, stop: Some(stop), task: Some(task) })
     }
 
     pub fn running(&self) -> bool {
@@ -154,12 +165,14 @@ impl Job {
 }
 
 /// Run `job` on the messages of `consumer` until it stops or is killed.
-pub fn start_worker(consumer: ConsumerHandle, job: Job, producer: FutureProducer<Context>, shop: Shop) -> tokio::task::JoinHandle<()> {
+pub fn start_worker(consumer: ConsumerHandle, job: Job, connection: &Connection, shop: Shop) -> Result<()> {
+    let producer = connection.producer(ProducerSettings::RELIABLE)?;
     let name = consumer.spec.name.clone();
     let role = job.role();
     shop.with(|log| log.open_panel(role, &name));
     tokio::spawn(async move {
-        let worker = Worker { consumer, producer, shop: shop.clone(), name: name.clone(), rng: rng() };
+        let rng = shop.rng(&name);
+        let worker = Worker { consumer, producer, shop: shop.clone(), name: name.clone(), rng };
         let finished = match job {
             Job::Preparer { cook_topic, cabinet } => worker.prepare(cook_topic, cabinet).await,
             Job::Cook { orders_topic, cabinet } => worker.cook(&orders_topic, cabinet).await,
@@ -171,7 +184,8 @@ pub fn start_worker(consumer: ConsumerHandle, job: Job, producer: FutureProducer
             log.note(role, &name, &format!("({last})"), false);
             log.close_panel(role, &name);
         });
-    })
+    });
+    Ok(())
 }
 
 struct Worker {
@@ -217,14 +231,18 @@ impl Worker {
         self.consumer.status() != Status::Killed
     }
 
-    async fn send(&self, topic: &str, order: &Order) -> Result<Placed, String> {
+    async fn send(&self, topic: &str, order: &Order) -> Result<Placed> {
         let value = order.to_json();
         let record = FutureRecord::<str, str>::to(topic).payload(&value);
         match self.producer.send(record, Duration::from_secs(5)).await {
             Ok(delivery) => {
                 Ok(Placed { order: order.order, topic: topic.to_string(), partition: delivery.partition, offset: delivery.offset })
             }
-            Err((err, _)) => Err(format!("could not send order {} to {topic}: {err}", order.order)),
+            Err((err, _)) => Err(Error::kafka(format!(
+                "could not send order {} to {topic}: {}",
+                order.order,
+                crate::kafka::describe_kafka_error(&err)
+            ))),
         }
     }
 
@@ -270,7 +288,7 @@ impl Worker {
                     let why = if cabinet { "the cabinet is short" } else { "it has plaice" };
                     self.shop.say(Role::Preparer, &self.name, format!("order {} not ready ({why}) → cook", order.order), false);
                 }
-                Err(err) => self.shop.warn(Role::Preparer, &self.name, err),
+                Err(err) => self.shop.warn(Role::Preparer, &self.name, err.to_string()),
             }
         }
         self
@@ -297,7 +315,7 @@ impl Worker {
                     self.shop.with(|log| log.cooked.push(placed));
                     self.shop.say(Role::Cook, &self.name, format!("order {}: {what}; ready → preparers", order.order), true);
                 }
-                Err(err) => self.shop.warn(Role::Cook, &self.name, err),
+                Err(err) => self.shop.warn(Role::Cook, &self.name, err.to_string()),
             }
         }
         self
@@ -307,7 +325,7 @@ impl Worker {
         let store = match AnalystDb::open(db).await {
             Ok(store) => store,
             Err(err) => {
-                self.shop.warn(Role::Analyst, &self.name, err);
+                self.shop.warn(Role::Analyst, &self.name, err.to_string());
                 return self;
             }
         };
@@ -320,102 +338,9 @@ impl Worker {
                     format!("stored order {} ({}[{}] offset {})", order.order, record.topic, record.partition, record.offset),
                     true,
                 ),
-                Err(err) => self.shop.warn(Role::Analyst, &self.name, err),
+                Err(err) => self.shop.warn(Role::Analyst, &self.name, err.to_string()),
             }
         }
         self
-    }
-}
-
-/// The analyst's SQLite database: one row per order message it consumed.
-pub struct AnalystDb {
-    connection: libsql::Connection,
-    _database: libsql::Database,
-}
-
-const ORDERS_TABLE: &str = "CREATE TABLE IF NOT EXISTS orders (
-    run TEXT NOT NULL, order_number INTEGER NOT NULL, till INTEGER NOT NULL, items TEXT NOT NULL,
-    cod INTEGER NOT NULL, chips INTEGER NOT NULL, plaice INTEGER NOT NULL, ready INTEGER,
-    topic TEXT NOT NULL, partition INTEGER NOT NULL, \"offset\" INTEGER NOT NULL, stored_at TEXT NOT NULL)";
-
-impl AnalystDb {
-    pub async fn open(path: &std::path::Path) -> Result<Self, String> {
-        let fail = |e: libsql::Error| format!("cannot open the database {}: {e}", path.display());
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        let database = libsql::Builder::new_local(path).build().await.map_err(fail)?;
-        let connection = database.connect().map_err(fail)?;
-        connection.execute(ORDERS_TABLE, ()).await.map_err(fail)?;
-        Ok(AnalystDb { connection, _database: database })
-    }
-
-    async fn insert(&self, run: &str, order: &Order, record: &Record) -> Result<(), String> {
-        let needs = order.needs();
-        let count = |item: &str| i64::from(needs.get(item).copied().unwrap_or(0));
-        self.connection
-            .execute(
-                "INSERT INTO orders VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, datetime('now'))",
-                libsql::params![
-                    run,
-                    i64::try_from(order.order).unwrap_or(i64::MAX),
-                    i64::from(order.till),
-                    order.describe(),
-                    count("cod"),
-                    count("chips"),
-                    count("plaice"),
-                    order.ready.map(i64::from),
-                    record.topic.as_str(),
-                    i64::from(record.partition),
-                    record.offset
-                ],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("could not store order {}: {e}", order.order))
-    }
-
-    /// Any query, as a table of text cells.
-    pub async fn query(&self, sql: &str) -> Result<Table, String> {
-        let mut rows = self.connection.query(sql, ()).await.map_err(|e| format!("{e}"))?;
-        let columns: Vec<String> = (0..rows.column_count()).map(|i| rows.column_name(i).unwrap_or("?").to_string()).collect();
-        let mut table = Table::new(columns.clone());
-        while let Some(row) = rows.next().await.map_err(|e| format!("{e}"))? {
-            let cells = (0..row.column_count())
-                .map(|i| match row.get_value(i) {
-                    Ok(libsql::Value::Null) => "NULL".to_string(),
-                    Ok(libsql::Value::Integer(n)) => n.to_string(),
-                    Ok(libsql::Value::Real(x)) => format!("{x}"),
-                    Ok(libsql::Value::Text(t)) => t,
-                    Ok(libsql::Value::Blob(b)) => format!("({} bytes)", b.len()),
-                    Err(e) => format!("({e})"),
-                })
-                .collect::<Vec<_>>();
-            table.push(cells);
-        }
-        Ok(table)
-    }
-
-    /// The (order, topic, partition, offset) of every row one run stored.
-    pub async fn stored(&self, run: &str) -> Result<Vec<Placed>, String> {
-        let mut rows = self
-            .connection
-            .query("SELECT order_number, topic, partition, \"offset\" FROM orders WHERE run = ?1", libsql::params![run])
-            .await
-            .map_err(|e| format!("{e}"))?;
-        let mut placed = Vec::new();
-        while let Some(row) = rows.next().await.map_err(|e| format!("{e}"))? {
-            let order: i64 = row.get(0).map_err(|e| format!("{e}"))?;
-            let topic: String = row.get(1).map_err(|e| format!("{e}"))?;
-            let partition: i64 = row.get(2).map_err(|e| format!("{e}"))?;
-            let offset: i64 = row.get(3).map_err(|e| format!("{e}"))?;
-            placed.push(Placed {
-                order: u64::try_from(order).unwrap_or(0),
-                topic,
-                partition: i32::try_from(partition).unwrap_or(-1),
-                offset,
-            });
-        }
-        Ok(placed)
     }
 }

@@ -3,148 +3,206 @@
 use std::time::{Duration, Instant};
 
 use super::Session;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thing};
 use crate::expect::{parse_condition, Condition};
 use crate::outcome::{format_partitions, Outcome};
 
 /// How often `expect` looks again.
 const RECHECK: Duration = Duration::from_millis(200);
 
+/// One look at the cluster for one condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It holds; says what holds.
+    Holds(String),
+    /// It does not hold (yet); says what was found instead.
+    NotYet(String),
+}
+
+impl Verdict {
+    pub fn holds(&self) -> bool {
+        matches!(self, Verdict::Holds(_))
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Verdict::Holds(text) | Verdict::NotYet(text) => text,
+        }
+    }
+
+    fn when(holds: bool, yes: String, no: impl FnOnce() -> String) -> Verdict {
+        if holds {
+            Verdict::Holds(yes)
+        } else {
+            Verdict::NotYet(no())
+        }
+    }
+
+    fn map(self, f: impl Fn(&str) -> String) -> Verdict {
+        match self {
+            Verdict::Holds(text) => Verdict::Holds(f(&text)),
+            Verdict::NotYet(text) => Verdict::NotYet(f(&text)),
+        }
+    }
+}
+
 impl Session {
     pub(super) async fn expect(&self, words: &[String], within: Duration) -> Result<Outcome> {
         let condition = parse_condition(words)?;
+        match self.wait_for(&condition, within).await? {
+            Verdict::Holds(holds) => Ok(Outcome::Done(holds)),
+            Verdict::NotYet(found) => Err(Error::unmet(found)),
+        }
+    }
+
+    /// Look until the condition holds or `within` has passed; the last look's verdict. A cluster
+    /// that cannot be asked fails only if it still cannot be asked at the end; a condition that
+    /// names something that does not exist fails at once.
+    pub(super) async fn wait_for(&self, condition: &Condition, within: Duration) -> Result<Verdict> {
         let deadline = Instant::now() + within;
         loop {
-            let last = self.check(&condition).await;
-            match last {
-                Ok(Ok(holds)) => return Ok(Outcome::Done(holds)),
-                Ok(Err(found)) if Instant::now() >= deadline => return Err(Error::Unmet(found)),
-                Err(err) if Instant::now() >= deadline => return Err(err),
+            let verdict = self.check(condition).await;
+            match &verdict {
+                Ok(Verdict::Holds(_)) => return verdict,
+                // A name that does not exist will not appear by waiting.
+                Err(err) if err.is_bad_input() => return verdict,
+                Ok(_) | Err(_) if Instant::now() >= deadline => return verdict,
                 _ => tokio::time::sleep(RECHECK).await,
             }
         }
     }
 
-    /// One look at the cluster: `Ok(Ok(what holds))`, `Ok(Err(what was found instead))`, or
-    /// `Err` when the cluster could not be asked.
-    pub async fn check(&self, condition: &Condition) -> Result<std::result::Result<String, String>> {
-        let qualified;
-        let condition = match &self.namespace {
-            Some(namespace) => {
-                qualified = namespace.qualify_condition(condition);
-                &qualified
-            }
-            None => condition,
-        };
-        let answer = self.check_qualified(condition).await?;
-        Ok(match &self.namespace {
-            Some(ns) => answer.map(|t| ns.shorten(&t)).map_err(|t| ns.shorten(&t)),
-            None => answer,
-        })
+    /// One look at the cluster, in the learner's short names; `Err` when the cluster could not
+    /// be asked or the condition names something that does not exist.
+    pub async fn check(&self, condition: &Condition) -> Result<Verdict> {
+        let Some(namespace) = &self.namespace else { return self.check_qualified(condition).await };
+        let verdict = self.check_qualified(&namespace.qualify_condition(condition)).await.map_err(|e| namespace.shorten_error(e))?;
+        Ok(verdict.map(|text| namespace.shorten(text)))
     }
 
-    async fn check_qualified(&self, condition: &Condition) -> Result<std::result::Result<String, String>> {
-        Ok(match condition {
+    async fn check_qualified(&self, condition: &Condition) -> Result<Verdict> {
+        match condition {
             Condition::PreparerServed { .. }
             | Condition::CookCooked { .. }
             | Condition::OrdersServedOnce { .. }
             | Condition::OrdersPlaiceCooked { .. }
             | Condition::CabinetBalances
-            | Condition::AnalystStoredEveryOrder { .. } => return self.check_shop(condition).await,
+            | Condition::AnalystStoredEveryOrder { .. } => self.check_shop(condition).await,
+            Condition::ConsumerAssigned { .. } | Condition::ConsumerReceived { .. } => self.check_consumer(condition),
+            Condition::GroupMembers { .. }
+            | Condition::GroupState { .. }
+            | Condition::Committed { .. }
+            | Condition::GroupLag { .. } => self.check_group(condition).await,
+            Condition::TopicPartitions { .. }
+            | Condition::PartitionEndOffset { .. }
+            | Condition::PartitionHolds { .. }
+            | Condition::TopicConfig { .. } => self.check_topic(condition).await,
+        }
+    }
+
+    async fn check_topic(&self, condition: &Condition) -> Result<Verdict> {
+        Ok(match condition {
             Condition::TopicPartitions { topic, count } => {
                 let info = self.connection.cluster_info().await?;
                 match info.topic(topic) {
-                    Some(t) if t.partitions.len() == *count => Ok(format!("topic {topic} has {count} partitions")),
-                    Some(t) => Err(format!("expected {count} partitions in topic {topic}, found {}", t.partitions.len())),
-                    None => Err(format!("expected {count} partitions in topic {topic}, but it does not exist")),
-                }
-            }
-            Condition::GroupMembers { group, count } => {
-                let found = self.connection.group(group).await?.map_or(0, |g| g.members.len());
-                if found == *count {
-                    Ok(format!("group {group} has {count} member(s)"))
-                } else {
-                    Err(format!("expected {count} members in group {group}, found {found}"))
-                }
-            }
-            Condition::GroupState { group, state } => {
-                let found = self.connection.group(group).await?.map_or_else(|| "Dead".to_string(), |g| g.state);
-                if found.eq_ignore_ascii_case(state) {
-                    Ok(format!("group {group} is {found}"))
-                } else {
-                    Err(format!("expected group {group} to be {state}, found {found}"))
-                }
-            }
-            Condition::ConsumerAssigned { consumer, partitions } => {
-                let handle = self.consumers.get(consumer).ok_or_else(|| Error::input(format!("no consumer named '{consumer}'")))?;
-                let found = handle.state().assignment;
-                if found == *partitions {
-                    Ok(format!("consumer {consumer} is assigned {}", format_partitions(partitions)))
-                } else {
-                    Err(format!(
-                        "expected consumer {consumer} to be assigned {}, found {}",
-                        format_partitions(partitions),
-                        format_partitions(&found)
-                    ))
-                }
-            }
-            Condition::ConsumerReceived { consumer, count } => {
-                let handle = self.consumers.get(consumer).ok_or_else(|| Error::input(format!("no consumer named '{consumer}'")))?;
-                let found = handle.state().received;
-                if found == *count {
-                    Ok(format!("consumer {consumer} has received {count} message(s)"))
-                } else {
-                    Err(format!("expected consumer {consumer} to have received {count} messages, found {found}"))
+                    Some(t) if t.partitions.len() == *count => Verdict::Holds(format!("topic {topic} has {count} partitions")),
+                    Some(t) => Verdict::NotYet(format!("expected {count} partitions in topic {topic}, found {}", t.partitions.len())),
+                    None => Verdict::NotYet(format!("expected {count} partitions in topic {topic}, but it does not exist")),
                 }
             }
             Condition::PartitionEndOffset { topic, partition, offset } => {
                 let marks = self.connection.watermarks(vec![(topic.clone(), *partition)]).await?;
-                let found = marks.get(&(topic.clone(), *partition)).map(|m| m.high);
-                match found {
-                    Some(high) if high == *offset => Ok(format!("partition {topic}[{partition}] ends at offset {offset}")),
-                    Some(high) => Err(format!("expected partition {topic}[{partition}] to end at offset {offset}, found {high}")),
-                    None => Err(format!("partition {topic}[{partition}] does not exist")),
+                match marks.get(&(topic.clone(), *partition)).map(|m| m.high) {
+                    Some(high) if high == *offset => Verdict::Holds(format!("partition {topic}[{partition}] ends at offset {offset}")),
+                    Some(high) => Verdict::NotYet(format!(
+                        "expected partition {topic}[{partition}] to end at offset {offset}, found {high}"
+                    )),
+                    None => Verdict::NotYet(format!("partition {topic}[{partition}] does not exist")),
                 }
             }
             Condition::PartitionHolds { topic, partition, count } => {
                 let found = self.messages_in(topic, *partition).await?;
-                if found == *count {
-                    Ok(format!("partition {topic}[{partition}] holds {count} message(s)"))
-                } else {
-                    Err(format!("expected partition {topic}[{partition}] to hold {count} messages, found {found}"))
-                }
+                Verdict::when(found == *count, format!("partition {topic}[{partition}] holds {count} message(s)"), || {
+                    format!("expected partition {topic}[{partition}] to hold {count} messages, found {found}")
+                })
             }
             Condition::TopicConfig { topic, key, value } => match self.topic_config(topic, key).await? {
-                Some(found) if found == *value => Ok(format!("topic {topic} has {key}={value}")),
-                Some(found) => Err(format!("expected topic {topic} to have {key}={value}, found {found}")),
-                None => Err(format!("expected topic {topic} to have {key}={value}, but the broker reports no {key}")),
+                Some(found) if found == *value => Verdict::Holds(format!("topic {topic} has {key}={value}")),
+                Some(found) => Verdict::NotYet(format!("expected topic {topic} to have {key}={value}, found {found}")),
+                None => Verdict::NotYet(format!("expected topic {topic} to have {key}={value}, but the broker reports no {key}")),
             },
+            _ => return Err(Error::input("not a topic condition")),
+        })
+    }
+
+    async fn check_group(&self, condition: &Condition) -> Result<Verdict> {
+        Ok(match condition {
+            Condition::GroupMembers { group, count } => {
+                let found = self.connection.group(group).await?.map_or(0, |g| g.members.len());
+                Verdict::when(found == *count, format!("group {group} has {count} member(s)"), || {
+                    format!("expected {count} members in group {group}, found {found}")
+                })
+            }
+            Condition::GroupState { group, state } => {
+                let found = self.connection.group(group).await?.map_or_else(|| "Dead".to_string(), |g| g.state);
+                Verdict::when(found.eq_ignore_ascii_case(state), format!("group {group} is {found}"), || {
+                    format!("expected group {group} to be {state}, found {found}")
+                })
+            }
             Condition::Committed { group, topic, partition, offset } => {
                 let committed = self.connection.committed(group, vec![(topic.clone(), *partition)]).await?;
+                let expected = format!("expected group {group}'s committed offset on {topic}[{partition}] to be {offset}");
                 match committed.get(&(topic.clone(), *partition)) {
-                    Some(found) if found == offset => Ok(format!("group {group} has committed {topic}[{partition}] at {offset}")),
-                    Some(found) => Err(format!("expected group {group}'s committed offset on {topic}[{partition}] to be {offset}, found {found}")),
-                    None => Err(format!("expected group {group}'s committed offset on {topic}[{partition}] to be {offset}, found none")),
+                    Some(found) if found == offset => {
+                        Verdict::Holds(format!("group {group} has committed {topic}[{partition}] at {offset}"))
+                    }
+                    Some(found) => Verdict::NotYet(format!("{expected}, found {found}")),
+                    None => Verdict::NotYet(format!("{expected}, found none")),
                 }
             }
             Condition::GroupLag { group, topic, lag } => {
-                let info = self.connection.topic(topic).await?;
-                let pairs: Vec<(String, i32)> = info.partitions.iter().map(|p| (topic.clone(), p.id)).collect();
+                let pairs = self.connection.topic(topic).await?.pairs();
                 let committed = self.connection.committed(group, pairs.clone()).await?;
                 if committed.is_empty() {
-                    return Ok(Err(format!("expected group {group}'s lag on {topic} to be {lag}, but it has no committed offsets there")));
+                    return Ok(Verdict::NotYet(format!(
+                        "expected group {group}'s lag on {topic} to be {lag}, but it has no committed offsets there"
+                    )));
                 }
                 let marks = self.connection.watermarks(pairs).await?;
-                let found: i64 = committed
-                    .iter()
-                    .filter_map(|(pair, done)| marks.get(pair).map(|m| (m.high - done).max(0)))
-                    .sum();
-                if found == *lag {
-                    Ok(format!("group {group}'s lag on {topic} is {lag}"))
-                } else {
-                    Err(format!("expected group {group}'s lag on {topic} to be {lag}, found {found}"))
-                }
+                let found: i64 =
+                    committed.iter().filter_map(|(pair, done)| marks.get(pair).map(|m| (m.high - done).max(0))).sum();
+                Verdict::when(found == *lag, format!("group {group}'s lag on {topic} is {lag}"), || {
+                    format!("expected group {group}'s lag on {topic} to be {lag}, found {found}")
+                })
             }
+            _ => return Err(Error::input("not a group condition")),
+        })
+    }
+
+    fn check_consumer(&self, condition: &Condition) -> Result<Verdict> {
+        let name = match condition {
+            Condition::ConsumerAssigned { consumer, .. } | Condition::ConsumerReceived { consumer, .. } => consumer,
+            _ => return Err(Error::input("not a consumer condition")),
+        };
+        let handle = self.consumers.get(name).ok_or_else(|| Error::not_found(Thing::Consumer, name.as_str()))?;
+        let state = handle.state();
+        Ok(match condition {
+            Condition::ConsumerAssigned { consumer, partitions } => {
+                Verdict::when(state.assignment == *partitions, format!("consumer {consumer} is assigned {}", format_partitions(partitions)), || {
+                    format!(
+                        "expected consumer {consumer} to be assigned {}, found {}",
+                        format_partitions(partitions),
+                        format_partitions(&state.assignment)
+                    )
+                })
+            }
+            Condition::ConsumerReceived { consumer, count } => {
+                let found = state.received;
+                Verdict::when(found == *count, format!("consumer {consumer} has received {count} message(s)"), || {
+                    format!("expected consumer {consumer} to have received {count} messages, found {found}")
+                })
+            }
+            _ => return Err(Error::input("not a consumer condition")),
         })
     }
 }

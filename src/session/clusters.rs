@@ -1,12 +1,54 @@
 //! Which cluster the session talks to, and how: the settings a connection is built from, the
 //! `connect` command that switches cluster mid-session, and what `cluster` says about security.
 
-use super::{Session, Target};
+use super::{ConnectOptions, Session};
 use crate::command::ConnectCommandArgs;
 use crate::error::{Error, Result};
 use crate::kafka::Connection;
-use crate::outcome::{Outcome, Table};
+use crate::outcome::{Outcome, Table, Target};
+use crate::report::{Events, Reporter};
 use crate::security::{self, SecurityArgs};
+
+/// What a session starts with: its connection, what it is connected to, and the embedded broker
+/// when it runs one.
+#[cfg(feature = "embedded-broker")]
+type Started = (Connection, Target, Option<crate::broker::EmbeddedBroker>);
+#[cfg(not(feature = "embedded-broker"))]
+type Started = (Connection, Target, Option<()>);
+
+/// The SASL password: `$KAFKA_SASL_PASSWORD`, else asked for without echo where someone can answer.
+pub fn sasl_password(reporter: &dyn Reporter) -> Option<security::Secret> {
+    std::env::var(security::PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .or_else(|| reporter.secret("SASL password (not echoed): "))
+        .map(security::Secret::new)
+}
+
+/// Start the embedded broker on a free port and connect to it; ready means it answers metadata.
+#[cfg(feature = "embedded-broker")]
+pub(super) async fn start_embedded(options: &ConnectOptions, log: Option<Events>) -> Result<Started> {
+    use crate::broker::{BrokerStorage, EmbeddedBroker};
+    let storage = match &options.data {
+        Some(dir) => BrokerStorage::Sqlite { dir: dir.clone(), maintenance: None },
+        None => BrokerStorage::Memory,
+    };
+    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let broker = EmbeddedBroker::start(listen, None, storage, false).await?;
+    let connection = Connection::new(broker.bootstrap(), &options.properties, log)?;
+    // Ready means it answers metadata, not merely that the port is open.
+    connection.cluster_info().await?;
+    let target = Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
+    Ok((connection, target, Some(broker)))
+}
+
+#[cfg(not(feature = "embedded-broker"))]
+pub(super) async fn start_embedded(_options: &ConnectOptions, _log: Option<Events>) -> Result<Started> {
+    Err(Error::unsupported(
+        "this build has no embedded broker",
+        "connect to a cluster with --bootstrap-servers HOST:PORT",
+    ))
+}
 
 /// A certificate this close to expiring gets a warning.
 const EXPIRY_WARNING_DAYS: i32 = 7;
@@ -34,9 +76,9 @@ impl Session {
             }
             self.embedded_connection(&args.properties).await?
         } else {
-            let password = if args.security.needs_password() { super::sasl_password(self.reporter.as_ref()) } else { None };
+            let password = if args.security.needs_password() { sasl_password(self.reporter.as_ref()) } else { None };
             let properties = client_properties(&args.security, password.as_ref(), &args.properties)?;
-            let connection = Connection::new(&args.bootstrap, &properties, self.verbose)?;
+            let connection = Connection::new(&args.bootstrap, &properties, self.log())?;
             (connection, Target::External { bootstrap: args.bootstrap.clone() })
         };
         let info = connection.cluster_info().await?;
@@ -77,15 +119,20 @@ impl Session {
             let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
             self.embedded = Some(EmbeddedBroker::start(listen, None, BrokerStorage::Memory, false).await?);
         }
-        let broker = self.embedded.as_ref().ok_or_else(|| Error::Broker("the embedded broker did not start".into()))?;
-        let connection = Connection::new(broker.bootstrap(), extra, self.verbose)?;
+        let broker = self.embedded.as_ref().ok_or_else(|| Error::broker("the embedded broker did not start"))?;
+        let connection = Connection::new(broker.bootstrap(), extra, self.log())?;
         let target = Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
         Ok((connection, target))
     }
 
     #[cfg(not(feature = "embedded-broker"))]
     async fn embedded_connection(&mut self, _extra: &[(String, String)]) -> Result<(Connection, Target)> {
-        Err(Error::input("this build has no embedded broker"))
+        Err(Error::unsupported("this build has no embedded broker", "build kafka-workshop with its default features"))
+    }
+
+    /// Where --verbose logs go, if anywhere.
+    fn log(&self) -> Option<Events> {
+        self.verbose.then(|| self.events.clone())
     }
 
     /// `broker stop` / `broker start`: the embedded broker goes away (every connection dropped,
@@ -136,7 +183,7 @@ impl Session {
 
     #[cfg(not(feature = "embedded-broker"))]
     pub(super) async fn broker(&mut self, _action: crate::command::BrokerAction) -> Result<Outcome> {
-        Err(Error::input("this build has no embedded broker"))
+        Err(Error::unsupported("this build has no embedded broker", "build kafka-workshop with its default features"))
     }
 
     fn running_actors(&self) -> Vec<String> {

@@ -7,7 +7,8 @@ use std::time::UNIX_EPOCH;
 
 use super::Session;
 use crate::command::ResetOffsetsArgs;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Thing};
+use crate::format::or_dash as show_or_dash;
 use crate::kafka::{TopicInfo, Watermarks};
 use crate::outcome::{Outcome, Table};
 
@@ -48,7 +49,7 @@ impl Session {
         let summary = self.connection.group(name).await?;
         let topics = self.group_offsets(name).await?;
         if summary.is_none() && topics.is_empty() {
-            return Err(Error::input(format!("group '{name}' does not exist (no members and no committed offsets)")));
+            return Err(Error::not_found(Thing::Group, name).with_hint("it has no members and no committed offsets"));
         }
         let members = summary.as_ref().map(|s| s.members.clone()).unwrap_or_default();
         let mine = self.consumers_in(name);
@@ -249,12 +250,4 @@ fn new_offset(args: &ResetOffsetsArgs, current: Option<i64>, mark: Watermarks, b
         by_time.unwrap_or(mark.high)
     };
     target.clamp(mark.low, mark.high)
-}
-
-fn show_or_dash(text: &str) -> String {
-    if text.is_empty() {
-        "-".into()
-    } else {
-        text.to_string()
-    }
 }

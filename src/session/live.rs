@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use super::{check_partition, show_optional, ReadPlan, Session};
-use crate::actors::consumer::{ConsumerHandle, ConsumerSpec, Offsets, SeekTo, Status};
+use super::topics::check_partition;
+use super::Session;
+use crate::actors::consumer::{ConsumerHandle, ConsumerSpec, SeekTo, Status};
 use crate::actors::producer::{ProducerHandle, ProducerSpec};
 use crate::command::{PollArgs, SeekArgs, StartConsumerArgs, StartProducerArgs};
-use crate::error::{Error, Result};
-use crate::kafka::ProducerSettings;
+use crate::error::{Error, Result, Thing};
+use crate::format::optional;
+use crate::kafka::{Offsets, ReadPlan};
 use crate::outcome::{format_partitions, Outcome, Partitions, Table};
 
 /// How long a graceful stop may take to show up as a new assignment.
@@ -22,10 +24,10 @@ impl Session {
         let handle = self.consumers.get(name).ok_or_else(|| unknown_consumer(name, &self.consumers))?;
         match handle.status() {
             Status::Running => Ok(handle),
-            status => Err(Error::input(format!(
-                "consumer '{name}' is {}; start it again with: restart-consumer {name}",
-                status.as_str()
-            ))),
+            status => Err(Error::input_with_hint(
+                format!("consumer '{name}' is {}", status.as_str()),
+                format!("start it again with: restart-consumer {name}"),
+            )),
         }
     }
 
@@ -42,10 +44,10 @@ impl Session {
             name: args.name.clone(),
             group: args.group,
             topics: args.topics,
-            from: args.from,
+            from: args.from.into(),
             manual_commit: args.manual_commit,
             session_timeout: args.session_timeout,
-            assignor: args.assignor,
+            assignor: args.assignor.into(),
             follow: args.follow,
         };
         self.launch_consumer(spec)
@@ -57,12 +59,11 @@ impl Session {
             spec.name,
             spec.group,
             spec.topics.join(", "),
-            if spec.from == crate::command::StartFrom::Earliest { "earliest" } else { "latest" },
+            spec.from.as_config(),
             spec.session_timeout.as_secs_f64(),
             if spec.manual_commit { ", manual commit" } else { "" }
         );
-        let handle = ConsumerHandle::start(spec.clone(), self.connection.base_config(), self.events.clone(), self.verbose)
-            .map_err(Error::Kafka)?;
+        let handle = ConsumerHandle::start(spec.clone(), &self.connection, self.events.clone())?;
         self.consumers.insert(spec.name.clone(), handle);
         Ok(Outcome::Done(text))
     }
@@ -84,7 +85,16 @@ impl Session {
     pub(super) async fn poll(&self, args: PollArgs) -> Result<Outcome> {
         let handle = self.running_consumer(&args.name)?;
         let count = usize::try_from(args.count).unwrap_or(usize::MAX);
-        let records = handle.poll(count, args.wait).await.map_err(Error::Kafka)?;
+        // A long wait shows that it is waiting, and for what.
+        let waiting = (args.wait >= Duration::from_secs(2)).then(|| {
+            let label = format!("waiting up to {} for {} message(s) for {}", humantime::format_duration(args.wait), args.count, args.name);
+            self.reporter.progress(args.count, &label)
+        });
+        let records = handle.poll(count, args.wait).await;
+        if let Some(waiting) = waiting {
+            waiting.finish();
+        }
+        let records = records?;
         if records.is_empty() {
             let assigned = format_partitions(&handle.state().assignment);
             return Ok(Outcome::Note(format!(
@@ -93,14 +103,14 @@ impl Session {
                 args.wait.as_secs_f64()
             )));
         }
-        let mut table = Table::new(["TOPIC", "PARTITION", "OFFSET", "KEY", "VALUE"]);
+        let mut table = Table::new(["TOPIC", "PARTITION", "OFFSET", "KEY", "VALUE"]).verbatim(&["KEY", "VALUE"]);
         for record in &records {
             table.push([
                 record.topic.clone(),
                 record.partition.to_string(),
                 record.offset.to_string(),
-                show_optional(&record.key),
-                show_optional(&record.value),
+                optional(&record.key),
+                optional(&record.value),
             ]);
         }
         let mut parts = vec![Outcome::Table(table)];
@@ -112,7 +122,7 @@ impl Session {
 
     pub(super) async fn commit(&self, name: &str) -> Result<Outcome> {
         let handle = self.running_consumer(name)?;
-        let committed = handle.commit().await.map_err(Error::Kafka)?;
+        let committed = handle.commit().await?;
         if committed.is_empty() {
             return Ok(Outcome::Note(format!("{name} has nothing committed yet: poll some messages first")));
         }
@@ -124,7 +134,7 @@ impl Session {
 
     pub(super) async fn seek_edge(&self, name: &str, partition: Option<i32>, to: SeekTo) -> Result<Outcome> {
         let handle = self.running_consumer(name)?;
-        let moved = handle.seek(partition, to).await.map_err(Error::input)?;
+        let moved = handle.seek(partition, to).await?;
         let place = if to == SeekTo::End { "the end" } else { "the beginning" };
         Ok(Outcome::Many(vec![
             Outcome::Done(format!("{name} moved to {place}; the next poll starts at these offsets:")),
@@ -153,7 +163,7 @@ impl Session {
                 }
             }
         }
-        let moved = handle.seek(Some(partition), SeekTo::Offset(offset)).await.map_err(Error::input)?;
+        let moved = handle.seek(Some(partition), SeekTo::Offset(offset)).await?;
         Ok(Outcome::Many(vec![
             Outcome::Done(format!("{} moved; the next poll starts at:", args.name)),
             Outcome::Table(offsets_table("POSITION", &moved)),
@@ -185,7 +195,7 @@ impl Session {
         }
         let mut moved = Vec::new();
         for (_, id, target) in &targets {
-            moved.extend(handle.seek(Some(*id), SeekTo::Offset(*target)).await.map_err(Error::input)?);
+            moved.extend(handle.seek(Some(*id), SeekTo::Offset(*target)).await?);
         }
         Ok(Outcome::Many(vec![
             Outcome::Done(format!(
@@ -205,13 +215,13 @@ impl Session {
         if start >= end {
             return Ok(());
         }
-        let read = self.read_records(topic, vec![ReadPlan { partition, start, end }], 2).await?;
+        let read = self.connection.read(topic, vec![ReadPlan { partition, start, end }], 2).await?;
         let stamp = |o: i64| read.records.iter().find(|r| r.offset == o).and_then(|r| r.timestamp_ms);
         let wrong = |why: String| {
-            Err(Error::kafka(format!(
-                "the broker's offsets-for-times answer for {topic}[{partition}] is wrong ({why}); not seeking. \\
-                 tansu 0.6.0 is unreliable here: seek to an offset instead, or use a full Apache Kafka"
-            )))
+            Err(Error::unsupported(
+                format!("the broker's offsets-for-times answer for {topic}[{partition}] is wrong ({why}); not seeking"),
+                "tansu 0.6.0 is unreliable here: seek to an offset instead, or use a full Apache Kafka",
+            ))
         };
         if offset < high {
             match stamp(offset) {
@@ -236,7 +246,7 @@ impl Session {
         let owned = handle.state().assignment;
         let group = handle.spec.group.clone();
         let started = Instant::now();
-        handle.stop().await.map_err(Error::Kafka)?;
+        handle.stop().await?;
         let mut parts = vec![Outcome::Done(format!(
             "{name} stopped: {}left group '{group}'",
             if handle.spec.manual_commit { "" } else { "committed and " }
@@ -252,7 +262,7 @@ impl Session {
         let group = handle.spec.group.clone();
         let timeout = handle.spec.session_timeout;
         let started = Instant::now();
-        handle.kill().await.map_err(Error::Kafka)?;
+        handle.kill().await?;
         let mut parts = vec![Outcome::Warning(format!(
             "{name} killed: it did not commit or leave; group '{group}' finds out only when its session times out ({} s)",
             timeout.as_secs_f64()
@@ -363,7 +373,6 @@ impl Session {
         if args.every < Duration::from_millis(1) {
             return Err(Error::input("--every must be at least 1ms"));
         }
-        let producer = self.connection.producer(ProducerSettings { acks: crate::command::Acks::All, idempotent: false })?;
         let spec = ProducerSpec {
             name: args.name.clone(),
             topic: args.topic.clone(),
@@ -372,7 +381,7 @@ impl Session {
             partition: args.partition,
             template: args.template,
         };
-        let handle = ProducerHandle::start(spec, producer, self.events.clone());
+        let handle = ProducerHandle::start(spec, &self.connection, self.events.clone())?;
         self.producers.insert(args.name.clone(), handle);
         Ok(Outcome::Done(format!(
             "started producer '{}' sending to '{}' every {}",
@@ -386,7 +395,7 @@ impl Session {
         let handle = self
             .producers
             .get_mut(name)
-            .ok_or_else(|| Error::input(format!("no producer named '{name}'; `producers` lists them")))?;
+            .ok_or_else(|| Error::not_found(Thing::Producer, name).with_hint("`producers` lists them"))?;
         handle.stop().await;
         let stats = handle.stats();
         Ok(Outcome::Done(format!("stopped producer '{name}' after {} message(s), {} error(s)", stats.sent, stats.errors)))
@@ -441,7 +450,7 @@ fn unknown_consumer(name: &str, consumers: &BTreeMap<String, ConsumerHandle>) ->
     } else {
         format!("known consumers: {}", known.join(", "))
     };
-    Error::Usage { message: format!("no consumer named '{name}'"), hint: Some(hint) }
+    Error::not_found(Thing::Consumer, name).with_hint(hint)
 }
 
 fn union(assignments: impl Iterator<Item = Partitions>) -> Partitions {

@@ -1,30 +1,29 @@
 //! The fish-and-chip shop's commands: tills, preparers, cooks and the analyst, the board that
 //! shows them, and the checks that prove what they did against the cluster.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::{check_partition, ReadPlan, Session};
+use super::topics::check_partition;
+use super::Session;
 use crate::actors::consumer::{ConsumerSpec, Status};
 use crate::actors::shop::{start_worker, AnalystDb, Job, TillHandle, TillSpec};
-use crate::command::{
-    Acks, Assignor, QueryArgs, StartAnalystArgs, StartCookArgs, StartFrom, StartPreparerArgs, StartTillArgs,
-};
-use crate::error::{Error, Result};
-use crate::kafka::ProducerSettings;
-use crate::outcome::{Outcome, Record};
-use crate::shop::{Board, Order, PartitionBy, Placed, Role};
+use crate::command::{QueryArgs, StartAnalystArgs, StartCookArgs, StartPreparerArgs, StartTillArgs};
+use crate::error::{Error, Result, Thing};
+use crate::kafka::{Assignor, StartFrom};
+use crate::outcome::{Live, LiveSource, Outcome};
+use crate::shop::{Board, PartitionBy};
+
+mod checks;
 
 /// What an analyst was started with, for its checks and queries.
 pub(super) struct AnalystRun {
-    db: PathBuf,
-    run: String,
-    topic: String,
+    pub(super) db: PathBuf,
+    pub(super) run: String,
+    pub(super) topic: String,
     /// Where the analyst's group started reading, per partition.
-    start: BTreeMap<i32, i64>,
+    pub(super) start: BTreeMap<i32, i64>,
 }
-
-type Verdict = std::result::Result<String, String>;
 
 impl Session {
     pub(super) async fn start_till(&mut self, args: StartTillArgs) -> Result<Outcome> {
@@ -44,14 +43,13 @@ impl Session {
                 ))
             })?;
         }
-        let producer = self.connection.producer(ProducerSettings { acks: Acks::All, idempotent: false })?;
         let spec = TillSpec { number: args.number, topic: args.topic.clone(), partition_by: args.partition_by, plaice: args.plaice };
         let how = match args.partition_by {
             PartitionBy::Till => format!("to partition {}", args.number - 1),
             PartitionBy::Key => format!("with key \"{}\"", args.number),
             PartitionBy::None => "with no key, spread by the client".to_string(),
         };
-        self.tills.insert(args.number, TillHandle::start(spec, producer, self.shop.clone()));
+        self.tills.insert(args.number, TillHandle::start(spec, &self.connection, self.shop.clone())?);
         Ok(Outcome::Done(format!(
             "opened till {}: an order every 1–1.5 s to '{}' {how}{}",
             args.number,
@@ -110,15 +108,17 @@ impl Session {
     pub(super) async fn start_analyst(&mut self, args: StartAnalystArgs) -> Result<Outcome> {
         let db = match args.db {
             Some(path) => path,
-            None => crate::repl::data_dir()
+            None => self
+                .home
+                .as_ref()
                 .ok_or_else(|| Error::input("no data folder for the database: give --db FILE"))?
                 .join(format!("{}.sqlite", args.name)),
         };
         // Fail now, not in the background, if the file cannot be a database.
-        AnalystDb::open(&db).await.map_err(Error::Io)?;
+        AnalystDb::open(&db).await?;
         let run = format!("{}-{}", args.name, std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()));
         let job = Job::Analyst { db: db.clone(), run: run.clone() };
-        let started = self.start_worker(&args.name, &args.group, &args.topic, args.from, job).await?;
+        let started = self.start_worker(&args.name, &args.group, &args.topic, args.from.into(), job).await?;
         let start = self.group_positions(&args.group, &args.topic).await?;
         self.analysts.insert(args.name.clone(), AnalystRun { db: db.clone(), run, topic: args.topic.clone(), start });
         Ok(Outcome::Done(format!(
@@ -170,10 +170,8 @@ impl Session {
 
     /// Give a running consumer its shop job (again, after restart-consumer).
     pub(super) fn run_job(&mut self, name: &str, job: Job) -> Result<()> {
-        let consumer = self.consumers.get(name).cloned().ok_or_else(|| Error::input(format!("no consumer named '{name}'")))?;
-        let producer = self.connection.producer(ProducerSettings { acks: Acks::All, idempotent: false })?;
-        start_worker(consumer, job, producer, self.shop.clone());
-        Ok(())
+        let consumer = self.consumers.get(name).cloned().ok_or_else(|| Error::not_found(Thing::Consumer, name))?;
+        start_worker(consumer, job, &self.connection, self.shop.clone())
     }
 
     /// The group's committed offsets on a topic, per partition.
@@ -186,19 +184,18 @@ impl Session {
 
     pub(super) async fn query(&self, args: QueryArgs) -> Result<Outcome> {
         let run = self.analyst(&args.name)?;
-        let db = AnalystDb::open(&run.db).await.map_err(Error::Io)?;
-        let table = db.query(&args.sql).await.map_err(|e| Error::input(format!("the query failed: {e}")))?;
+        let db = AnalystDb::open(&run.db).await?;
+        let table = db.query(&args.sql).await?;
         if table.rows.is_empty() {
             return Ok(Outcome::Note("the query returned no rows".into()));
         }
         Ok(Outcome::Table(table))
     }
 
-    fn analyst(&self, name: &str) -> Result<&AnalystRun> {
-        self.analysts.get(name).ok_or_else(|| Error::Usage {
-            message: format!("no analyst named '{name}'"),
-            hint: Some("start one with: start-analyst NAME --topic T".into()),
-        })
+    pub(super) fn analyst(&self, name: &str) -> Result<&AnalystRun> {
+        self.analysts
+            .get(name)
+            .ok_or_else(|| Error::not_found(Thing::Analyst, name).with_hint("start one with: start-analyst NAME --topic T"))
     }
 
     /// The shop's participants as they are now.
@@ -211,272 +208,19 @@ impl Session {
         Outcome::Board(Board { panels, cabinet })
     }
 
-    /// Every message on `topic`, read back from the cluster.
-    async fn whole_topic(&self, topic: &str, from: Option<&BTreeMap<i32, i64>>) -> Result<Vec<Record>> {
-        let info = self.connection.topic(topic).await?;
-        let marks = self.connection.topic_watermarks(&info).await?;
-        let plan: Vec<ReadPlan> = marks
-            .iter()
-            .map(|(partition, m)| {
-                let start = from.and_then(|f| f.get(partition)).copied().unwrap_or(m.low).max(m.low);
-                ReadPlan { partition: *partition, start, end: m.high }
-            })
-            .filter(|p| p.start < p.end)
-            .collect();
-        let total: i64 = plan.iter().map(|p| p.end - p.start).sum();
-        if plan.is_empty() {
-            return Ok(Vec::new());
-        }
-        Ok(self.read_records(topic, plan, u64::try_from(total).unwrap_or(0)).await?.records)
-    }
-
-    /// The orders on `topic` by place, as the cluster holds them.
-    async fn orders_on(&self, topic: &str) -> Result<BTreeMap<(i32, i64), Order>> {
-        Ok(self
-            .whole_topic(topic, None)
-            .await?
-            .into_iter()
-            .filter_map(|r| Some(((r.partition, r.offset), r.value.as_deref().and_then(Order::parse)?)))
-            .collect())
-    }
-
-    /// The consumer groups of the preparers and cooks reading `topic`.
-    fn worker_groups(&self, topic: &str, role: Role) -> BTreeSet<String> {
-        self.jobs
-            .iter()
-            .filter(|(_, job)| job.role() == role)
-            .filter_map(|(name, _)| self.consumers.get(name))
-            .filter(|c| c.spec.topics.iter().any(|t| t == topic))
-            .map(|c| c.spec.group.clone())
-            .collect()
-    }
-
-    pub(super) async fn check_shop(&self, condition: &crate::expect::Condition) -> Result<Verdict> {
-        use crate::expect::Condition;
-        Ok(match condition {
-            Condition::PreparerServed { preparer, count } => {
-                self.known_worker(preparer, Role::Preparer)?;
-                let found = self.shop.with(|log| log.served.iter().filter(|s| s.by == *preparer).count()) as u64;
-                if found >= *count {
-                    Ok(format!("preparer {preparer} has served {found} order(s)"))
-                } else {
-                    Err(format!("expected preparer {preparer} to have served {count} or more orders, found {found}"))
-                }
-            }
-            Condition::CookCooked { cook, count } => {
-                self.known_worker(cook, Role::Cook)?;
-                let found = self.shop.with(|log| log.panels().into_iter().find(|p| p.role == Role::Cook && p.name == *cook).map_or(0, |p| p.done));
-                if found >= *count {
-                    Ok(format!("cook {cook} has sent back {found} order(s) ready"))
-                } else {
-                    Err(format!("expected cook {cook} to have sent back {count} or more orders, found {found}"))
-                }
-            }
-            Condition::OrdersServedOnce { topic } => self.served_once(topic).await?,
-            Condition::OrdersPlaiceCooked { topic } => self.plaice_cooked(topic).await?,
-            Condition::CabinetBalances => self.cabinet_balances().await?,
-            Condition::AnalystStoredEveryOrder { analyst } => self.analyst_stored_all(analyst).await?,
-            _ => return Err(Error::input("not a shop condition")),
-        })
-    }
-
-    fn known_worker(&self, name: &str, role: Role) -> Result<()> {
-        if self.shop.with(|log| log.has_role(role, name)) {
-            Ok(())
-        } else {
-            Err(Error::input(format!("no {} named '{name}' in the shop", role.as_str().to_lowercase())))
+    /// `shop`: the board, kept fresh by a front end at a terminal.
+    pub(super) fn shop_live(&self) -> Outcome {
+        match self.shop_board() {
+            board @ Outcome::Board(_) => Outcome::Live(Live { source: LiveSource::Shop, frame: Box::new(board) }),
+            empty => empty,
         }
     }
 
-    /// Every till order on `topic` is on the cluster where its delivery report said, was served by
-    /// exactly one preparer, and the preparers' group has committed past it.
-    async fn served_once(&self, topic: &str) -> Result<Verdict> {
-        let (sent, served, returned) = self.shop.with(|log| {
-            let sent: Vec<Placed> = log.sent.iter().filter(|(_, p)| p.topic == topic).map(|(_, p)| p.clone()).collect();
-            let served: Vec<(String, Placed)> =
-                log.served.iter().filter(|s| s.from.topic == topic).map(|s| (s.by.clone(), s.from.clone())).collect();
-            let returned: Vec<Placed> = log.cooked.iter().filter(|p| p.topic == topic).cloned().collect();
-            (sent, served, returned)
-        });
-        if sent.is_empty() {
-            return Ok(Err(format!("no till has sent an order to {topic} yet")));
+    /// A live frame drawn again, as it is now.
+    pub async fn refresh(&self, source: &LiveSource) -> Outcome {
+        match source {
+            LiveSource::Shop => self.shop_board(),
         }
-        let on_cluster = self.orders_on(topic).await?;
-        if let Some(missing) = sent.iter().find(|p| on_cluster.get(&(p.partition, p.offset)).map(|o| o.order) != Some(p.order)) {
-            return Ok(Err(format!(
-                "order {} is not on the cluster at {topic}[{}] offset {}, where the till's delivery report put it",
-                missing.order, missing.partition, missing.offset
-            )));
-        }
-        let mut times: BTreeMap<u64, Vec<&str>> = sent.iter().map(|p| (p.order, Vec::new())).collect();
-        for (by, placed) in &served {
-            times.entry(placed.order).or_default().push(by);
-        }
-        let unserved: Vec<String> = times.iter().filter(|(_, by)| by.is_empty()).map(|(n, _)| n.to_string()).collect();
-        if let Some((order, by)) = times.iter().find(|(_, by)| by.len() > 1) {
-            return Ok(Err(format!("order {order} was served {} times (by {})", by.len(), by.join(", "))));
-        }
-        if !unserved.is_empty() {
-            return Ok(Err(format!(
-                "{} of {} orders on {topic} not served yet: {}",
-                unserved.len(),
-                sent.len(),
-                shorten_list(&unserved)
-            )));
-        }
-        // Served is not enough: the group must have committed it, or a restart serves it again.
-        let mut last: BTreeMap<i32, i64> = BTreeMap::new();
-        for placed in sent.iter().chain(&returned) {
-            let entry = last.entry(placed.partition).or_insert(placed.offset);
-            *entry = (*entry).max(placed.offset);
-        }
-        let groups = self.worker_groups(topic, Role::Preparer);
-        for group in &groups {
-            let committed = self.connection.committed(group, last.keys().map(|p| (topic.to_string(), *p)).collect()).await?;
-            for (partition, offset) in &last {
-                let done = committed.get(&(topic.to_string(), *partition)).copied().unwrap_or(-1);
-                if done <= *offset {
-                    return Ok(Err(format!(
-                        "group {group} has committed {topic}[{partition}] up to {done}; the order at offset {offset} is served but not yet committed"
-                    )));
-                }
-            }
-        }
-        let mut by: BTreeMap<&str, usize> = BTreeMap::new();
-        for (name, _) in &served {
-            *by.entry(name.as_str()).or_default() += 1;
-        }
-        let who: Vec<String> = by.iter().map(|(name, n)| format!("{name} {n}")).collect();
-        let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-        Ok(Ok(format!(
-            "all {} orders on {topic} were served exactly once ({}); group {} committed past each one",
-            sent.len(),
-            who.join(", "),
-            groups.join(", ")
-        )))
-    }
-
-    /// Every plaice order on `topic` reached a cook's topic not ready, came back to `topic`
-    /// ready, and was served ready.
-    async fn plaice_cooked(&self, topic: &str) -> Result<Verdict> {
-        let (plaice, served_ready) = self.shop.with(|log| {
-            let plaice: Vec<u64> = log.sent.iter().filter(|(o, p)| p.topic == topic && o.has_plaice()).map(|(o, _)| o.order).collect();
-            let served: BTreeSet<u64> =
-                log.served.iter().filter(|s| s.from.topic == topic && s.ready == Some(true)).map(|s| s.from.order).collect();
-            (plaice, served)
-        });
-        if plaice.is_empty() {
-            return Ok(Err(format!("no till has sent a plaice order to {topic} yet")));
-        }
-        let cook_topics: BTreeSet<String> = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| matches!(job, Job::Cook { orders_topic, .. } if orders_topic == topic))
-            .filter_map(|(name, _)| self.consumers.get(name))
-            .flat_map(|c| c.spec.topics.clone())
-            .collect();
-        if cook_topics.is_empty() {
-            return Ok(Err(format!("no cook sends orders back to {topic}")));
-        }
-        let mut to_cook: BTreeSet<u64> = BTreeSet::new();
-        for cook_topic in &cook_topics {
-            to_cook.extend(self.orders_on(cook_topic).await?.values().filter(|o| o.ready == Some(false)).map(|o| o.order));
-        }
-        let back: BTreeSet<u64> = self.orders_on(topic).await?.values().filter(|o| o.ready == Some(true)).map(|o| o.order).collect();
-        let waiting = |set: &BTreeSet<u64>| -> Vec<String> { plaice.iter().filter(|n| !set.contains(n)).map(u64::to_string).collect() };
-        let cooks: Vec<&str> = cook_topics.iter().map(String::as_str).collect();
-        for (set, what) in [
-            (&to_cook, format!("never reached the cook's topic {}", cooks.join(", "))),
-            (&back, format!("not back on {topic} with ready: true yet")),
-            (&served_ready, "back but not served yet".to_string()),
-        ] {
-            let missing = waiting(set);
-            if !missing.is_empty() {
-                return Ok(Err(format!("{} of {} plaice orders {what}: {}", missing.len(), plaice.len(), shorten_list(&missing))));
-            }
-        }
-        Ok(Ok(format!(
-            "all {} plaice orders went to {} not ready, came back to {topic} with ready: true, and were served",
-            plaice.len(),
-            cooks.join(", ")
-        )))
-    }
-
-    /// The cabinet holds what the cooks put in less what the served orders (read back from the
-    /// cluster) took out.
-    async fn cabinet_balances(&self) -> Result<Verdict> {
-        let (cabinet, served) = self.shop.with(|log| (log.cabinet.clone(), log.served.clone()));
-        if cabinet == Default::default() {
-            return Ok(Err("the hot cabinet has not been used: start preparers and a cook with --cabinet".into()));
-        }
-        let mut taken: BTreeMap<String, u32> = BTreeMap::new();
-        let topics: BTreeSet<String> = served.iter().map(|s| s.from.topic.clone()).collect();
-        for topic in topics {
-            let orders = self.orders_on(&topic).await?;
-            for s in served.iter().filter(|s| s.from.topic == topic) {
-                let Some(order) = orders.get(&(s.from.partition, s.from.offset)) else {
-                    return Ok(Err(format!("served order {} is not on the cluster at {topic}[{}] offset {}", s.from.order, s.from.partition, s.from.offset)));
-                };
-                for (item, n) in order.needs() {
-                    *taken.entry(item).or_default() += n;
-                }
-            }
-        }
-        if taken != cabinet.taken {
-            return Ok(Err(format!("the served orders on the cluster need {taken:?}, but the cabinet gave out {:?}", cabinet.taken)));
-        }
-        for (item, cooked) in &cabinet.cooked {
-            let left = cooked - taken.get(item).copied().unwrap_or(0);
-            if cabinet.stock.get(item).copied().unwrap_or(0) != left {
-                return Ok(Err(format!("the cabinet should hold {left} {item}, but holds {}", cabinet.stock.get(item).copied().unwrap_or(0))));
-            }
-        }
-        let list = |m: &BTreeMap<String, u32>| m.iter().map(|(i, n)| format!("{n} {i}")).collect::<Vec<_>>().join(", ");
-        Ok(Ok(format!(
-            "the cabinet balances: cooks put in {}; {} served orders took {}; it holds {}",
-            list(&cabinet.cooked),
-            served.len(),
-            list(&taken),
-            cabinet.describe()
-        )))
-    }
-
-    /// The analyst's rows are exactly the order messages on its topic since it started.
-    async fn analyst_stored_all(&self, name: &str) -> Result<Verdict> {
-        let run = self.analyst(name)?;
-        let db = AnalystDb::open(&run.db).await.map_err(Error::Io)?;
-        let rows = db.stored(&run.run).await.map_err(Error::Io)?;
-        let messages: Vec<Placed> = self
-            .whole_topic(&run.topic, Some(&run.start))
-            .await?
-            .into_iter()
-            .filter_map(|r| {
-                let order = r.value.as_deref().and_then(Order::parse)?;
-                Some(Placed { order: order.order, topic: r.topic, partition: r.partition, offset: r.offset })
-            })
-            .collect();
-        if messages.is_empty() {
-            return Ok(Err(format!("no orders on {} since analyst {name} started", run.topic)));
-        }
-        let mut seen = BTreeSet::new();
-        for row in &rows {
-            if !seen.insert((row.partition, row.offset)) {
-                return Ok(Err(format!("{}[{}] offset {} is stored twice", row.topic, row.partition, row.offset)));
-            }
-            if !messages.contains(row) {
-                return Ok(Err(format!("the row for order {} ({}[{}] offset {}) matches no message on the cluster", row.order, row.topic, row.partition, row.offset)));
-            }
-        }
-        let missing: Vec<String> = messages.iter().filter(|m| !rows.contains(m)).map(|m| m.order.to_string()).collect();
-        if !missing.is_empty() {
-            return Ok(Err(format!("{} of {} orders not stored yet: {}", missing.len(), messages.len(), shorten_list(&missing))));
-        }
-        Ok(Ok(format!(
-            "{} holds a row for each of the {} orders on {} since analyst {name} started, once each",
-            run.db.display(),
-            messages.len(),
-            run.topic
-        )))
     }
 }
 
@@ -487,12 +231,4 @@ fn open_tills(tills: &BTreeMap<u32, TillHandle>) -> String {
     } else {
         open.join(", ")
     }
-}
-
-/// `1, 2, 3 … and 7 more`
-fn shorten_list(items: &[String]) -> String {
-    if items.len() <= 8 {
-        return items.join(", ");
-    }
-    format!("{} … and {} more", items[..8].join(", "), items.len() - 8)
 }

@@ -1,16 +1,17 @@
-//! The lesson engine inside a session: which lesson and step the learner is on, what `next`,
-//! `back`, `hint`, `check` … do, and checking a pause's goal after every command the learner
-//! types. Steps run through the same `run_line` as everything else, and checks are `expect`
-//! conditions: a check in a lesson and one typed at the prompt are one thing.
+//! The lesson engine: the one stepper every front end drives. It knows which lesson and step the
+//! learner is on, runs a step's commands (through the same `run_line` as everything else),
+//! checks a pause's goal, moves on, and keeps progress. The REPL drives it with `next`, `back`,
+//! `hint` … and the learner's own commands; `replay` drives it through `lesson_cue`,
+//! `run_step_line`, `verify_goal` and `advance`, adding only pacing and pauses. Checks are
+//! `expect` conditions: a check in a lesson and one typed at the prompt are one thing.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Session;
-use crate::error::{Error, Result};
-use crate::expect::parse_condition;
+use super::{Session, Verdict};
+use crate::error::{Error, Result, Thing};
 use crate::lesson::{self, Action, Lesson, Library, TryBlock};
-use crate::outcome::{Outcome, Table};
+use crate::outcome::{Outcome, Table, Target};
 use crate::progress::{self, LessonProgress, Progress};
 
 /// How long checks wait for state to settle after a learner's command.
@@ -18,12 +19,28 @@ const SETTLE: Duration = Duration::from_secs(1);
 /// After a command that makes a group rebalance, which takes the broker a few seconds.
 const SETTLE_GROUP: Duration = Duration::from_secs(10);
 /// How long the `check` command waits.
-const CHECK_WAIT: Duration = Duration::from_secs(5);
+pub const CHECK_WAIT: Duration = Duration::from_secs(5);
+/// How long a replay's check waits when the lesson gives no `--within` (as `expect` does).
+const EXPECT_WAIT: Duration = Duration::from_secs(10);
 
-/// The learner's place in a lesson.
+/// What the current step asks of whoever drives the lesson.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Place {
-    lesson: usize,
+pub enum Cue {
+    /// Commands the lesson runs: `run_step_line` each, then `advance`.
+    Run { lines: Vec<String>, may_fail: bool },
+    /// A task for the learner, with the commands that solve it for replays.
+    Try(TryBlock),
+    /// Narration only.
+    Read,
+}
+
+/// The lesson being stepped through.
+#[derive(Debug, Clone)]
+struct Open {
+    lesson: Lesson,
+    /// Opened by a replay, which runs the solutions and checks the goals itself; no progress
+    /// is kept. Lessons opened at the prompt keep progress and watch the learner's commands.
+    replayed: bool,
     step: usize,
     /// Whether this step's `kafka` commands have run.
     ran: bool,
@@ -33,7 +50,7 @@ struct Place {
 
 pub struct Tutor {
     lessons: Vec<Lesson>,
-    place: Option<Place>,
+    open: Option<Open>,
     progress: Progress,
     progress_path: Option<PathBuf>,
     /// Said once, at the first lesson command, when the progress file was unusable.
@@ -50,36 +67,46 @@ impl Tutor {
             Some(path) => progress::load(path),
             None => (Progress::default(), None),
         };
-        Ok(Tutor { lessons, place: None, progress, progress_path, warning })
+        Ok(Tutor { lessons, open: None, progress, progress_path, warning })
     }
 
-    fn save(&self) -> Option<String> {
+    fn save(&mut self) -> Option<String> {
+        let open = self.open.as_ref().filter(|o| !o.replayed)?;
+        self.progress.lessons.insert(open.lesson.number, LessonProgress { step: open.step, done: false });
         let path = self.progress_path.as_ref()?;
         progress::save(path, &self.progress).err().map(|e| format!("cannot save progress to {}: {e}", path.display()))
     }
 
     /// `lesson 3 · step 2/7` while a lesson is open.
-    pub fn where_label(&self) -> Option<String> {
-        let place = self.place.as_ref()?;
-        let lesson = &self.lessons[place.lesson];
-        Some(format!("lesson {} · step {}/{}", lesson.number, place.step + 1, lesson.steps.len()))
+    fn where_label(&self) -> Option<String> {
+        let open = self.open.as_ref()?;
+        Some(format!("lesson {} · step {}/{}", open.lesson.number, open.step + 1, open.lesson.steps.len()))
     }
 
     fn current_try(&self) -> Option<&TryBlock> {
-        let place = self.place.as_ref()?;
-        match &self.lessons[place.lesson].steps.get(place.step)?.action {
+        let open = self.open.as_ref()?;
+        match &open.lesson.steps.get(open.step)?.action {
             Some(Action::Try(block)) => Some(block),
             _ => None,
         }
     }
 }
 
+fn no_lesson() -> Error {
+    Error::Usage { message: "no lesson is open".into(), hint: Some("`lessons` lists them; `lesson 1` starts the first".into()) }
+}
+
 impl Session {
     fn tutor(&mut self) -> Result<&mut Tutor> {
         if self.tutor.is_none() {
-            self.tutor = Some(Tutor::new(&self.library, progress::default_path())?);
+            let path = crate::paths::progress_file(self.home.as_deref());
+            self.tutor = Some(Tutor::new(&self.library, path)?);
         }
-        self.tutor.as_mut().ok_or_else(|| Error::input("no lessons"))
+        self.tutor.as_mut().ok_or_else(no_lesson)
+    }
+
+    fn open(&mut self) -> Result<&mut Open> {
+        self.tutor()?.open.as_mut().ok_or_else(no_lesson)
     }
 
     /// The prompt: where the learner is, if in a lesson.
@@ -91,7 +118,7 @@ impl Session {
     }
 
     pub fn in_lesson(&self) -> bool {
-        self.tutor.as_ref().is_some_and(|t| t.place.is_some())
+        self.tutor.as_ref().is_some_and(|t| t.open.is_some())
     }
 
     pub(super) fn lessons_table(&mut self) -> Result<Outcome> {
@@ -105,37 +132,26 @@ impl Session {
             };
             table.push([lesson.number.to_string(), lesson.title.clone(), status, lesson.minutes.to_string()]);
         }
-        let mut parts = Vec::new();
-        if let Some(warning) = tutor.warning.take() {
-            parts.push(Outcome::Warning(warning));
-        }
+        let mut parts: Vec<Outcome> = tutor.warning.take().into_iter().map(Outcome::Warning).collect();
         parts.push(Outcome::Table(table));
         parts.push(Outcome::Note("open one with: lesson N".into()));
         Ok(Outcome::Many(parts))
     }
 
+    /// `lesson N`: open a lesson from the library where the learner left it.
     pub(super) fn open_lesson(&mut self, wanted: &str) -> Result<Outcome> {
-        let on_memory = matches!(&self.target, super::Target::Embedded { storage, .. } if storage.starts_with("memory"));
         let tutor = self.tutor()?;
-        let index = lesson::find(&tutor.lessons, wanted)
-            .and_then(|l| tutor.lessons.iter().position(|x| x.number == l.number))
-            .ok_or_else(|| {
-                let known: Vec<String> = tutor.lessons.iter().map(|l| l.number.to_string()).collect();
-                Error::Usage { message: format!("no lesson '{wanted}'"), hint: Some(format!("lessons: {} (`lessons` lists them)", known.join(", "))) }
-            })?;
-        let number = tutor.lessons[index].number;
-        let saved = tutor.progress.lessons.get(&number).cloned().unwrap_or_default();
-        let step = if saved.done { 0 } else { saved.step.min(tutor.lessons[index].steps.len().saturating_sub(1)) };
-        tutor.place = Some(Place { lesson: index, step, ran: false, hint: 0 });
-        tutor.progress.current = Some(number);
-        tutor.progress.lessons.entry(number).or_insert(LessonProgress { step, done: false });
-        let mut parts = Vec::new();
-        if let Some(warning) = tutor.warning.take() {
-            parts.push(Outcome::Warning(warning));
-        }
-        let lesson = &tutor.lessons[index];
+        let lesson = lesson::find(&tutor.lessons, wanted).cloned().ok_or_else(|| {
+            let known: Vec<String> = tutor.lessons.iter().map(|l| l.number.to_string()).collect();
+            Error::not_found(Thing::Lesson, wanted).with_hint(format!("lessons: {} (`lessons` lists them)", known.join(", ")))
+        })?;
+        let saved = tutor.progress.lessons.get(&lesson.number).cloned().unwrap_or_default();
+        let step = if saved.done { 0 } else { saved.step.min(lesson.steps.len().saturating_sub(1)) };
+        tutor.progress.current = Some(lesson.number);
+        let mut parts: Vec<Outcome> = tutor.warning.take().into_iter().map(Outcome::Warning).collect();
         let resumed = if step > 0 { format!(" (resuming at step {})", step + 1) } else { String::new() };
-        parts.push(Outcome::Done(format!("lesson {}: {} · about {} minutes{resumed}", lesson.number, lesson.title, lesson.minutes)));
+        parts.push(Outcome::Done(format!("{} · about {} minutes{resumed}", lesson.heading(), lesson.minutes)));
+        let on_memory = matches!(&self.target, Target::Embedded { storage, .. } if storage.starts_with("memory"));
         if lesson.persistent && on_memory {
             parts.push(Outcome::Warning(
                 "this lesson shows what the broker does to stored data over time, which the embedded broker's memory storage never does; \
@@ -143,134 +159,158 @@ impl Session {
                     .into(),
             ));
         }
+        self.tutor()?.open = Some(Open { lesson, replayed: false, step, ran: false, hint: 0 });
         parts.extend(self.show_step());
         Ok(Outcome::Many(parts))
     }
 
-    /// The current step as the learner should see it.
+    /// Open a lesson given as data (a file or a demo) for a front end that steps through it with
+    /// `lesson_cue`; no progress is kept. Returns its heading.
+    pub fn open_lesson_material(&mut self, lesson: Lesson) -> Result<Outcome> {
+        let heading = Outcome::Done(lesson.heading());
+        self.tutor()?.open = Some(Open { lesson, replayed: true, step: 0, ran: false, hint: 0 });
+        Ok(heading)
+    }
+
+    /// The current step's narration and what it asks for; None when no lesson is open.
+    pub fn lesson_cue(&self) -> Option<(String, Cue)> {
+        let open = self.tutor.as_ref()?.open.as_ref()?;
+        let step = open.lesson.steps.get(open.step)?;
+        let cue = match &step.action {
+            Some(Action::Run { lines, may_fail }) => {
+                Cue::Run { lines: lines.iter().map(|(_, l)| l.clone()).collect(), may_fail: *may_fail }
+            }
+            Some(Action::Try(block)) => Cue::Try(block.clone()),
+            None => Cue::Read,
+        };
+        Some((step.narration.clone(), cue))
+    }
+
+    /// Run one command of the current step. In a `may-fail` block a failure is shown and the
+    /// lesson goes on.
+    pub async fn run_step_line(&mut self, line: &str, may_fail: bool) -> Result<Outcome> {
+        match Box::pin(self.run_line(line)).await {
+            Err(err) if may_fail => Ok(Outcome::Warning(format!(
+                "this cluster cannot do that: {err}; the lesson goes on without it"
+            ))),
+            result => result,
+        }
+    }
+
+    /// The current step as the learner at the prompt should see it.
     fn show_step(&mut self) -> Vec<Outcome> {
-        let Some(tutor) = self.tutor.as_mut() else { return Vec::new() };
-        if let Some(warning) = tutor.save() {
+        let Some((narration, cue)) = self.lesson_cue() else { return Vec::new() };
+        let last = self.tutor.as_ref().and_then(|t| t.open.as_ref()).is_some_and(|o| o.step + 1 == o.lesson.steps.len());
+        if let Some(warning) = self.tutor.as_mut().and_then(Tutor::save) {
             return vec![Outcome::Warning(warning)];
         }
-        let Some(place) = tutor.place.clone() else { return Vec::new() };
-        let step = &tutor.lessons[place.lesson].steps[place.step];
         let mut parts = Vec::new();
-        if !step.narration.is_empty() {
-            parts.push(Outcome::Narration(step.narration.clone()));
+        if !narration.is_empty() {
+            parts.push(Outcome::Narration(narration));
         }
-        match &step.action {
-            Some(Action::Run { lines, .. }) => {
-                parts.extend(lines.iter().map(|(_, l)| Outcome::Typed(crate::security::redact_line(l))));
+        match cue {
+            Cue::Run { lines, .. } => {
+                parts.extend(lines.iter().map(|l| Outcome::Typed(crate::security::redact_line(l))));
                 parts.push(Outcome::Note("press Enter (or type next) to run this".into()));
             }
-            Some(Action::Try(block)) => {
+            Cue::Try(block) => {
                 parts.push(Outcome::Goal(block.goal.clone()));
                 parts.push(Outcome::Note("your turn: type commands; `hint` if stuck, `check` to check now, `skip` to move on".into()));
             }
-            None => {
-                let last = place.step + 1 == tutor.lessons[place.lesson].steps.len();
-                parts.push(Outcome::Note(if last { "press Enter (or type next) to finish the lesson".into() } else { "press Enter (or type next) to go on".into() }));
-            }
+            Cue::Read if last => parts.push(Outcome::Note("press Enter (or type next) to finish the lesson".into())),
+            Cue::Read => parts.push(Outcome::Note("press Enter (or type next) to go on".into())),
         }
         parts
     }
 
-    fn advance(&mut self) -> Vec<Outcome> {
+    /// Move past the current step: to the next one, or out of a finished lesson. What it says
+    /// is only the move itself; `show_step` or the front end shows the next step.
+    pub fn advance(&mut self) -> Vec<Outcome> {
         let Some(tutor) = self.tutor.as_mut() else { return Vec::new() };
-        let Some(place) = tutor.place.as_mut() else { return Vec::new() };
-        let lesson = &tutor.lessons[place.lesson];
-        let number = lesson.number;
-        if place.step + 1 >= lesson.steps.len() {
-            let title = lesson.title.clone();
-            tutor.progress.lessons.insert(number, LessonProgress { step: 0, done: true });
-            tutor.progress.current = None;
-            tutor.place = None;
-            let next = tutor.lessons.iter().find(|l| l.number > number).map(|l| format!("; next: lesson {}", l.number)).unwrap_or_default();
-            let mut parts = vec![Outcome::Done(format!("lesson {number} done: {title}{next}"))];
-            if let Some(warning) = tutor.save() {
-                parts.push(Outcome::Warning(warning));
-            }
-            return parts;
+        let Some(open) = tutor.open.as_mut() else { return Vec::new() };
+        if open.step + 1 < open.lesson.steps.len() {
+            *open = Open { step: open.step + 1, ran: false, hint: 0, ..open.clone() };
+            return Vec::new();
         }
-        place.step += 1;
-        place.ran = false;
-        place.hint = 0;
-        let step = place.step;
-        tutor.progress.lessons.insert(number, LessonProgress { step, done: false });
-        self.show_step()
+        let (number, title, replayed) = (open.lesson.number, open.lesson.title.clone(), open.replayed);
+        tutor.open = None;
+        if replayed {
+            return Vec::new();
+        }
+        tutor.progress.lessons.insert(number, LessonProgress { step: 0, done: true });
+        tutor.progress.current = None;
+        let next = tutor.lessons.iter().find(|l| l.number > number).map(|l| format!("; next: lesson {}", l.number)).unwrap_or_default();
+        let mut parts = vec![Outcome::Done(format!("lesson {number} done: {title}{next}"))];
+        let saved = tutor.progress_path.as_ref().map(|path| (path.clone(), progress::save(path, &tutor.progress)));
+        if let Some((path, Err(err))) = saved {
+            parts.push(Outcome::Warning(format!("cannot save progress to {}: {err}", path.display())));
+        }
+        parts
     }
 
-    fn no_lesson() -> Error {
-        Error::Usage { message: "no lesson is open".into(), hint: Some("`lessons` lists them; `lesson 1` starts the first".into()) }
+    /// Move on at the prompt: say so, and show the next step.
+    fn advance_and_show(&mut self) -> Vec<Outcome> {
+        let mut parts = self.advance();
+        parts.extend(self.show_step());
+        parts
     }
 
     pub(super) async fn next_step(&mut self) -> Result<Outcome> {
-        let tutor = self.tutor()?;
-        let place = tutor.place.clone().ok_or_else(Self::no_lesson)?;
-        let step = tutor.lessons[place.lesson].steps[place.step].clone();
-        match step.action {
-            Some(Action::Run { lines, may_fail }) if !place.ran => {
+        let (ran, cue) = {
+            let ran = self.open()?.ran;
+            (ran, self.lesson_cue().map(|(_, cue)| cue).ok_or_else(no_lesson)?)
+        };
+        match cue {
+            Cue::Run { lines, may_fail } if !ran => {
                 let mut parts = Vec::new();
-                for (_, line) in lines {
+                for line in lines {
                     parts.push(Outcome::Typed(crate::security::redact_line(&line)));
-                    match Box::pin(self.run_line(&line)).await {
+                    match self.run_step_line(&line, may_fail).await {
                         Ok(outcome) => parts.push(outcome),
-                        Err(err) if may_fail => parts.push(Outcome::Warning(format!(
-                            "this cluster cannot do that: {err}; the lesson goes on without it"
-                        ))),
                         Err(err) => {
                             parts.push(Outcome::Failure(err));
                             return Ok(Outcome::Many(parts));
                         }
                     }
                 }
-                if let Some(place) = self.tutor.as_mut().and_then(|t| t.place.as_mut()) {
-                    place.ran = true;
-                }
-                parts.extend(self.advance());
+                self.open()?.ran = true;
+                parts.extend(self.advance_and_show());
                 Ok(Outcome::Many(parts))
             }
-            Some(Action::Try(block)) => {
+            Cue::Try(block) => {
                 let (met, report) = self.check_goal(&block, Duration::ZERO).await?;
                 if met {
                     let mut parts = vec![Outcome::Done("goal reached".into())];
-                    parts.extend(self.advance());
+                    parts.extend(self.advance_and_show());
                     Ok(Outcome::Many(parts))
                 } else {
                     Ok(Outcome::Many(vec![report, Outcome::Note("not yet: do the task, or `hint`, or `skip`".into())]))
                 }
             }
-            _ => Ok(Outcome::Many(self.advance())),
+            Cue::Run { .. } | Cue::Read => Ok(Outcome::Many(self.advance_and_show())),
         }
     }
 
     pub(super) fn previous_step(&mut self) -> Result<Outcome> {
-        let tutor = self.tutor()?;
-        let place = tutor.place.as_mut().ok_or_else(Self::no_lesson)?;
-        if place.step == 0 {
+        let open = self.open()?;
+        if open.step == 0 {
             return Ok(Outcome::Note("this is the lesson's first step".into()));
         }
-        place.step -= 1;
-        place.ran = false;
-        place.hint = 0;
-        let (lesson, step) = (tutor.lessons[place.lesson].number, place.step);
-        tutor.progress.lessons.insert(lesson, LessonProgress { step, done: false });
+        *open = Open { step: open.step - 1, ran: false, hint: 0, ..open.clone() };
         Ok(Outcome::Many(self.show_step()))
     }
 
     pub(super) fn hint(&mut self) -> Result<Outcome> {
         let tutor = self.tutor()?;
         let block = tutor.current_try().cloned().ok_or_else(|| Error::input("there is no task on this step: press Enter to go on"))?;
-        let place = tutor.place.as_mut().ok_or_else(Self::no_lesson)?;
-        let hint = block.hints[place.hint % block.hints.len()].clone();
-        place.hint += 1;
+        let open = self.open()?;
+        let hint = block.hints[open.hint % block.hints.len()].clone();
+        open.hint += 1;
         Ok(Outcome::Note(format!("hint: {hint}")))
     }
 
     pub(super) fn solution(&mut self) -> Result<Outcome> {
-        let tutor = self.tutor()?;
-        let block = tutor.current_try().cloned().ok_or_else(|| Error::input("there is no task on this step"))?;
+        let block = self.tutor()?.current_try().cloned().ok_or_else(|| Error::input("there is no task on this step"))?;
         let mut parts = vec![Outcome::Note("one way to do it:".into())];
         parts.extend(block.solution.into_iter().map(Outcome::Typed));
         Ok(Outcome::Many(parts))
@@ -281,50 +321,49 @@ impl Session {
         let (met, report) = self.check_goal(&block, CHECK_WAIT).await?;
         if met {
             let mut parts = vec![report, Outcome::Done("goal reached".into())];
-            parts.extend(self.advance());
+            parts.extend(self.advance_and_show());
             return Ok(Outcome::Many(parts));
         }
         Ok(report)
     }
 
     pub(super) fn skip(&mut self) -> Result<Outcome> {
-        self.tutor()?.place.as_ref().ok_or_else(Self::no_lesson)?;
+        self.open()?;
         let mut parts = vec![Outcome::Note("skipped".into())];
-        parts.extend(self.advance());
+        parts.extend(self.advance_and_show());
         Ok(Outcome::Many(parts))
     }
 
     pub(super) fn restart_lesson(&mut self) -> Result<Outcome> {
-        let tutor = self.tutor()?;
-        let place = tutor.place.as_mut().ok_or_else(Self::no_lesson)?;
-        *place = Place { lesson: place.lesson, step: 0, ran: false, hint: 0 };
-        let number = tutor.lessons[place.lesson].number;
-        tutor.progress.lessons.insert(number, LessonProgress::default());
+        let open = self.open()?;
+        *open = Open { step: 0, ran: false, hint: 0, ..open.clone() };
         Ok(Outcome::Many(self.show_step()))
     }
 
     pub(super) fn where_am_i(&mut self) -> Result<Outcome> {
         let tutor = self.tutor()?;
-        match (tutor.where_label(), tutor.place.as_ref()) {
-            (Some(label), Some(place)) => Ok(Outcome::Note(format!("{label}: {}", tutor.lessons[place.lesson].title))),
+        match (tutor.where_label(), tutor.open.as_ref()) {
+            (Some(label), Some(open)) => Ok(Outcome::Note(format!("{label}: {}", open.lesson.title))),
             _ => Ok(Outcome::Note("not in a lesson; `lessons` lists them".into())),
         }
     }
 
     /// After a learner's own command on a pause: if the goal now holds, move on.
     pub(super) async fn after_command(&mut self, rebalances: bool) -> Vec<Outcome> {
-        let Some(block) = self.tutor.as_ref().and_then(Tutor::current_try).cloned() else { return Vec::new() };
+        let replayed = self.tutor.as_ref().and_then(|t| t.open.as_ref()).is_some_and(|o| o.replayed);
+        let Some(block) = self.tutor.as_ref().and_then(Tutor::current_try).cloned().filter(|_| !replayed) else {
+            return Vec::new();
+        };
         let settle = if rebalances { SETTLE_GROUP } else { SETTLE };
         match self.check_goal(&block, settle).await {
             Ok((true, _)) => {
                 let mut parts = vec![Outcome::Done(format!("goal reached: {}", block.goal))];
-                parts.extend(self.advance());
+                parts.extend(self.advance_and_show());
                 parts
             }
             Ok((false, report)) => {
-                let hint = self.hint().ok();
                 let mut parts = vec![report];
-                parts.extend(hint);
+                parts.extend(self.hint().ok());
                 parts
             }
             Err(err) => vec![Outcome::Warning(format!("could not check the goal: {err}"))],
@@ -338,11 +377,10 @@ impl Session {
             let mut unmet = Vec::new();
             let mut met = Vec::new();
             for check in &block.checks {
-                let words: Vec<String> = check.split_whitespace().take_while(|w| !w.starts_with("--")).map(str::to_string).collect();
-                let condition = parse_condition(&words)?;
+                let (condition, _) = check.parse()?;
                 match self.check(&condition).await? {
-                    Ok(holds) => met.push(holds),
-                    Err(found) => unmet.push(found),
+                    Verdict::Holds(holds) => met.push(holds),
+                    Verdict::NotYet(found) => unmet.push(found),
                 }
             }
             if unmet.is_empty() {
@@ -353,5 +391,25 @@ impl Session {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Each check of the current task in turn, each waiting as long as its `expect` would (its
+    /// `--within`, or 10 s): what a replay with `--check` runs after the solution. Fails with
+    /// the first check that does not hold.
+    pub async fn verify_goal(&self) -> Result<Outcome> {
+        let block = self.tutor.as_ref().and_then(Tutor::current_try).cloned().ok_or_else(|| Error::input("there is no task to check on this step"))?;
+        let mut parts = Vec::new();
+        for check in &block.checks {
+            parts.push(Outcome::Typed(format!("expect {}", check.text)));
+            let (condition, within) = check.parse()?;
+            match self.wait_for(&condition, within.unwrap_or(EXPECT_WAIT)).await? {
+                Verdict::Holds(holds) => parts.push(Outcome::Done(holds)),
+                Verdict::NotYet(found) => {
+                    parts.push(Outcome::Failure(Error::unmet(found)));
+                    break;
+                }
+            }
+        }
+        Ok(Outcome::Many(parts))
     }
 }

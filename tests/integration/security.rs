@@ -2,25 +2,24 @@
 //! does), SASL/PLAIN against the embedded broker with tansu's authentication on, and secrets
 //! that never show.
 
-mod common;
-
 use std::time::Duration;
 
-use common::tls::{certs_dir, path, Ca, TlsBroker};
-use common::{command, run_command, run_with, temp_dir, BackgroundBroker};
+use crate::harness::{command, run_command, run_with, temp_dir, BackgroundBroker};
+use crate::tls::{certs_dir, path, Ca, TlsBroker};
 
 #[test]
 fn produce_and_consume_over_mutual_tls_with_a_certs_folder() {
     let ca = Ca::new("workshop CA");
     let broker = TlsBroker::start(&ca, &ca.server());
     let certs = certs_dir(&ca.pem(), &ca.client("learner-7"));
+    let certs = certs.path();
     let script = "create-topic orders --partitions 2\n\
         produce orders '{\"order\": 1}' --key till-1\n\
         start-consumer c --group g --topic orders --from earliest\n\
         expect consumer c assigned orders[0,1] --within 30s\n\
         poll c 1\n\
         cluster\n";
-    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], script, Duration::from_secs(90));
+    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(certs)], script, Duration::from_secs(90));
     out.assert_ok();
     let polled = out.table(&["TOPIC", "PARTITION", "OFFSET", "KEY", "VALUE"]);
     assert_eq!(polled[0][4], r#"{"order":1}"#);
@@ -34,7 +33,7 @@ fn produce_and_consume_over_mutual_tls_with_a_certs_folder() {
 }
 
 /// `topics` through `broker` with `certs`, which must fail to connect.
-fn refused(broker: &TlsBroker, certs: &std::path::Path) -> common::Run {
+fn refused(broker: &TlsBroker, certs: &std::path::Path) -> crate::harness::Run {
     let out = run_with(&["-b", &broker.bootstrap, "--certs", path(certs)], "topics\n", Duration::from_secs(60));
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     out
@@ -46,7 +45,8 @@ fn a_wrong_ca_is_named_within_ten_seconds() {
     let broker = TlsBroker::start(&ca, &ca.server());
     let stranger = Ca::new("some other CA");
     let certs = certs_dir(&stranger.pem(), &ca.client("learner"));
-    let out = refused(&broker, &certs);
+    let certs = certs.path();
+    let out = refused(&broker, certs);
     let ca_file = certs.join("ca.pem").display().to_string();
     assert!(out.stderr.contains(&format!("not signed by the CA in {ca_file}")), "{}", out.stderr);
     assert!(out.elapsed < Duration::from_secs(10), "took {:?}", out.elapsed);
@@ -57,12 +57,13 @@ fn a_wrong_ca_is_named_within_ten_seconds() {
 fn a_missing_key_is_named_before_any_connection_is_tried() {
     let ca = Ca::new("workshop CA");
     let certs = certs_dir(&ca.pem(), &ca.client("learner"));
+    let certs = certs.path();
     std::fs::remove_file(certs.join("service.key")).unwrap();
     // Anything connecting here would be seen.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let out = run_with(&["-b", &address, "--certs", path(&certs)], "topics\n", Duration::from_secs(30));
+    let out = run_with(&["-b", &address, "--certs", path(certs)], "topics\n", Duration::from_secs(30));
     assert_eq!(out.code, 2);
     assert_eq!(out.stderr.trim(), format!("error: cannot read {}: it does not exist", certs.join("service.key").display()));
     assert!(listener.accept().is_err(), "a connection was attempted");
@@ -74,7 +75,8 @@ fn a_client_certificate_from_another_ca_is_refused() {
     let broker = TlsBroker::start(&ca, &ca.server());
     let impostor = Ca::new("impostor CA");
     let certs = certs_dir(&ca.pem(), &impostor.client("impostor"));
-    let out = refused(&broker, &certs);
+    let certs = certs.path();
+    let out = refused(&broker, certs);
     assert!(out.stderr.contains(&format!("cannot reach the cluster at {}", broker.bootstrap)) || out.stderr.contains("SSL"), "{}", out.stderr);
 }
 
@@ -82,14 +84,15 @@ fn a_client_certificate_from_another_ca_is_refused() {
 fn sasl_plain_against_the_embedded_broker_never_shows_the_password() {
     let broker = BackgroundBroker::start(&["--sasl"]);
     let password = "pw-7c1e9a-never-printed";
-    let home = temp_dir("sasl-home");
+    let home_dir = temp_dir("sasl-home");
+    let home = home_dir.path();
     let recording = home.join("recorded.md");
     let script = format!(
         "record {}\ncreate-topic orders\nproduce orders hello\nread orders\nstart-consumer c --group g --topic orders --from earliest\npoll c 1 --wait 30s\ncluster\nconnect {} --security-protocol sasl_plaintext --sasl-username ann -X sasl.password={password}\ncluster\nrecord stop\n",
         recording.display(),
         broker.bootstrap
     );
-    let mut cmd = command(&home);
+    let mut cmd = command(home);
     cmd.args(["-v", "-b", &broker.bootstrap, "--security-protocol", "sasl_plaintext", "--sasl-username", "ann"])
         .env("KAFKA_SASL_PASSWORD", password);
     let out = run_command(cmd, &script, Duration::from_secs(90));
@@ -106,7 +109,7 @@ fn sasl_plain_against_the_embedded_broker_never_shows_the_password() {
     let refused = run_with(&["-b", &broker.bootstrap], "topics\n", Duration::from_secs(60));
     assert_ne!(refused.code, 0, "{}", refused.stdout);
     // And no password, no connection.
-    let mut cmd = command(&home);
+    let mut cmd = command(home);
     cmd.args(["-b", &broker.bootstrap, "--sasl-username", "ann", "--security-protocol", "sasl_plaintext"]).env_remove("KAFKA_SASL_PASSWORD");
     let missing = run_command(cmd, "topics\n", Duration::from_secs(30));
     assert_eq!(missing.code, 2);
@@ -136,7 +139,8 @@ fn a_certificate_about_to_expire_is_warned_about() {
     let ca = Ca::new("workshop CA");
     let broker = TlsBroker::start(&ca, &ca.server());
     let certs = certs_dir(&ca.pem(), &ca.client_expiring_in("learner", 3));
-    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(&certs)], "cluster\n", Duration::from_secs(60));
+    let certs = certs.path();
+    let out = run_with(&["-b", &broker.bootstrap, "--certs", path(certs)], "cluster\n", Duration::from_secs(60));
     out.assert_ok();
     let cert = certs.join("service.cert").display().to_string();
     assert!(out.stdout.contains(&format!("warning: {cert} expires in ")), "{}", out.stdout);
@@ -145,11 +149,12 @@ fn a_certificate_about_to_expire_is_warned_about() {
 
 #[test]
 fn a_certs_folder_beside_the_user_is_pointed_out() {
-    let dir = temp_dir("cwd-with-certs");
+    let dir_dir = temp_dir("cwd-with-certs");
+    let dir = dir_dir.path();
     std::fs::create_dir_all(dir.join("certs")).unwrap();
     std::fs::write(dir.join("certs/ca.pem"), "not used").unwrap();
-    let mut cmd = command(&dir);
-    cmd.current_dir(&dir).args(["-b", "127.0.0.1:1"]);
+    let mut cmd = command(dir);
+    cmd.current_dir(dir).args(["-b", "127.0.0.1:1"]);
     let out = run_command(cmd, "topics\n", Duration::from_secs(30));
     assert!(out.stderr.contains("note: found certs/ca.pem; add --certs certs to connect with it"), "{}", out.stderr);
 }
@@ -158,7 +163,8 @@ fn a_certs_folder_beside_the_user_is_pointed_out() {
 fn a_replayed_lesson_runs_a_secret_setting_without_showing_it() {
     let broker = BackgroundBroker::start(&["--sasl"]);
     let secret = "pw-replayed-4b2f";
-    let dir = temp_dir("secret-lesson");
+    let dir_dir = temp_dir("secret-lesson");
+    let dir = dir_dir.path();
     let lesson = dir.join("secret.md");
     std::fs::write(
         &lesson,
@@ -168,7 +174,7 @@ fn a_replayed_lesson_runs_a_secret_setting_without_showing_it() {
         ),
     )
     .unwrap();
-    let mut cmd = command(&dir);
+    let mut cmd = command(dir);
     cmd.args(["replay", lesson.to_str().unwrap(), "--no-pause", "--speed", "max"]).env_remove("KAFKA_SASL_PASSWORD");
     let out = run_command(cmd, "", Duration::from_secs(60));
     out.assert_ok();

@@ -2,27 +2,26 @@
 //! from util-linux `script`), and Ctrl-C is typed into it, so the terminal sends SIGINT as it
 //! would for a person.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{temp_dir, BIN};
+use crate::harness::{temp_dir, BIN};
 
-struct Terminal {
+pub struct Terminal {
     child: std::process::Child,
     input: std::process::ChildStdin,
     output: Arc<Mutex<String>>,
+    _home: tempfile::TempDir,
 }
 
 impl Terminal {
-    fn start() -> Terminal {
+    pub fn start() -> Terminal {
         let home = temp_dir("pty-home");
         let mut child = Command::new("script")
             .args(["-qfec", BIN, "/dev/null"])
-            .env("KAFKA_WORKSHOP_HOME", &home)
+            .env("KAFKA_WORKSHOP_HOME", home.path())
             .env("NO_COLOR", "1")
             .env_remove("KAFKA_BOOTSTRAP_SERVERS")
             .stdin(Stdio::piped())
@@ -43,16 +42,16 @@ impl Terminal {
                 sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buffer[..n]));
             }
         });
-        Terminal { child, input, output }
+        Terminal { child, input, output, _home: home }
     }
 
-    fn type_keys(&mut self, keys: &str) {
+    pub fn type_keys(&mut self, keys: &str) {
         self.input.write_all(keys.as_bytes()).unwrap();
         self.input.flush().unwrap();
     }
 
     /// Wait (bounded) until `text` has appeared `times` times in the output.
-    fn wait_for(&self, text: &str, times: usize, limit: Duration) {
+    pub fn wait_for(&self, text: &str, times: usize, limit: Duration) {
         let deadline = Instant::now() + limit;
         loop {
             let seen = self.output.lock().unwrap().matches(text).count();
@@ -85,7 +84,8 @@ fn ctrl_c_cancels_a_long_produce_and_a_poll_but_not_the_repl() {
     term.type_keys("start-consumer c --group g --topic t\r");
     term.wait_for("started consumer 'c'", 1, Duration::from_secs(30));
     term.type_keys("poll c 5 --wait 10m\r");
-    std::thread::sleep(Duration::from_millis(300));
+    // A long wait shows that it is waiting: Ctrl-C goes in once it does.
+    term.wait_for("waiting up to 10m", 1, Duration::from_secs(30));
     term.type_keys("\x03");
     term.wait_for("error: cancelled", 2, Duration::from_secs(10));
     // The REPL is still there and the topic holds what was sent before the cancel.

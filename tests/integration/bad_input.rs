@@ -2,11 +2,9 @@
 //! (and at most a one-line hint), never a panic or a stack trace, and a non-zero exit in
 //! script mode. Also bad bytes and missing files given on the command line.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{run_with, Run};
+use crate::harness::{run_with, Run};
 
 fn assert_clean_failure(what: &str, out: &Run, code: i32, said: &str) {
     assert_eq!(out.code, code, "{what}\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
@@ -22,30 +20,30 @@ fn assert_clean_failure(what: &str, out: &Run, code: i32, said: &str) {
 #[test]
 fn every_bad_line_in_the_corpus_gets_a_one_line_error_and_a_non_zero_exit() {
     let corpus = include_str!("corpus/bad-lines.txt");
-    let cases: Vec<(String, String, String)> = corpus
+    let cases: Vec<(String, String, i32, String)> = corpus
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let fields: Vec<&str> = l.split(" ⟶ ").collect();
-            assert_eq!(fields.len(), 3, "malformed corpus line {l:?}");
-            (fields[0].trim().replace("\\n", "\n"), fields[1].to_string(), fields[2].trim().to_string())
+            assert_eq!(fields.len(), 4, "malformed corpus line {l:?}");
+            let code = fields[2].trim().parse().unwrap_or_else(|_| panic!("no exit code in {l:?}"));
+            (fields[0].trim().replace("\\n", "\n"), fields[1].to_string(), code, fields[3].trim().to_string())
         })
         .collect();
     assert!(cases.len() >= 30);
     let handles: Vec<_> = cases
         .into_iter()
-        .map(|(setup, bad, said)| {
+        .map(|(setup, bad, code, said)| {
             std::thread::spawn(move || {
                 let setup_lines = setup.lines().filter(|l| !l.is_empty()).count();
                 let script = if setup.is_empty() { format!("{bad}\n") } else { format!("{setup}\n{bad}\n") };
                 let out = run_with(&[], &script, Duration::from_secs(60));
-                (bad, said, setup_lines, out)
+                (bad, code, said, setup_lines, out)
             })
         })
         .collect();
     for handle in handles {
-        let (bad, said, setup_lines, out) = handle.join().unwrap();
-        let code = if out.code == 1 { 1 } else { 2 };
+        let (bad, code, said, setup_lines, out) = handle.join().unwrap();
         assert_clean_failure(&bad, &out, code, &said);
         assert!(out.stderr.starts_with(&format!("error: line {}: ", setup_lines + 1)), "{bad}: names the line\n{}", out.stderr);
     }
@@ -53,8 +51,8 @@ fn every_bad_line_in_the_corpus_gets_a_one_line_error_and_a_non_zero_exit() {
 
 #[test]
 fn invalid_utf8_is_refused_in_one_line() {
-    let dir = common::temp_dir("bytes");
-    let script = dir.join("bad.kw");
+    let dir = crate::harness::temp_dir("bytes");
+    let script = dir.path().join("bad.kw");
     std::fs::write(&script, b"topics\nproduce t \xff\xfe\n").unwrap();
     let out = run_with(&["--script", script.to_str().unwrap()], "", Duration::from_secs(30));
     assert_clean_failure("invalid UTF-8", &out, 2, "line 2: the line is not valid UTF-8");

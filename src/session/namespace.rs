@@ -1,11 +1,14 @@
 //! Workshops on one shared cluster: with `--learner alice` every topic and group a learner's
 //! commands and lessons touch is really `alice.NAME` on the cluster, while the learner keeps
 //! typing and seeing the short names. Two learners running the same lesson never meet.
+//!
+//! Only names are rewritten: a message's key, value and headers are shown exactly as stored,
+//! whatever they contain.
 
 use crate::command::Command;
-use crate::expect::Condition;
-use crate::outcome::{Event, Outcome, Partitions, Table};
 use crate::error::Error;
+use crate::expect::Condition;
+use crate::outcome::{Event, Live, Outcome, Partitions, Table};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Namespace {
@@ -15,7 +18,7 @@ pub struct Namespace {
 impl Namespace {
     /// `alice` → names become `alice.NAME`. The learner name follows topic-name rules.
     pub fn new(learner: &str) -> Result<Self, Error> {
-        crate::session::validate_topic_name(learner)
+        crate::paths::validate_topic_name(learner)
             .map_err(|_| Error::input(format!("'{learner}' cannot be a learner name: use letters, digits, '.', '_' or '-'")))?;
         Ok(Namespace { prefix: format!("{learner}.") })
     }
@@ -33,11 +36,25 @@ impl Namespace {
         name.starts_with(&self.prefix)
     }
 
+    /// Prose with every qualified name shortened: the prefix is removed where it starts a word
+    /// (`topic 'alice.orders'` → `topic 'orders'`), never from inside one (`malice.x` stays).
     pub fn shorten(&self, text: &str) -> String {
-        text.replace(&self.prefix, "")
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(&self.prefix) {
+            let starts_word = rest[..at].chars().next_back().is_none_or(|c| !is_name_char(c));
+            out.push_str(&rest[..at]);
+            if !starts_word {
+                out.push_str(&self.prefix);
+            }
+            rest = &rest[at + self.prefix.len()..];
+        }
+        out.push_str(rest);
+        out
     }
 
-    /// Rewrite every topic and group name in a command to its name on the cluster.
+    /// Rewrite every topic and group name in a command to its name on the cluster. Every command
+    /// is listed, so a new one must say which names it has.
     pub fn qualify_command(&self, command: &mut Command) {
         let q = |name: &mut String| *name = self.qualify(name);
         match command {
@@ -45,11 +62,7 @@ impl Namespace {
             Command::DescribeTopic(a) | Command::DeleteTopic(a) | Command::Offsets(a) => q(&mut a.topic),
             Command::Produce(a) => q(&mut a.topic),
             Command::Read(a) => q(&mut a.topic),
-            Command::PartitionFor(a) => {
-                if let Some(topic) = a.topic.as_mut() {
-                    q(topic);
-                }
-            }
+            Command::PartitionFor(a) => a.topic.iter_mut().for_each(q),
             Command::StartConsumer(a) => {
                 q(&mut a.group);
                 a.topics.iter_mut().for_each(q);
@@ -59,9 +72,7 @@ impl Namespace {
             Command::StartPreparer(a) => {
                 q(&mut a.group);
                 q(&mut a.topic);
-                if let Some(topic) = a.cook_topic.as_mut() {
-                    q(topic);
-                }
+                a.cook_topic.iter_mut().for_each(q);
             }
             Command::StartCook(a) => {
                 q(&mut a.group);
@@ -77,7 +88,44 @@ impl Namespace {
                 q(&mut a.group);
                 q(&mut a.topic);
             }
-            _ => {}
+            // Conditions are qualified when they are checked; `expect` parses them then.
+            Command::Expect(_) => {}
+            // Consumers, producers, tills and analysts have the learner's own names.
+            Command::Poll(_)
+            | Command::Commit(_)
+            | Command::SeekToEnd(_)
+            | Command::SeekToBeginning(_)
+            | Command::Seek(_)
+            | Command::StopConsumer(_)
+            | Command::KillConsumer(_)
+            | Command::RestartConsumer(_)
+            | Command::StopProducer(_)
+            | Command::StopTill(_)
+            | Command::Query(_) => {}
+            // No topic or group names.
+            Command::Cluster
+            | Command::Connect(_)
+            | Command::Broker(_)
+            | Command::Topics(_)
+            | Command::Consumers
+            | Command::Producers
+            | Command::Shop
+            | Command::Groups
+            | Command::Sleep(_)
+            | Command::Lessons
+            | Command::Lesson(_)
+            | Command::Next
+            | Command::Back
+            | Command::Hint
+            | Command::Solution
+            | Command::Check
+            | Command::Skip
+            | Command::RestartLesson
+            | Command::Where
+            | Command::Record(_)
+            | Command::Learner(_)
+            | Command::Help(_)
+            | Command::Quit => {}
         }
     }
 
@@ -121,17 +169,13 @@ impl Namespace {
         partitions.iter().map(|(t, ids)| (self.shorten(t), ids.clone())).collect()
     }
 
-    /// What the learner sees: short names everywhere.
+    /// What the learner sees: short names everywhere, and message contents untouched.
     pub fn shorten_outcome(&self, outcome: Outcome) -> Outcome {
         match outcome {
             Outcome::Done(t) => Outcome::Done(self.shorten(&t)),
             Outcome::Note(t) => Outcome::Note(self.shorten(&t)),
             Outcome::Warning(t) => Outcome::Warning(self.shorten(&t)),
-            Outcome::Table(table) => Outcome::Table(Table {
-                title: table.title.map(|t| self.shorten(&t)),
-                columns: table.columns.iter().map(|c| self.shorten(c)).collect(),
-                rows: table.rows.iter().map(|r| r.iter().map(|c| self.shorten(c)).collect()).collect(),
-            }),
+            Outcome::Table(table) => Outcome::Table(self.shorten_table(table)),
             Outcome::Many(parts) => Outcome::Many(parts.into_iter().map(|p| self.shorten_outcome(p)).collect()),
             Outcome::Board(mut board) => {
                 for panel in &mut board.panels {
@@ -139,19 +183,42 @@ impl Namespace {
                 }
                 Outcome::Board(board)
             }
+            Outcome::Live(live) => Outcome::Live(Live { source: live.source, frame: Box::new(self.shorten_outcome(*live.frame)) }),
             Outcome::Failure(err) => Outcome::Failure(self.shorten_error(err)),
-            other => other,
+            other @ (Outcome::Nothing
+            | Outcome::Text(_)
+            | Outcome::Narration(_)
+            | Outcome::Typed(_)
+            | Outcome::Goal(_)
+            | Outcome::Quit) => other,
         }
     }
 
+    /// A table with names shortened in every cell but the verbatim (message content) columns.
+    fn shorten_table(&self, table: Table) -> Table {
+        let rows = table
+            .rows
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .enumerate()
+                    .map(|(i, cell)| if table.verbatim.contains(&i) { cell } else { self.shorten(&cell) })
+                    .collect()
+            })
+            .collect();
+        Table { title: table.title.map(|t| self.shorten(&t)), rows, ..table }
+    }
+
     pub fn shorten_error(&self, err: Error) -> Error {
+        let hint = |h: Option<String>| h.map(|h| self.shorten(&h));
         match err {
-            Error::Usage { message, hint } => Error::Usage { message: self.shorten(&message), hint: hint.map(|h| self.shorten(&h)) },
-            Error::Input(m) => Error::Input(self.shorten(&m)),
-            Error::UnknownTopic(t) => Error::UnknownTopic(self.shorten(&t)),
-            Error::Kafka(m) => Error::Kafka(self.shorten(&m)),
-            Error::Unmet(m) => Error::Unmet(self.shorten(&m)),
-            other => other,
+            Error::Usage { message, hint: h } => Error::Usage { message: self.shorten(&message), hint: hint(h) },
+            Error::Input { message, hint: h } => Error::Input { message: self.shorten(&message), hint: hint(h) },
+            Error::NotFound { thing, name, hint: h } => Error::NotFound { thing, name: self.shorten(&name), hint: hint(h) },
+            Error::Unsupported { message, fix } => Error::Unsupported { message: self.shorten(&message), fix: hint(fix) },
+            Error::Kafka { message, source } => Error::Kafka { message: self.shorten(&message), source },
+            Error::Unmet { found } => Error::Unmet { found: self.shorten(&found) },
+            other @ (Error::Unreachable { .. } | Error::Io { .. } | Error::Broker { .. } | Error::Cancelled) => other,
         }
     }
 
@@ -164,8 +231,14 @@ impl Namespace {
                 Event::Message { actor, record }
             }
             Event::Said { actor, text, warning } => Event::Said { actor, text: self.shorten(&text), warning },
+            log @ Event::Log { .. } => log,
         }
     }
+}
+
+/// Characters a topic or group name can hold.
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
 #[cfg(test)]
@@ -187,5 +260,16 @@ mod tests {
         );
         assert_eq!(alice.shorten("topic 'alice.orders' does not exist"), "topic 'orders' does not exist");
         assert!(Namespace::new("has space").is_err());
+    }
+
+    #[test]
+    fn only_names_are_shortened_never_contents() {
+        let alice = Namespace::new("alice").unwrap();
+        assert_eq!(alice.shorten("group 'alice.g' on alice.orders[0]"), "group 'g' on orders[0]");
+        assert_eq!(alice.shorten("malice.x"), "malice.x");
+        let mut table = Table::new(["TOPIC", "KEY", "VALUE"]).verbatim(&["KEY", "VALUE"]);
+        table.push(["alice.orders", "alice.k", "alice.smith"]);
+        let Outcome::Table(shown) = alice.shorten_outcome(Outcome::Table(table)) else { panic!() };
+        assert_eq!(shown.rows[0], ["orders", "alice.k", "alice.smith"]);
     }
 }

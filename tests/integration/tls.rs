@@ -2,13 +2,13 @@
 //! certificates made here by a throwaway CA. The broker advertises the proxy's port, so clients
 //! reach it only through TLS.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use super::{temp_dir, BackgroundBroker};
+use crate::harness::{temp_dir, BackgroundBroker};
 
 /// A certificate authority that can sign server and client certificates.
 pub struct Ca {
@@ -70,12 +70,12 @@ impl Ca {
     }
 }
 
-/// A certs folder in Aiven's layout: ca.pem, service.cert, service.key.
-pub fn certs_dir(ca_pem: &str, client: &Signed) -> PathBuf {
+/// A certs folder in Aiven's layout: ca.pem, service.cert, service.key; removed when dropped.
+pub fn certs_dir(ca_pem: &str, client: &Signed) -> tempfile::TempDir {
     let dir = temp_dir("certs");
-    std::fs::write(dir.join("ca.pem"), ca_pem).unwrap();
-    std::fs::write(dir.join("service.cert"), client.cert.pem()).unwrap();
-    std::fs::write(dir.join("service.key"), client.key.serialize_pem()).unwrap();
+    std::fs::write(dir.path().join("ca.pem"), ca_pem).unwrap();
+    std::fs::write(dir.path().join("service.cert"), client.cert.pem()).unwrap();
+    std::fs::write(dir.path().join("service.key"), client.key.serialize_pem()).unwrap();
     dir
 }
 

@@ -1,0 +1,414 @@
+//! The arguments of each command. Their `///` comments are the REPL's help for each flag.
+
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, ValueEnum};
+
+use super::{parse_duration, parse_key_value, parse_read_from, parse_time};
+use crate::shop::PartitionBy;
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct BrokerCommandArgs {
+    /// stop: the broker vanishes as if its machine died; start: it comes back on the same address
+    #[arg(value_enum)]
+    pub action: BrokerAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BrokerAction {
+    Stop,
+    Start,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ConnectCommandArgs {
+    /// HOST:PORT[,HOST:PORT…] of the cluster, or `embedded` for the built-in broker
+    pub bootstrap: String,
+    #[command(flatten)]
+    pub security: crate::security::SecurityArgs,
+    /// Pass a librdkafka property through (repeatable); secret values are masked everywhere
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub properties: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct TopicsArgs {
+    /// Also show internal topics such as __consumer_offsets
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct TopicArg {
+    /// The topic's name
+    pub topic: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct CreateTopicArgs {
+    /// The new topic's name
+    pub topic: String,
+    /// How many partitions it has
+    #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub partitions: i32,
+    /// How many brokers keep a copy of each partition
+    #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..=100))]
+    pub replication_factor: i32,
+    /// A topic config such as retention.ms=60000 (repeatable)
+    #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub configs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ProduceArgs {
+    /// The topic to write to
+    pub topic: String,
+    /// The message's value. JSON is sent compact; with no value the message has a null value (a tombstone)
+    pub value: Option<String>,
+    /// The message's key; messages with the same key go to the same partition
+    #[arg(long, short)]
+    pub key: Option<String>,
+    /// Send to this partition instead of letting the partitioner choose
+    #[arg(long, short, value_parser = clap::value_parser!(i32).range(0..))]
+    pub partition: Option<i32>,
+    /// A header such as source=till-1 (repeatable)
+    #[arg(long = "header", short = 'H', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub headers: Vec<(String, String)>,
+    /// Send N messages; {n} in the value or key becomes 1, 2, … N
+    #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub count: u64,
+    /// How many replicas must have the message before it counts as sent
+    #[arg(long, value_enum, default_value_t = Acks::All)]
+    pub acks: Acks,
+    /// Turn on the idempotent producer: retries never write a message twice
+    #[arg(long)]
+    pub idempotent: bool,
+    /// Send every message in one transaction with this transactional id, committed at the end
+    #[arg(long, value_name = "ID")]
+    pub transactional_id: Option<String>,
+    /// Send the value exactly as typed, even if it starts like JSON but is not
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum Acks {
+    /// Don't wait for the broker at all
+    #[value(name = "0")]
+    Zero,
+    /// Wait for the partition's leader only
+    #[value(name = "1")]
+    One,
+    /// Wait for every in-sync replica
+    #[value(name = "all", alias = "-1")]
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ReadArgs {
+    /// The topic to read
+    pub topic: String,
+    /// Read only this partition
+    #[arg(long, short, value_parser = clap::value_parser!(i32).range(0..))]
+    pub partition: Option<i32>,
+    /// Where to start: beginning, end, an offset, or -N for the last N of each partition
+    #[arg(long, short, default_value = "beginning", allow_hyphen_values = true, value_parser = parse_read_from)]
+    pub from: ReadFrom,
+    /// Stop after N messages
+    #[arg(long, short, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFrom {
+    Beginning,
+    End,
+    Offset(i64),
+    /// The last N messages of each partition.
+    Tail(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct PartitionForArgs {
+    /// The key to hash
+    pub key: String,
+    /// The number of partitions to choose among
+    #[arg(long, short, required_unless_present = "topic", conflicts_with = "topic",
+          value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub partitions: Option<i32>,
+    /// Use this topic's partition count
+    #[arg(long, short)]
+    pub topic: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct NameArg {
+    /// The consumer's or producer's name
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct GroupArg {
+    /// The consumer group's name
+    pub group: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartConsumerArgs {
+    /// A name for this consumer, used by poll, commit, stop-consumer, kill-consumer …
+    pub name: String,
+    /// The consumer group to join
+    #[arg(long, short)]
+    pub group: String,
+    /// A topic to subscribe to (repeatable)
+    #[arg(long = "topic", short, required = true)]
+    pub topics: Vec<String>,
+    /// Where to start when the group has no committed offset
+    #[arg(long, value_enum, default_value_t = StartFrom::Latest)]
+    pub from: StartFrom,
+    /// Commit only with the commit command (otherwise every second)
+    #[arg(long)]
+    pub manual_commit: bool,
+    /// How long the group waits for a silent member before reassigning its partitions
+    #[arg(long, default_value = "6s", value_parser = parse_duration)]
+    pub session_timeout: Duration,
+    /// How the group shares out partitions
+    #[arg(long, value_enum, default_value_t = Assignor::Range)]
+    pub assignor: Assignor,
+    /// Print each message as it arrives instead of waiting for poll
+    #[arg(long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct PollArgs {
+    /// The consumer's name
+    pub name: String,
+    /// How many messages to take
+    #[arg(default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub count: u64,
+    /// How long to wait for them
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub wait: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SeekEdgeArgs {
+    /// The consumer's name
+    pub name: String,
+    /// Only this partition (default: all it is assigned)
+    #[arg(long, short, value_parser = clap::value_parser!(i32).range(0..))]
+    pub partition: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SeekArgs {
+    /// The consumer's name
+    pub name: String,
+    /// The partition to move
+    #[arg(value_parser = clap::value_parser!(i32).range(0..), required_unless_present = "time")]
+    pub partition: Option<i32>,
+    /// The offset to move to
+    #[arg(value_parser = clap::value_parser!(i64).range(0..), required_unless_present = "time")]
+    pub offset: Option<i64>,
+    /// A time instead: RFC 3339 (2026-11-22T10:00:00Z) or relative (-5m)
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["partition", "offset"], value_parser = parse_time)]
+    pub time: Option<SystemTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartProducerArgs {
+    /// A name for this producer
+    pub name: String,
+    /// The topic to send to
+    #[arg(long, short)]
+    pub topic: String,
+    /// How often to send, such as 1s or 500ms
+    #[arg(long, value_parser = parse_duration)]
+    pub every: Duration,
+    /// The key; {n} and {name} are filled in
+    #[arg(long, short)]
+    pub key: Option<String>,
+    /// Always send to this partition
+    #[arg(long, short, value_parser = clap::value_parser!(i32).range(0..))]
+    pub partition: Option<i32>,
+    /// The value; {n} becomes a counter and {name} the producer's name
+    #[arg(default_value = "{name} message {n}")]
+    pub template: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartTillArgs {
+    /// The till's number, from 1
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub number: u32,
+    /// The orders topic
+    #[arg(long, short)]
+    pub topic: String,
+    /// How the till picks a partition: till N → partition N-1, the till number as key, or neither
+    #[arg(long, value_enum, default_value_t = PartitionBy::Till)]
+    pub partition_by: PartitionBy,
+    /// Some customers order plaice, which must be cooked first (demo 4)
+    #[arg(long)]
+    pub plaice: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StopTillArgs {
+    /// Till numbers, or `all`
+    #[arg(required = true)]
+    pub tills: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartPreparerArgs {
+    /// A name for this preparer; it is also a consumer, so stop-consumer and kill-consumer work on it
+    pub name: String,
+    /// The preparers' consumer group
+    #[arg(long, short)]
+    pub group: String,
+    /// The orders topic
+    #[arg(long, short)]
+    pub topic: String,
+    /// Send orders with plaice to this topic, for the cook
+    #[arg(long)]
+    pub cook_topic: Option<String>,
+    /// Make up orders from the hot cabinet, sending them to the cook when it is short (homework 1)
+    #[arg(long, requires = "cook_topic")]
+    pub cabinet: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartCookArgs {
+    /// A name for this cook
+    pub name: String,
+    /// The topic the preparers send orders to be cooked to
+    #[arg(long, short)]
+    pub topic: String,
+    /// Where cooked orders go back to
+    #[arg(long)]
+    pub orders_topic: String,
+    /// The cooks' consumer group
+    #[arg(long, short, default_value = "cooks")]
+    pub group: String,
+    /// Stock the hot cabinet for each order instead of cooking just its plaice (homework 1)
+    #[arg(long)]
+    pub cabinet: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StartAnalystArgs {
+    /// A name for this analyst
+    pub name: String,
+    /// The orders topic
+    #[arg(long, short)]
+    pub topic: String,
+    /// The analysts' consumer group: a group of its own, so it gets every order too
+    #[arg(long, short, default_value = "analysts")]
+    pub group: String,
+    /// The SQLite database file (default: NAME.sqlite in kafka-workshop's data folder)
+    #[arg(long)]
+    pub db: Option<std::path::PathBuf>,
+    /// Store orders from the start of the topic, or only new ones
+    #[arg(long, value_enum, default_value_t = StartFrom::Latest)]
+    pub from: StartFrom,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct QueryArgs {
+    /// The analyst whose database to query
+    pub name: String,
+    /// The SQL, in quotes: "SELECT till, count(*) FROM orders GROUP BY till"
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(false)
+    .args(["to_earliest", "to_latest", "to_offset", "shift_by", "to_time"])))]
+pub struct ResetOffsetsArgs {
+    /// The consumer group
+    pub group: String,
+    /// The topic whose offsets change
+    #[arg(long, short)]
+    pub topic: String,
+    /// To the oldest message still kept
+    #[arg(long)]
+    pub to_earliest: bool,
+    /// To the end: skip everything not yet read
+    #[arg(long)]
+    pub to_latest: bool,
+    /// To this offset in every partition
+    #[arg(long, value_parser = clap::value_parser!(i64).range(0..))]
+    pub to_offset: Option<i64>,
+    /// Move each committed offset by N (negative goes back)
+    #[arg(long, allow_hyphen_values = true)]
+    pub shift_by: Option<i64>,
+    /// To the first message at or after TIME: RFC 3339 or relative (-5m)
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_time)]
+    pub to_time: Option<SystemTime>,
+    /// Make the change (without it, only the plan is shown)
+    #[arg(long)]
+    pub execute: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ExpectArgs {
+    /// The condition, such as: group preparers members 2
+    #[arg(required = true, num_args = 1..)]
+    pub condition: Vec<String>,
+    /// How long to wait for it
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub within: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SleepArgs {
+    /// How long, such as 2s or 500ms
+    #[arg(value_parser = parse_duration)]
+    pub duration: Duration,
+}
+
+/// Where a new consumer group starts when it has no committed offset (`auto.offset.reset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StartFrom {
+    /// The oldest message still kept
+    Earliest,
+    /// Only messages produced from now on (Kafka's default)
+    Latest,
+}
+
+/// How a group shares its partitions out (`partition.assignment.strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Assignor {
+    /// Consecutive ranges of each topic's partitions
+    Range,
+    /// Partitions dealt out one by one
+    Roundrobin,
+    /// Incremental: only the partitions that move are revoked
+    CooperativeSticky,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LessonArgs {
+    /// The lesson's number or name
+    pub lesson: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct LearnerArgs {
+    /// Your name, such as alice
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct RecordArgs {
+    /// The Markdown file to write, or `stop` to finish and write it
+    pub file: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct HelpArgs {
+    /// A command to explain
+    pub command: Option<String>,
+}
+

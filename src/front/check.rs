@@ -1,0 +1,58 @@
+//! `kafka-workshop lessons check [DIR]`: every problem in every lesson and demo file, as
+//! `file:line: message`.
+
+use crate::error::{Error, Result};
+use crate::lesson::{self, Library};
+use crate::view::View;
+
+/// What `lessons check` found.
+pub struct Report {
+    pub problems: Vec<String>,
+    pub lessons: usize,
+    pub demos: usize,
+}
+
+/// Check every lesson and demo file of the library.
+pub fn check(library: &Library) -> Result<Report> {
+    let files = library.files()?;
+    let demos: Vec<(String, String)> = library.demo_names().iter().filter_map(|name| library.demo(name)).collect();
+    let mut problems = Vec::new();
+    let mut numbers = std::collections::BTreeMap::new();
+    let mut located = |source: &str, found: Vec<lesson::Problem>| {
+        problems.extend(found.into_iter().map(|p| format!("{source}:{}: {}", p.line, p.message)));
+    };
+    for (source, text) in demos.iter().chain(&files) {
+        match lesson::parse(source, text) {
+            Ok(parsed) => {
+                located(source, lesson::validate(&parsed));
+                let is_demo = demos.iter().any(|(s, _)| s == source);
+                if !is_demo {
+                    if let Some(other) = numbers.insert(parsed.number, source.clone()) {
+                        located(source, vec![lesson::Problem { line: 1, message: format!("lesson number {} is also used by {other}", parsed.number) }]);
+                    }
+                }
+            }
+            Err(found) => located(source, found),
+        }
+    }
+    Ok(Report { problems, lessons: files.len(), demos: demos.len() })
+}
+
+/// Returns the exit code.
+pub fn run(dir: Option<std::path::PathBuf>) -> i32 {
+    let view = View::for_stdout(false);
+    let report = match check(&Library::choose(dir)) {
+        Ok(report) => report,
+        Err(err) => return view.fail(&err, None),
+    };
+    view.show_problems(&report.problems);
+    if report.problems.is_empty() {
+        view.show(&crate::outcome::Outcome::Done(format!(
+            "{} lesson file(s) and {} demo(s) checked, no problems",
+            report.lessons, report.demos
+        )));
+        0
+    } else {
+        view.fail(&Error::unmet(format!("{} problem(s) in {} lesson file(s)", report.problems.len(), report.lessons)), None)
+    }
+}

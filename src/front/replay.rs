@@ -1,0 +1,209 @@
+//! `kafka-workshop replay`: a lesson or a script typed out at a human pace (for a speaker) or run
+//! straight through (for CI). A lesson is stepped by the session's tutor, the same stepper the
+//! REPL uses; the replay adds only pacing, pauses (or `--no-pause`, which runs each task's
+//! solution) and `--check`, which fails the replay when a task's checks do not hold.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+
+use crate::cli::{Cli, ReplayArgs};
+use crate::error::{Error, Result, Thing};
+use crate::lesson::{self, Library};
+use crate::outcome::{Event, Outcome};
+use crate::report::Quiet;
+use crate::session::{Cue, Session};
+use crate::view::terminal::Typist;
+use crate::view::View;
+
+/// What the replay is made of.
+enum Material {
+    Lesson(lesson::Lesson),
+    Script(Vec<String>),
+}
+
+fn load(file: &str, library: &Library) -> Result<Material> {
+    let path = Path::new(file);
+    let (source, text) = if path.exists() {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::input(format!("cannot read {file}: {e}")))?;
+        (file.to_string(), text)
+    } else if let Some(demo) = library.demo(file) {
+        demo
+    } else {
+        let files = library.files()?;
+        let (lessons, _) = library.load()?;
+        let found = lesson::find(&lessons, file).ok_or_else(|| {
+            let demos = library.demo_names().join(", ");
+            Error::not_found(Thing::Material, file).with_hint(format!("demos: {demos}; lessons: 1 to {}", lessons.len()))
+        })?;
+        files.into_iter().find(|(s, _)| *s == found.source).ok_or_else(|| Error::input(format!("lesson '{file}' vanished")))?
+    };
+    if source.ends_with(".md") {
+        return lesson::parse(&source, &text).map(Material::Lesson).map_err(|problems| {
+            let first = &problems[0];
+            Error::input(format!("{source}:{}: {}", first.line, first.message))
+        });
+    }
+    Ok(Material::Script(text.lines().map(str::to_string).collect()))
+}
+
+/// Seconds per character at speed 1, roughly a person typing steadily.
+const TYPING: f64 = 0.045;
+
+struct Player<'a> {
+    runtime: &'a Runtime,
+    session: Session,
+    view: View,
+    /// Types each command at a pace; None runs straight through.
+    typist: Option<Typist>,
+    pause: bool,
+    check: bool,
+    events: Option<std::sync::mpsc::Receiver<Event>>,
+}
+
+impl Player<'_> {
+    fn flush_events(&self) {
+        if let Some(events) = &self.events {
+            self.view.show_events(events.try_iter());
+        }
+    }
+
+    /// Show `line` being typed at the prompt, then run it (a failure in a `may-fail` block is a
+    /// warning, as in the REPL).
+    fn type_and_run(&mut self, line: &str, may_fail: bool) -> Result<()> {
+        // A secret in a -X setting is run but never shown.
+        let shown = crate::security::redact_line(line);
+        match &mut self.typist {
+            None => self.view.show(&Outcome::Typed(shown)),
+            Some(typist) => typist.type_line(&shown),
+        }
+        let outcome = self.runtime.block_on(self.session.run_step_line(line, may_fail))?;
+        if matches!(outcome, Outcome::Live(_)) && self.pause {
+            // A speaker at a terminal gets the live view until a key is pressed; its events were
+            // on it, so they are not printed again.
+            super::present(self.runtime, &self.session, self.view, outcome.clone());
+            if let Some(events) = &self.events {
+                events.try_iter().for_each(drop);
+            }
+        } else {
+            self.flush_events();
+            self.view.show(&outcome);
+        }
+        outcome.failure().map_or(Ok(()), |err| Err(err.clone()))
+    }
+
+    fn play(&mut self, material: Material) -> Result<()> {
+        match material {
+            Material::Script(lines) => {
+                for line in lines.iter().map(|l| l.trim()).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+                    self.type_and_run(line, false)?;
+                }
+                Ok(())
+            }
+            Material::Lesson(lesson) => self.step_through(lesson),
+        }
+    }
+
+    /// Step through a lesson with the tutor, running each task's solution when it pauses.
+    fn step_through(&mut self, lesson: lesson::Lesson) -> Result<()> {
+        let heading = self.session.open_lesson_material(lesson)?;
+        self.view.show(&heading);
+        while let Some((narration, cue)) = self.session.lesson_cue() {
+            if !narration.is_empty() {
+                self.view.show(&Outcome::Narration(narration));
+            }
+            match cue {
+                Cue::Run { lines, may_fail } => {
+                    for line in &lines {
+                        self.type_and_run(line, may_fail)?;
+                    }
+                }
+                Cue::Try(block) => {
+                    self.view.show(&Outcome::Goal(block.goal.clone()));
+                    if self.pause {
+                        self.view.pause("run the solution");
+                    }
+                    for line in &block.solution {
+                        self.type_and_run(line, false)?;
+                    }
+                    if self.check {
+                        let verified = self.runtime.block_on(self.session.verify_goal())?;
+                        self.flush_events();
+                        self.view.show(&verified);
+                        if let Some(err) = verified.failure() {
+                            return Err(err.clone());
+                        }
+                    }
+                }
+                Cue::Read => {}
+            }
+            let moved = self.session.advance();
+            self.view.show(&Outcome::Many(moved));
+        }
+        Ok(())
+    }
+}
+
+/// Returns the process exit code.
+pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &Cli) -> i32 {
+    let view = View::for_replay();
+    let typist = match args.speed.as_str() {
+        "max" | "0" => None,
+        raw => match raw.parse::<f64>() {
+            Ok(speed) if speed > 0.0 => Some(Typist::new(Duration::from_secs_f64(TYPING / speed))),
+            _ => return view.fail(&Error::input(format!("--speed takes a positive number or max, got '{raw}'")), None),
+        },
+    };
+    let library = Library::choose(cli.lessons.clone());
+    let material = match load(&args.file, &library) {
+        Ok(material) => material,
+        Err(err) => return view.fail(&err, None),
+    };
+    // A lesson that needs persistent storage gets an embedded broker on SQLite in a scratch
+    // folder, unless the user chose a cluster or a folder.
+    let scratch = match &material {
+        Material::Lesson(lesson) if lesson.persistent && args.connect.bootstrap_servers.is_none() && args.connect.data.is_none() => {
+            Some(std::env::temp_dir().join(format!("kafka-workshop-replay-{}", std::process::id())))
+        }
+        _ => None,
+    };
+    let mut options = super::connect_options(cli, &args.connect, &Quiet, View { interactive: false, ..view });
+    options.data = options.data.or_else(|| scratch.clone());
+    let code = match runtime.block_on(Session::connect(&options, std::sync::Arc::new(Quiet))) {
+        Ok(session) => play(runtime, session, view, typist, args, cli, material),
+        Err(err) => view.fail(&err, None),
+    };
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    code
+}
+
+fn play(
+    runtime: &Runtime,
+    mut session: Session,
+    view: View,
+    typist: Option<Typist>,
+    args: &ReplayArgs,
+    cli: &Cli,
+    material: Material,
+) -> i32 {
+    match (cli.shop_speed, &typist) {
+        (Some(speed), _) => session.set_shop_speedup(speed),
+        // Straight through: the shop's clock runs ten times faster too.
+        (None, None) => session.set_shop_speedup(10.0),
+        (None, Some(_)) => {}
+    }
+    if let Some(seed) = cli.shop_seed {
+        session.set_shop_seed(seed);
+    }
+    let events = session.take_events();
+    let mut player = Player { runtime, session, view, typist, pause: !args.no_pause, check: args.check, events };
+    let code = match player.play(material) {
+        Ok(()) => 0,
+        Err(err) => view.fail(&err, None),
+    };
+    runtime.block_on(player.session.shutdown());
+    code
+}

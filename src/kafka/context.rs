@@ -1,0 +1,78 @@
+//! The librdkafka client context every client of a connection shares. librdkafka calls it from
+//! its own threads. It keeps the last transport error so that a timeout can say *why*
+//! ("connection refused") rather than only that it timed out, and with --verbose it passes
+//! librdkafka's log on as events, with every secret masked first.
+
+use std::sync::{Arc, Mutex};
+
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError;
+
+use crate::report::Events;
+
+#[derive(Clone, Default)]
+pub struct Context {
+    last_error: Arc<Mutex<Option<String>>>,
+    /// Where --verbose logs go; None when quiet.
+    log: Option<Events>,
+    /// Values that must never be shown, even in --verbose logs.
+    secrets: Arc<Vec<String>>,
+}
+
+impl Context {
+    pub fn new(log: Option<Events>, secrets: Vec<String>) -> Self {
+        Context { last_error: Arc::default(), log, secrets: Arc::new(secrets) }
+    }
+
+    /// `text` with every secret value masked.
+    pub fn redact(&self, text: &str) -> String {
+        crate::security::mask(text, &self.secrets)
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = None;
+        }
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|last| last.clone())
+    }
+
+    fn remember(&self, reason: &str) {
+        if let Ok(mut last) = self.last_error.lock() {
+            *last = Some(self.redact(reason));
+        }
+    }
+}
+
+impl ClientContext for Context {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        if let Some(log) = &self.log {
+            log.log("librdkafka", format!("{level:?} {fac}: {}", self.redact(message)));
+        }
+        // Connection failures (refused, unresolvable, not Kafka at all) arrive as FAIL logs.
+        let serious = matches!(
+            level,
+            RDKafkaLogLevel::Emerg
+                | RDKafkaLogLevel::Alert
+                | RDKafkaLogLevel::Critical
+                | RDKafkaLogLevel::Error
+                | RDKafkaLogLevel::Warning
+        );
+        if fac == "FAIL" && serious {
+            self.remember(message);
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        if let Some(log) = &self.log {
+            log.log("librdkafka", format!("error {}: {}", self.redact(&error.to_string()), self.redact(reason)));
+        }
+        self.remember(reason);
+    }
+}
+
+impl ConsumerContext for Context {}

@@ -1,0 +1,131 @@
+//! librdkafka's errors in the user's terms: a transport failure names the cluster and why, with
+//! secrets masked and a TLS trust failure tied to the CA file; anything else is what the broker
+//! said, without Rust's debug wrapping.
+
+use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
+
+use super::{Context, CLUSTER_TIMEOUT};
+use crate::error::Error;
+
+/// How a connection explains its failures.
+#[derive(Clone)]
+pub struct Explainer {
+    pub servers: String,
+    /// The CA file in use, to name when the broker's certificate does not verify.
+    pub ca_file: Option<String>,
+    pub context: Context,
+}
+
+impl Explainer {
+    /// An error the user can act on, naming the cluster when it is a transport problem.
+    pub fn error(&self, what: &str, err: &KafkaError) -> Error {
+        use RDKafkaErrorCode as Code;
+        let code = err.rdkafka_error_code();
+        let transport = matches!(
+            code,
+            Some(Code::BrokerTransportFailure | Code::AllBrokersDown | Code::OperationTimedOut | Code::MessageTimedOut)
+        ) || matches!(err, KafkaError::MetadataFetch(Code::OperationTimedOut));
+        if transport {
+            return self.unreachable(&err.to_string());
+        }
+        Error::Kafka {
+            message: format!("{what}: {}", self.context.redact(&describe_kafka_error(err))),
+            source: Some(std::sync::Arc::new(err.clone())),
+        }
+    }
+
+    pub fn unreachable(&self, fallback: &str) -> Error {
+        let reason = self.context.last_error().map(|r| tidy_transport_reason(&r)).unwrap_or_else(|| {
+            if fallback.contains("timed out") || fallback.contains("TimedOut") {
+                format!("no answer within {} s", CLUSTER_TIMEOUT.as_secs())
+            } else {
+                fallback.to_string()
+            }
+        });
+        Error::Unreachable { servers: self.servers.clone(), reason: self.explain(&reason) }
+    }
+
+    /// A transport failure's reason, with secrets masked and a TLS trust failure tied to the CA file.
+    pub fn explain(&self, reason: &str) -> String {
+        let reason = self.context.redact(reason);
+        let untrusted =
+            ["certificate verify failed", "unable to get local issuer", "self-signed certificate", "self signed certificate"];
+        match &self.ca_file {
+            Some(ca) if untrusted.iter().any(|u| reason.contains(u)) => {
+                format!("{reason} (the broker's certificate is not signed by the CA in {ca})")
+            }
+            _ => reason,
+        }
+    }
+}
+
+/// A client that could not even be configured: the settings are wrong.
+pub fn client_error(what: &str, err: &KafkaError) -> Error {
+    Error::input(format!("cannot configure the {what}: {}", describe_kafka_error(err)))
+}
+
+/// A blocking task that did not come back (it panicked or was cancelled).
+pub fn stopped(what: &str, err: tokio::task::JoinError) -> Error {
+    Error::Kafka { message: format!("{what} stopped: {err}"), source: Some(std::sync::Arc::new(err)) }
+}
+
+/// librdkafka's error text without its Rust debug wrapping.
+pub fn describe_kafka_error(err: &KafkaError) -> String {
+    match err.rdkafka_error_code() {
+        Some(code) => {
+            let text = err.to_string();
+            // "Admin operation error: TopicAlreadyExists (Broker: Topic already exists)" → the part in brackets.
+            match (text.rfind('('), text.rfind(')')) {
+                (Some(open), Some(close)) if open < close => text[open + 1..close].to_string(),
+                _ => format!("{code}"),
+            }
+        }
+        None => err.to_string(),
+    }
+}
+
+/// "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)"
+/// → "connection refused".
+pub fn tidy_transport_reason(reason: &str) -> String {
+    let mut text = reason;
+    if let Some(at) = text.find("failed: ") {
+        text = &text[at + "failed: ".len()..];
+    } else if let Some(at) = text.find(": ") {
+        if text[..at].contains('/') {
+            text = &text[at + 2..];
+        }
+    }
+    if let Some(at) = text.find(" (after ") {
+        text = &text[..at];
+    }
+    let mut tidy = text.trim().to_string();
+    if let Some(first) = tidy.get(0..1) {
+        if !tidy.starts_with("SSL") && !tidy.starts_with("SASL") {
+            tidy = first.to_lowercase() + &tidy[1..];
+        }
+    }
+    tidy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transport_reasons_are_tidied() {
+        assert_eq!(
+            tidy_transport_reason(
+                "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)"
+            ),
+            "connection refused"
+        );
+        assert_eq!(
+            tidy_transport_reason(
+                "nope.invalid:9092/bootstrap: Failed to resolve 'nope.invalid:9092': Name or service not known (after 3ms in state CONNECT)"
+            ),
+            "failed to resolve 'nope.invalid:9092': Name or service not known"
+        );
+        assert_eq!(tidy_transport_reason("1/1 brokers are down"), "1/1 brokers are down");
+    }
+}

@@ -1,0 +1,129 @@
+//! Reading without a consumer group, like `kcat -C -o`: assign the planned partitions, read from
+//! each start up to the end seen when the read began, and stop.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::errors::stopped;
+use super::{Connection, Context};
+use crate::error::Result;
+use crate::outcome::Record;
+
+/// One partition's range to read: offsets `start` up to (not including) `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadPlan {
+    pub partition: i32,
+    pub start: i64,
+    pub end: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadResult {
+    /// In partition and offset order.
+    pub records: Vec<Record>,
+    /// The read stopped at `max` with more to read.
+    pub more: bool,
+    /// The broker sent nothing for a while before the end of the data.
+    pub timed_out: bool,
+}
+
+/// How long a read waits for the next message before it gives up.
+const STALL: Duration = Duration::from_secs(5);
+
+impl Connection {
+    /// Read each planned range of `topic`, at most `max` messages in all.
+    pub async fn read(&self, topic: &str, plan: Vec<ReadPlan>, max: u64) -> Result<ReadResult> {
+        let config = self.client_config();
+        let context = self.context();
+        let topic = topic.to_string();
+        tokio::task::spawn_blocking(move || read_plan(config, context, &topic, plan, max))
+            .await
+            .map_err(|e| stopped("the read", e))?
+            .map_err(|e| self.explain("reading", &e))
+    }
+}
+
+fn read_plan(
+    mut config: ClientConfig,
+    context: Context,
+    topic: &str,
+    plan: Vec<ReadPlan>,
+    max: u64,
+) -> std::result::Result<ReadResult, KafkaError> {
+    config.set("enable.auto.commit", "false");
+    config.set("enable.partition.eof", "true");
+    config.set("fetch.wait.max.ms", "100");
+    // librdkafka wants a group id even for assign(); nothing is ever joined or committed.
+    config.set("group.id", "kafka-workshop-read");
+    let consumer: BaseConsumer<Context> = config.create_with_context(context)?;
+    let mut assignment = TopicPartitionList::new();
+    let mut open: BTreeMap<i32, i64> = BTreeMap::new();
+    for step in &plan {
+        assignment.add_partition_offset(topic, step.partition, Offset::Offset(step.start))?;
+        open.insert(step.partition, step.end);
+    }
+    consumer.assign(&assignment)?;
+    let remaining: u64 = plan.iter().map(|p| u64::try_from(p.end - p.start).unwrap_or(0)).sum();
+    let mut records = Vec::new();
+    let mut last_progress = Instant::now();
+    let mut timed_out = false;
+    while !open.is_empty() && (records.len() as u64) < max {
+        if last_progress.elapsed() > STALL {
+            timed_out = true;
+            break;
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(partition))) => {
+                open.remove(&partition);
+            }
+            Some(Err(err)) => return Err(err),
+            Some(Ok(message)) => {
+                last_progress = Instant::now();
+                let partition = message.partition();
+                let Some(&end) = open.get(&partition) else { continue };
+                if message.offset() < end {
+                    records.push(to_record(&message));
+                }
+                if message.offset() + 1 >= end {
+                    open.remove(&partition);
+                }
+            }
+        }
+    }
+    records.sort_by_key(|r| (r.partition, r.offset));
+    let more = (records.len() as u64) < remaining && !open.is_empty() && !timed_out;
+    Ok(ReadResult { records, more, timed_out })
+}
+
+/// A message as the tool shows it: text (lossy where it is not UTF-8), headers as `k=v,…`.
+pub(crate) fn to_record<M: Message>(message: &M) -> Record {
+    let headers = message
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|header| {
+                    let value = header.value.map(String::from_utf8_lossy).unwrap_or_default();
+                    format!("{}={value}", header.key)
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    Record {
+        topic: message.topic().to_string(),
+        partition: message.partition(),
+        offset: message.offset(),
+        timestamp: crate::format::timestamp(message.timestamp().to_millis()),
+        timestamp_ms: message.timestamp().to_millis(),
+        key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+        value: message.payload().map(|v| String::from_utf8_lossy(v).into_owned()),
+        headers,
+    }
+}

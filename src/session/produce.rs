@@ -1,0 +1,110 @@
+//! `produce`: checks what the learner asked for, hands the messages to the Kafka layer's
+//! produce pipeline, and shows where each one landed.
+
+use super::topics::check_partition;
+use super::Session;
+use crate::command::{Acks, ProduceArgs};
+use crate::error::{Error, Result};
+use crate::format::{group_digits, Template};
+use crate::kafka::produce::TransactionEnd;
+use crate::kafka::{DeliveryReport, ProduceRequest, ProducerSettings};
+use crate::outcome::{Outcome, Table};
+
+/// Above this many messages `produce` shows a progress bar and a per-partition summary instead
+/// of one row per message.
+pub const PRODUCE_TABLE_LIMIT: u64 = 20;
+
+impl Session {
+    pub(super) async fn produce(&self, args: ProduceArgs) -> Result<Outcome> {
+        if args.idempotent && args.acks != Acks::All {
+            return Err(Error::input("--idempotent needs --acks all: the producer must know every write landed"));
+        }
+        if args.transactional_id.is_some() && args.acks != Acks::All {
+            return Err(Error::input("a transaction needs --acks all"));
+        }
+        let topic = self.connection.topic(&args.topic).await?;
+        check_partition(&topic, args.partition)?;
+        let values = if args.raw { Template::raw(args.value.as_deref()) } else { Template::value(args.value.as_deref())? };
+        let keys = Template::raw(args.key.as_deref());
+        let keep_rows = args.count <= PRODUCE_TABLE_LIMIT;
+        let request = ProduceRequest {
+            topic: &args.topic,
+            values: &values,
+            keys: &keys,
+            partition: args.partition,
+            headers: &args.headers,
+            count: args.count,
+            keep_rows,
+        };
+        let progress = (!keep_rows).then(|| self.reporter.progress(args.count, "producing"));
+        let Some(id) = &args.transactional_id else {
+            let settings = ProducerSettings { acks: args.acks.into(), idempotent: args.idempotent };
+            let report = self.connection.produce(settings, &request, progress).await?;
+            return Ok(delivery_outcome(report, &args.topic, keep_rows));
+        };
+        let failed = |step: &str, detail: String| self.transaction_error(step, detail);
+        let (report, end) = self.connection.produce_in_transaction(id, &request, progress, failed).await?;
+        let said = match end {
+            TransactionEnd::Committed => Outcome::Done(format!(
+                "committed transaction '{id}': consumers reading with isolation.level=read_committed now see these {} message(s)",
+                args.count
+            )),
+            TransactionEnd::Aborted => Outcome::Warning(format!("aborted transaction '{id}': none of its messages count")),
+        };
+        Ok(Outcome::Many(vec![delivery_outcome(report, &args.topic, keep_rows), said]))
+    }
+
+    /// A transaction that could not go on, said plainly, with what to do on the embedded broker.
+    fn transaction_error(&self, step: &str, detail: String) -> Error {
+        match self.target.is_embedded() {
+            true => Error::unsupported(
+                format!(
+                    "transactions need Apache Kafka: the embedded tansu 0.6.0 broker cannot commit a transaction \
+                     (it has no EndTxn; the {step} step failed: {detail})"
+                ),
+                "run kafka-workshop with --bootstrap-servers HOST:PORT against an Apache Kafka cluster to try this",
+            ),
+            false => Error::kafka(format!("the transaction could not {step}: {detail}")),
+        }
+    }
+}
+
+/// Where the messages went: one row each for a few, a summary per partition for many, and
+/// every failure.
+fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool) -> Outcome {
+    let mut parts = Vec::new();
+    if keep_rows {
+        if !report.rows.is_empty() {
+            let mut table = Table::new(["PARTITION", "OFFSET", "KEY", "TIMESTAMP"]).verbatim(&["KEY"]);
+            for row in &report.rows {
+                // With acks=0 the broker never answers, so the producer cannot know the offset.
+                let offset = if row.offset < 0 { "unknown".to_string() } else { row.offset.to_string() };
+                table.push([row.partition.to_string(), offset, crate::format::optional(&row.key), row.timestamp.clone()]);
+            }
+            parts.push(Outcome::Table(table));
+        }
+    } else {
+        let seconds = report.elapsed.as_secs_f64().max(1e-6);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = report.delivered as f64 / seconds;
+        parts.push(Outcome::Done(format!(
+            "sent {} message(s) to '{topic}' in {seconds:.2} s ({} msg/s)",
+            report.delivered,
+            group_digits(rate.round() as u64)
+        )));
+        let mut table = Table::new(["PARTITION", "MESSAGES", "FIRST-OFFSET", "LAST-OFFSET"]);
+        for (partition, tally) in &report.partitions {
+            table.push([partition.to_string(), tally.messages.to_string(), tally.first.to_string(), tally.last.to_string()]);
+        }
+        parts.push(Outcome::Table(table));
+    }
+    if let Some((_, _, first)) = report.failures.first() {
+        let mut table = Table::new(["MESSAGE", "KEY", "ERROR"]).verbatim(&["KEY"]);
+        for (n, key, reason) in report.failures.iter().take(20) {
+            table.push([format!("#{n}"), crate::format::optional(key), reason.clone()]);
+        }
+        parts.push(Outcome::Table(table.titled("not delivered")));
+        parts.push(Outcome::Failure(Error::kafka(format!("{} message(s) were not delivered: {first}", report.failures.len()))));
+    }
+    Outcome::Many(parts)
+}

@@ -1,0 +1,123 @@
+//! What only a person at a terminal gets: progress bars, questions answered at the keyboard
+//! (a password without echo, yes or no), and a frame redrawn in place until a key is pressed.
+
+use std::io::Write;
+use std::time::Duration;
+
+use super::View;
+use crate::outcome::Outcome;
+use crate::report::{Progress, Reporter};
+
+/// The terminal's width; one that reports no size (some multiplexers, a bare pty) gets a usual width.
+pub fn terminal_width() -> u16 {
+    crossterm::terminal::size().ok().map(|(w, _)| w).filter(|w| *w >= 40).unwrap_or(120)
+}
+
+/// Progress bars and questions for a person at a terminal.
+pub struct Bars;
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn advance(&self, by: u64) {
+        self.0.inc(by);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Reporter for Bars {
+    fn secret(&self, prompt: &str) -> Option<String> {
+        rpassword::prompt_password(prompt).ok().filter(|p| !p.is_empty())
+    }
+
+    fn confirm(&self, question: &str) -> bool {
+        print!("{question}");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        if std::io::stdin().read_line(&mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim().to_lowercase().as_str(), "" | "y" | "yes")
+    }
+
+    fn progress(&self, total: u64, label: &str) -> Box<dyn Progress> {
+        let bar = indicatif::ProgressBar::new(total);
+        // A countdown (in milliseconds) reads better as time left than as a count.
+        let template = if label.contains("timeout") {
+            "{msg} {wide_bar} {eta} left"
+        } else {
+            "{msg} {wide_bar} {human_pos}/{human_len} ({eta} left)"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.set_message(label.to_string());
+        // Drawn at once, so a wait shows before anything arrives.
+        bar.tick();
+        Box::new(Bar(bar))
+    }
+}
+
+/// A frame on the whole screen, drawn again by `frame` a few times a second until a key is
+/// pressed. The terminal is put back as it was whatever happens.
+pub fn live(view: View, mut frame: impl FnMut() -> Outcome) -> std::io::Result<()> {
+    use crossterm::{cursor, event, execute, terminal};
+    let mut out = std::io::stdout();
+    terminal::enable_raw_mode()?;
+    let shown = execute!(out, terminal::EnterAlternateScreen, cursor::Hide).and_then(|()| loop {
+        let mut text = view.render(&frame());
+        text.push_str("\n(press any key to go back to the prompt)\n");
+        execute!(out, cursor::MoveTo(0, 0), terminal::Clear(terminal::ClearType::All))?;
+        // Raw mode does not turn a newline into a carriage return.
+        out.write_all(text.replace('\n', "\r\n").as_bytes())?;
+        out.flush()?;
+        if event::poll(Duration::from_millis(300))? && matches!(event::read()?, event::Event::Key(_)) {
+            break Ok(());
+        }
+    });
+    let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
+    let _ = terminal::disable_raw_mode();
+    shown
+}
+
+/// Types a command at the prompt at a person's pace, with the small unevenness real typing has.
+pub struct Typist {
+    per_char: Duration,
+    jitter: u64,
+}
+
+impl Typist {
+    pub fn new(per_char: Duration) -> Self {
+        Typist { per_char, jitter: 42 }
+    }
+
+    pub fn type_line(&mut self, line: &str) {
+        let mut out = std::io::stdout();
+        let _ = write!(out, "kafka › ");
+        for c in line.chars() {
+            let _ = write!(out, "{c}");
+            let _ = out.flush();
+            self.jitter = self.jitter.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            #[allow(clippy::cast_precision_loss)]
+            let factor = 0.5 + ((self.jitter >> 33) % 100) as f64 / 100.0;
+            std::thread::sleep(self.per_char.mul_f64(factor));
+        }
+        let _ = writeln!(out);
+    }
+}
+
+impl View {
+    /// Wait for Enter where a person can press it; elsewhere go straight on.
+    pub fn pause(&self, what: &str) {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() {
+            return;
+        }
+        self.show(&Outcome::Note(format!("(paused: press Enter to {what})")));
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+}

@@ -1,0 +1,185 @@
+//! The lesson engine: checking lesson files, replaying every lesson through the real binary
+//! against its own embedded broker, pauses checked by state, progress, recordings.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kafka_workshop::outcome::Outcome;
+use kafka_workshop::session::ConnectOptions;
+
+use crate::harness::{run_with, says, table, temp_dir, Workshop};
+
+fn lesson_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md") && p.file_name().is_some_and(|n| n != "README.md"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn demo_files() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lessons/demos");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+const LESSONS: [&str; 4] = ["LESSON", "TITLE", "STATUS", "MINUTES"];
+
+#[test]
+fn every_lesson_file_passes_lessons_check() {
+    let out = run_with(&["lessons", "check", concat!(env!("CARGO_MANIFEST_DIR"), "/lessons")], "", Duration::from_secs(30));
+    out.assert_ok();
+    let said = format!("ok: {} lesson file(s) and {} demo(s) checked, no problems", lesson_files().len(), demo_files().len());
+    assert!(out.stdout.contains(&said), "{}", out.stdout);
+}
+
+#[test]
+fn lessons_check_names_file_and_line_of_each_problem() {
+    let dir = temp_dir("bad-lessons");
+    let file = dir.path().join("01-bad.md");
+    let lesson = "---\nnumber: 1\ntitle: Bad\n---\n\nText.\n\n```kafka\ncreate-topic t\nprodcue t x\n```\n\n```try\ngoal: g\nexpect group g members lots\nsolution: topics\n```\n";
+    std::fs::write(&file, lesson).unwrap();
+    let check = || run_with(&["lessons", "check", dir.path().to_str().unwrap()], "", Duration::from_secs(30));
+    let out = check();
+    assert_eq!(out.code, 1);
+    let name = file.display().to_string();
+    assert!(out.stderr.contains(&format!("{name}:13: this try block has no hint: line")), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"));
+    // With the hint fixed, the command and the check are what is wrong.
+    std::fs::write(&file, lesson.replace("solution: topics", "hint: h\nsolution: topics")).unwrap();
+    let out = check();
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains(&format!("{name}:10: `prodcue t x`: unknown command 'prodcue'")), "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("{name}:13: `expect group g members lots`: expected a whole number, got 'lots'")), "{}", out.stderr);
+}
+
+#[test]
+fn every_lesson_and_demo_replays_with_its_checks_passing() {
+    let mut files = lesson_files();
+    assert_eq!(files.len(), 12);
+    files.extend(demo_files());
+    let handles: Vec<_> = files
+        .into_iter()
+        .map(|file| {
+            std::thread::spawn(move || {
+                let path = file.to_str().unwrap().to_string();
+                let out = run_with(&["replay", &path, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(240));
+                (path, out)
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (path, out) = handle.join().unwrap();
+        assert_eq!(out.code, 0, "{path} failed its replay\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+        if !path.contains("/demos/") {
+            assert!(out.stdout.contains("Recap"), "{path}: no recap");
+        }
+        // Lesson 10 asks for persistent storage, so its replay sees compaction happen.
+        if path.ends_with("10-retention-and-compaction.md") {
+            assert!(out.stdout.contains("ok: partition prices[0] holds 2 message(s)"), "{path}: no compaction\n{}", out.stdout);
+        }
+    }
+}
+
+#[test]
+fn a_pause_is_satisfied_by_any_command_that_changes_the_state() {
+    let mut shop = Workshop::start();
+    shop.script("lesson 1\nnext\nnext");
+    // One more message is not enough: the lesson stays paused and says why, with a hint.
+    let not_yet = shop.ok("produce orders 'not the solution'");
+    assert!(says(&not_yet, "not yet: expected partition orders[0] to end at offset 5, found 3"), "{not_yet:?}");
+    assert!(says(&not_yet, "hint: `produce` sends one message"), "{not_yet:?}");
+    // The second one reaches the goal although it is not the solution's command.
+    let reached = shop.ok("produce orders 'nor this' --count 2");
+    assert!(says(&reached, "goal reached: The lunchtime rush starts."), "{reached:?}");
+    assert!(shop.session().prompt().starts_with("lesson 1 · step 4/"), "{}", shop.session().prompt());
+}
+
+#[test]
+fn progress_survives_a_restart_and_a_damaged_file() {
+    let home = temp_dir("progress-home");
+    let options = || ConnectOptions { home: Some(home.path().to_path_buf()), ..ConnectOptions::default() };
+    Workshop::with(options()).script("lesson 5\nnext");
+    let mut second = Workshop::with(options());
+    let listed = second.ok("lessons");
+    let five = table(&listed, &LESSONS).rows.iter().find(|r| r[0] == "5").cloned().unwrap();
+    assert!(five[2].starts_with("in progress (step 2/"), "{five:?}");
+    assert!(says(&second.ok("lesson 5"), "(resuming at step 2)"));
+    drop(second);
+
+    std::fs::write(home.path().join("progress.json"), "{ this is not json").unwrap();
+    let mut third = Workshop::with(options());
+    let listed = third.ok("lessons");
+    assert!(says(&listed, "is damaged"), "{listed:?}");
+    assert!(table(&listed, &LESSONS).rows.iter().all(|r| r[2] == "not started"));
+}
+
+#[test]
+fn a_recording_replays() {
+    let dir = temp_dir("record");
+    let file = dir.path().join("demo.md");
+    let file = file.to_str().unwrap();
+    let mut shop = Workshop::start();
+    shop.script(&format!(
+        "record {file}\ncreate-topic rec --partitions 2\nhelp\nproduce rec hello --partition 1\nexpect partition rec[1] end-offset 1\nrecord stop"
+    ));
+    let written = std::fs::read_to_string(file).unwrap();
+    assert!(
+        written.contains("```kafka\ncreate-topic rec --partitions 2\nproduce rec hello --partition 1\nexpect partition rec[1] end-offset 1\n```"),
+        "{written}"
+    );
+    assert!(!written.contains("help"), "tool commands are not recorded");
+    let replayed = run_with(&["replay", file, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(60));
+    replayed.assert_ok();
+    assert!(replayed.stdout.contains("ok: partition rec[1] ends at offset 1"), "{}", replayed.stdout);
+}
+
+#[test]
+fn all_twelve_lessons_exist_and_name_their_number() {
+    let mut shop = Workshop::start();
+    let listed = shop.ok("lessons");
+    assert_eq!(table(&listed, &LESSONS).column("LESSON"), ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]);
+    for file in lesson_files() {
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        let prefix: u32 = name.split('-').next().unwrap().parse().unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(&format!("\nnumber: {prefix}\n")), "{name} does not say it is lesson {prefix}");
+        assert!(text.contains("## Recap"), "{name} has no recap");
+        assert!(text.contains("```try"), "{name} has no pause for the learner");
+    }
+}
+
+#[test]
+fn compaction_really_happens_on_sqlite_storage() {
+    let data = temp_dir("compaction");
+    let out = run_with(
+        &["replay", "10", "--no-pause", "--check", "--speed", "max", "--data", data.path().to_str().unwrap()],
+        "",
+        Duration::from_secs(120),
+    );
+    out.assert_ok();
+    assert!(out.stdout.contains("ok: partition prices[0] holds 2 message(s)"), "{}", out.stdout);
+    assert!(!out.stdout.contains("this cluster cannot do that"), "{}", out.stdout);
+}
+
+#[test]
+fn the_prompt_and_a_replay_step_through_a_lesson_the_same_way() {
+    // At the prompt: `next` runs a kafka step's commands, shown as typed, and moves on.
+    let mut shop = Workshop::start();
+    shop.ok("lesson 1");
+    let ran = shop.ok("next");
+    let typed: Vec<&Outcome> = ran.parts().into_iter().filter(|p| matches!(p, Outcome::Typed(_))).collect();
+    assert!(!typed.is_empty(), "{ran:?}");
+    // A replay of the same lesson types the same commands, in the same order.
+    let out = run_with(&["replay", "1", "--no-pause", "--speed", "max"], "", Duration::from_secs(60));
+    out.assert_ok();
+    let replayed: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with("kafka › ")).collect();
+    for (part, line) in typed.iter().zip(&replayed) {
+        let Outcome::Typed(command) = part else { unreachable!() };
+        assert_eq!(format!("kafka › {command}"), *line);
+    }
+}

@@ -1,0 +1,18 @@
+//! Every integration test in one crate, so the large library links once. Each test gets its own
+//! embedded broker (a session in this process, or the binary with its own), and its own temporary
+//! folders, so the tests run in parallel.
+
+mod architecture;
+mod bad_input;
+mod faults;
+mod fuzz;
+mod groups;
+mod harness;
+mod interrupt;
+mod learners;
+mod lessons;
+mod scripts;
+mod security;
+mod shop;
+mod tls;
+mod topics;

@@ -1,0 +1,178 @@
+//! The fish-and-chip shop: tills, preparers, cooks and the analyst on the embedded broker, and
+//! checks that prove what they did from the cluster's state.
+
+use std::time::Duration;
+
+use kafka_workshop::error::Error;
+use kafka_workshop::outcome::Event;
+use kafka_workshop::shop::{Customers, Pace};
+
+use crate::harness::{run_with, table, tables, Run, Workshop};
+
+/// Replay a built-in demo straight through with its checks.
+fn replay(demo: &str) -> Run {
+    let out = run_with(&["replay", demo, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(240));
+    assert_eq!(out.code, 0, "{demo} failed\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    out
+}
+
+/// The number in `text` right after `before`, as in "(preparer-1 12, …".
+fn count_after(text: &str, before: &str) -> u64 {
+    let at = text.find(before).unwrap_or_else(|| panic!("no '{before}' in:\n{text}")) + before.len();
+    text[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+}
+
+/// What actors said, as `actor text` lines.
+fn said(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Said { actor, text, .. } => Some(format!("{actor} {text}")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn shop_3_both_preparers_serve_and_every_order_is_served_exactly_once() {
+    let out = replay("shop-3");
+    let line = out.stdout.lines().find(|l| l.contains("were served exactly once")).expect("the served-once check ran");
+    let total = count_after(line, "ok: all ");
+    let one = count_after(line, "preparer-1 ");
+    let two = count_after(line, "preparer-2 ");
+    assert!(one > 0 && two > 0, "both preparers serve: {line}");
+    assert_eq!(one + two, total, "{line}");
+    // Each event line (not the board's copy) names a distinct order.
+    let mut served: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("preparer-"))
+        .filter_map(|l| l.split(" served order ").nth(1)?.split(' ').next())
+        .collect();
+    let all = served.len();
+    served.sort_unstable();
+    served.dedup();
+    assert_eq!(served.len(), all, "an order was served twice");
+    assert_eq!(all as u64, total);
+}
+
+#[test]
+fn shop_4_every_plaice_order_comes_back_from_the_cook_ready() {
+    let out = replay("shop-4");
+    assert!(out.stdout.contains("plaice orders went to demo4-cook not ready, came back to demo4-orders with ready: true, and were served"));
+    // What the preparer sent to the cook, read back with `read`: plaice, not ready.
+    let read = tables(&out.stdout).into_iter().find(|t| t[0].contains(&"VALUE".to_string())).expect("the read table");
+    assert!(read.len() > 1);
+    for row in &read[1..] {
+        let value = &row[4];
+        assert!(value.contains("plaice") && value.contains(r#""ready":false"#), "{value}");
+    }
+}
+
+/// A seed whose first customer at till 1 orders plaice and whose second does not.
+fn seed_with_plaice_then_none() -> u64 {
+    let pace = Pace::default();
+    (0..1000)
+        .find(|seed| {
+            let mut customers = Customers::new(Some(*seed), 1, true);
+            customers.next(&pace, 1).1.has_plaice() && !customers.next(&pace, 2).1.has_plaice()
+        })
+        .expect("some seed in a thousand")
+}
+
+#[test]
+fn a_plaice_order_without_a_cook_is_never_served_and_the_check_says_so() {
+    let mut shop = Workshop::start();
+    let seed = seed_with_plaice_then_none();
+    shop.session().set_shop_seed(seed);
+    shop.session().set_shop_speedup(20.0);
+    shop.script(
+        "create-topic orders
+         start-preparer alice --group preparers --topic orders
+         expect consumer alice assigned orders[0] --within 30s
+         start-till 1 --topic orders --plaice
+         expect preparer alice served 1 --within 60s
+         stop-till all",
+    );
+    let told = said(&shop.events());
+    assert!(told.iter().any(|l| l.starts_with("alice order 1 needs cooking and this shop has no cook")), "{told:?}");
+    let err = shop.fails("expect orders orders served-once --within 2s");
+    assert!(matches!(err, Error::Unmet { .. }), "{err:?}");
+    assert!(err.to_string().contains("not served yet: 1"), "{err}");
+}
+
+#[test]
+fn shop_commands_refuse_bad_input_in_one_line() {
+    let cases = [
+        ("create-topic one\nstart-till 2 --topic one", "till 2 sends to partition 1, but topic 'one' has 1 partition(s)"),
+        ("start-till 1 --topic nowhere", "topic 'nowhere' does not exist"),
+        ("stop-till 4", "till 4 is not open; open tills: none"),
+        ("create-topic t\nstart-till 1 --topic t\nstop-till 9", "till 9 is not open; open tills: 1"),
+        ("stop-till one", "expected till numbers or `all`, got 'one'"),
+        ("start-preparer p --group g --topic t --cabinet", "--cook-topic"),
+        ("query nobody \"SELECT 1\"", "no analyst named 'nobody'"),
+        ("expect orders t plaice-cooked --within 100ms", "no till has sent a plaice order to t yet"),
+        ("expect preparer ghost served 1", "no preparer named 'ghost' in the shop"),
+    ];
+    let mut shop = Workshop::start();
+    for (script, said) in cases {
+        let mut lines: Vec<&str> = script.lines().collect();
+        let bad = lines.pop().unwrap();
+        for line in lines {
+            let _ = shop.run(line);
+        }
+        let err = shop.fails(bad);
+        assert!(err.to_string().contains(said), "{bad}: wanted '{said}', got '{err}'");
+        assert!(!err.to_string().contains('\n'), "{err}");
+    }
+}
+
+#[test]
+fn the_analyst_stores_consumed_orders_that_sql_can_query() {
+    let mut shop = Workshop::start();
+    shop.session().set_shop_speedup(10.0);
+    shop.script(
+        "create-topic orders --partitions 2
+         start-preparer alice --group preparers --topic orders
+         start-analyst ann --topic orders --from earliest
+         expect consumer ann assigned orders[0,1] --within 30s
+         expect consumer alice assigned orders[0,1] --within 30s
+         start-till 1 --topic orders
+         start-till 2 --topic orders
+         expect preparer alice served 4 --within 60s",
+    );
+    let closed = shop.ok("stop-till all");
+    let stored = shop.ok("expect analyst ann stored-every-order --within 60s");
+    let rows = shop.ok(r#"query ann "SELECT count(*) AS n, count(DISTINCT order_number) AS distinct_orders FROM orders""#);
+    let rows = table(&rows, &["n", "distinct_orders"]);
+    let stored = count_after(stored.said()[0], "holds a row for each of the ");
+    assert_eq!(rows.rows, [[stored.to_string(), stored.to_string()]]);
+    let sent: u64 = closed.said()[0].split('(').skip(1).map(|p| p.split(' ').next().unwrap().parse::<u64>().unwrap()).sum();
+    assert_eq!(stored, sent, "one row per order the tills sent");
+    assert!(shop.home.path().join("ann.sqlite").exists(), "the database is in the data folder");
+    let err = shop.fails(r#"query ann "SELECT nonsense FROM nowhere""#);
+    assert!(err.to_string().starts_with("the query failed"), "{err}");
+    assert_eq!(err.exit_code(), 2);
+}
+
+#[test]
+fn a_killed_preparer_restarts_and_goes_back_to_work() {
+    let mut shop = Workshop::start();
+    shop.session().set_shop_speedup(10.0);
+    shop.script(
+        "create-topic orders
+         start-preparer alice --group preparers --topic orders
+         expect consumer alice assigned orders[0] --within 30s
+         start-till 1 --topic orders
+         expect preparer alice served 2 --within 60s
+         kill-consumer alice
+         restart-consumer alice
+         expect consumer alice assigned orders[0] --within 30s
+         expect preparer alice served 6 --within 60s
+         stop-till all",
+    );
+    let board = shop.ok("shop");
+    let text = kafka_workshop::view::View::plain().render(&board);
+    assert!(text.contains("== PREPARER alice ·"), "{text}");
+    assert!(text.contains("== TILL 1 ·") && text.contains("closed =="), "{text}");
+}
