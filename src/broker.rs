@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime};
 
 use rama::{Context, Service};
 use tansu_broker::coordinator::group::administrator::Controller;
-use tansu_broker::service::services;
 use tansu_storage::{BrokerRegistrationRequest, Storage, StorageContainer};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -21,6 +20,7 @@ use url::Url;
 use crate::error::{Error, Result};
 
 mod groups;
+mod routes;
 mod storage;
 
 use groups::CrashAwareCoordinator;
@@ -188,25 +188,27 @@ impl EmbeddedBroker {
     }
 }
 
-async fn serve<G>(
+async fn serve<C>(
     listener: TcpListener,
     storage: CorrectedStorage,
-    groups: G,
+    groups: CrashAwareCoordinator<C>,
     sasl: Option<std::sync::Arc<rsasl::config::SASLConfig>>,
     stop: CancellationToken,
     maintenance: Duration,
 ) where
-    G: tansu_broker::coordinator::group::Coordinator,
+    C: tansu_broker::coordinator::group::Coordinator,
 {
+    let records = groups.records();
     let mut connections = JoinSet::new();
     let mut maintain = tokio::time::interval(maintenance);
     maintain.tick().await;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                let Ok(service) = services(CLUSTER_ID, groups.clone(), storage.clone(), sasl.clone()) else { continue };
+                let routes = routes::routes(CLUSTER_ID, groups.for_peer(peer), storage.clone(), records.clone(), sasl.clone());
+                let Ok(service) = routes else { continue };
                 connections.spawn(async move {
                     // Clients hang up all the time; nothing here is worth printing.
                     let _ = service.serve(Context::default(), stream).await;

@@ -46,6 +46,12 @@ pub struct Cli {
     #[arg(long, env = "KAFKA_WORKSHOP_SHOP_SEED", value_name = "N", global = true)]
     pub shop_seed: Option<u64>,
 
+    /// Serve the live picture of the cluster as a web page on HOST:PORT (default: 127.0.0.1 on a
+    /// free port), for a projector or a second screen
+    #[arg(long, value_name = "HOST:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:0",
+          global = true, value_parser = crate::command::parse_listen)]
+    pub web: Option<std::net::SocketAddr>,
+
     /// Show what librdkafka and the broker say (never secrets)
     #[arg(long, short, global = true)]
     pub verbose: bool,

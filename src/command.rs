@@ -82,6 +82,12 @@ pub enum Command {
     Query(QueryArgs),
     /// Show the shop: each participant's recent work side by side, refreshing until a key is pressed
     Shop,
+    /// Draw topics and groups: each partition as a log, with commits, positions, lag and owners
+    Show(ShowArgs),
+    /// The same picture, redrawn as things happen until a key is pressed
+    Watch(ShowArgs),
+    /// Serve the picture as a live web page, for a projector or a second screen
+    Web(WebArgs),
     /// List the cluster's consumer groups
     Groups,
     /// Show a group's offsets, lag and members, like kafka-consumer-groups --describe
@@ -127,7 +133,79 @@ pub enum Command {
     Quit,
 }
 
+/// A topic or group name inside a command.
+pub enum Name<'a> {
+    Topic(&'a mut String),
+    Group(&'a mut String),
+}
+
 impl Command {
+    /// Every topic and group name the command holds. Every command is listed (no catch-all),
+    /// so a new one must say which of its words are names: a learner's prefix goes on exactly
+    /// these, and the picture remembers them.
+    pub fn names_mut(&mut self) -> Vec<Name<'_>> {
+        use Name::{Group, Topic};
+        match self {
+            Command::CreateTopic(a) => vec![Topic(&mut a.topic)],
+            Command::DescribeTopic(a) | Command::DeleteTopic(a) | Command::Offsets(a) => vec![Topic(&mut a.topic)],
+            Command::Produce(a) => vec![Topic(&mut a.topic)],
+            Command::Read(a) => vec![Topic(&mut a.topic)],
+            Command::PartitionFor(a) => a.topic.iter_mut().map(Topic).collect(),
+            Command::StartConsumer(a) => std::iter::once(Group(&mut a.group)).chain(a.topics.iter_mut().map(Topic)).collect(),
+            Command::StartProducer(a) => vec![Topic(&mut a.topic)],
+            Command::StartTill(a) => vec![Topic(&mut a.topic)],
+            Command::StartPreparer(a) => {
+                let mut names = vec![Group(&mut a.group), Topic(&mut a.topic)];
+                names.extend(a.cook_topic.iter_mut().map(Topic));
+                names
+            }
+            Command::StartCook(a) => vec![Group(&mut a.group), Topic(&mut a.topic), Topic(&mut a.orders_topic)],
+            Command::StartAnalyst(a) => vec![Group(&mut a.group), Topic(&mut a.topic)],
+            Command::DescribeGroup(a) | Command::DeleteGroup(a) => vec![Group(&mut a.group)],
+            Command::ResetOffsets(a) => vec![Group(&mut a.group), Topic(&mut a.topic)],
+            Command::Show(a) | Command::Watch(a) => a.names_mut(),
+            // Conditions name their topics and groups; they are read when checked.
+            Command::Expect(_) => vec![],
+            // Consumers, producers, tills and analysts go by the learner's own names.
+            Command::Poll(_)
+            | Command::Commit(_)
+            | Command::SeekToEnd(_)
+            | Command::SeekToBeginning(_)
+            | Command::Seek(_)
+            | Command::StopConsumer(_)
+            | Command::KillConsumer(_)
+            | Command::RestartConsumer(_)
+            | Command::StopProducer(_)
+            | Command::StopTill(_)
+            | Command::Query(_) => vec![],
+            // No topic or group names.
+            Command::Cluster
+            | Command::Connect(_)
+            | Command::Broker(_)
+            | Command::Topics(_)
+            | Command::Consumers
+            | Command::Producers
+            | Command::Shop
+            | Command::Web(_)
+            | Command::Groups
+            | Command::Sleep(_)
+            | Command::Lessons
+            | Command::Lesson(_)
+            | Command::Next
+            | Command::Back
+            | Command::Hint
+            | Command::Solution
+            | Command::Check
+            | Command::Skip
+            | Command::RestartLesson
+            | Command::Where
+            | Command::Record(_)
+            | Command::Learner(_)
+            | Command::Help(_)
+            | Command::Quit => vec![],
+        }
+    }
+
     /// Commands about the tool itself (help, lessons, recording) rather than about Kafka: they
     /// are never recorded and never count as a learner's attempt at a lesson's task.
     pub fn is_about_the_tool(&self) -> bool {

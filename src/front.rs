@@ -11,6 +11,7 @@ pub mod check;
 pub mod driver;
 pub mod repl;
 pub mod replay;
+pub mod web;
 
 use tokio::runtime::Runtime;
 
@@ -50,23 +51,48 @@ pub fn connect_options(cli: &Cli, connect: &ConnectArgs, reporter: &dyn Reporter
     }
 }
 
-/// Show an outcome. A live frame (the shop board) is kept fresh on the whole screen while a
-/// person at a terminal watches, until a key is pressed; then, as everywhere else, the frame as
-/// it is now is shown once. Returns what was shown.
-pub fn present(runtime: &Runtime, session: &Session, view: View, outcome: Outcome) -> Outcome {
-    let Outcome::Live(live) = &outcome else {
-        view.show(&outcome);
-        return outcome;
-    };
-    if !view.can_redraw() {
-        view.show(&outcome);
-        return outcome;
+/// Show an outcome. A live frame (the shop board, `watch`) is kept fresh on the whole screen
+/// while a person at a terminal watches, until a key is pressed; then, as everywhere else, the
+/// frame as it is now is shown once. A request to serve the web page is carried out here.
+/// Returns what was shown.
+pub fn present(runtime: &Runtime, session: &mut Session, view: View, outcome: Outcome) -> Outcome {
+    match outcome {
+        Outcome::Many(parts) => Outcome::Many(parts.into_iter().map(|part| present(runtime, session, view, part)).collect()),
+        Outcome::Serve(listen) => {
+            let said = serve_web(runtime, session, listen);
+            view.show(&said);
+            said
+        }
+        Outcome::Live(live) if view.can_redraw() => {
+            let changes = session.scene().subscribe();
+            let frame = || runtime.block_on(session.refresh(&live.source));
+            if let Err(err) = crate::view::terminal::live(view, frame, changes) {
+                view.fail(&crate::error::Error::io("cannot draw the live view", err), None);
+            }
+            let last = runtime.block_on(session.refresh(&live.source));
+            view.show(&last);
+            last
+        }
+        other => {
+            view.show(&other);
+            other
+        }
     }
-    let source = live.source.clone();
-    if let Err(err) = crate::view::terminal::live(view, || runtime.block_on(session.refresh(&source))) {
-        view.fail(&crate::error::Error::io("cannot draw the live view", err), None);
+}
+
+/// Serve the picture as a web page, and say where (and warn when it is reachable from
+/// elsewhere).
+pub fn serve_web(runtime: &Runtime, session: &mut Session, listen: Option<std::net::SocketAddr>) -> Outcome {
+    match runtime.block_on(web::serve(session.scene(), listen)) {
+        Ok(web) => {
+            session.serving(web.url.clone());
+            let mut said = vec![Outcome::Done(format!(
+                "serving the live picture at {} (read-only; open it on a projector or a second screen)",
+                web.url
+            ))];
+            said.extend(web.warning.map(Outcome::Warning));
+            Outcome::Many(said)
+        }
+        Err(err) => Outcome::Failure(err),
     }
-    let last = runtime.block_on(session.refresh(&source));
-    view.show(&last);
-    last
 }

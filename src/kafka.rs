@@ -95,6 +95,9 @@ pub struct MemberSummary {
     pub id: String,
     pub client_id: String,
     pub host: String,
+    /// The partitions the group's leader gave it, when the cluster reports them (Apache Kafka
+    /// does; the embedded broker does too, through kafka-workshop's coordinator).
+    pub assignment: Option<crate::outcome::Partitions>,
 }
 
 /// One topic config as DescribeConfigs reports it.

@@ -1,9 +1,14 @@
 //! What a command returns: data, never text with colours or borders. `view` turns an `Outcome` into
 //! what the user sees; tests and `expect` read the data directly.
 
+pub mod picture;
+
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
+
 use crate::error::Error;
+use picture::{Picture, Selection};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -27,6 +32,11 @@ pub enum Outcome {
     Goal(String),
     /// The shop's participants side by side (`shop`).
     Board(crate::shop::Board),
+    /// Topics as logs with their markers, and groups with their members (`show`).
+    Picture(Picture),
+    /// A request to the front end: serve the picture as a web page, on this address or a free
+    /// port on 127.0.0.1.
+    Serve(Option<std::net::SocketAddr>),
     /// A frame that a front end at a terminal keeps fresh until a key is pressed; elsewhere the
     /// frame is shown once.
     Live(Live),
@@ -96,6 +106,8 @@ impl Outcome {
 pub enum LiveSource {
     /// The shop board.
     Shop,
+    /// The picture of these topics and groups (`watch`), by their names on the cluster.
+    Picture(Selection),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +178,7 @@ impl Table {
 }
 
 /// One message as the tool shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Record {
     pub topic: String,
     pub partition: i32,
@@ -200,7 +212,8 @@ pub fn format_partitions(partitions: &Partitions) -> String {
 }
 
 /// Something a live actor (a consumer, producer, till or cook) did, reported as it happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     Assigned { actor: String, partitions: Partitions },
     Revoked { actor: String, partitions: Partitions },

@@ -37,18 +37,59 @@ impl Reporter for Quiet {
     }
 }
 
-/// Where live actors send their events; the front end prints them above the prompt.
+/// What observers of a session (the web page, `watch`) hear about: what an actor did, and that
+/// something the session saw changed, with when it saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    Event(crate::outcome::Event),
+    /// Something changed (a command ran, messages were produced, a group moved), seen at this
+    /// many milliseconds since the epoch.
+    Changed { at_ms: u64 },
+}
+
+impl Signal {
+    /// A change seen now.
+    pub fn changed() -> Signal {
+        Signal::Changed { at_ms: now_ms() }
+    }
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Where live actors send their events: the front end prints them above the prompt, and every
+/// observer on the bus hears them too.
 #[derive(Clone)]
-pub struct Events(std::sync::mpsc::Sender<crate::outcome::Event>);
+pub struct Events {
+    front: std::sync::mpsc::Sender<crate::outcome::Event>,
+    bus: tokio::sync::broadcast::Sender<Signal>,
+}
 
 impl Events {
-    pub fn new(sender: std::sync::mpsc::Sender<crate::outcome::Event>) -> Self {
-        Events(sender)
+    pub fn new(front: std::sync::mpsc::Sender<crate::outcome::Event>) -> Self {
+        // Observers that fall this far behind skip ahead; they redraw from the state anyway.
+        let (bus, _) = tokio::sync::broadcast::channel(1024);
+        Events { front, bus }
     }
 
     pub fn send(&self, event: crate::outcome::Event) {
-        // A front end that stopped listening is not the actor's problem.
-        let _ = self.0.send(event);
+        // Nobody listening is not the actor's problem.
+        if !matches!(event, crate::outcome::Event::Log { .. }) {
+            let _ = self.bus.send(Signal::Event(event.clone()));
+        }
+        let _ = self.front.send(event);
+    }
+
+    /// Tell observers that something changed just now.
+    pub fn changed(&self) {
+        let _ = self.bus.send(Signal::changed());
+    }
+
+    /// Hear every signal from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Signal> {
+        self.bus.subscribe()
     }
 
     pub fn say(&self, actor: &str, text: impl Into<String>) {
@@ -59,7 +100,7 @@ impl Events {
         self.send(crate::outcome::Event::Said { actor: actor.to_string(), text: text.into(), warning: true });
     }
 
-    /// A --verbose log line; the caller has masked any secret in it.
+    /// A --verbose log line; the caller has masked any secret in it. Logs go to the front end only.
     pub fn log(&self, source: &str, text: impl Into<String>) {
         self.send(crate::outcome::Event::Log { source: source.to_string(), text: text.into() });
     }

@@ -24,6 +24,7 @@ mod clusters;
 mod groups;
 mod live;
 mod namespace;
+mod picture;
 mod produce;
 mod read;
 mod record;
@@ -34,6 +35,7 @@ mod tutor;
 pub use checks::Verdict;
 pub use clusters::sasl_password;
 pub use namespace::Namespace;
+pub use picture::Scene;
 pub use tutor::{Cue, CHECK_WAIT};
 
 /// How the session reaches its cluster, and what it keeps where.
@@ -59,7 +61,11 @@ pub struct ConnectOptions {
 }
 
 pub struct Session {
-    connection: Connection,
+    connection: Arc<Connection>,
+    /// What the session shares with whoever draws it (the web page, `watch`).
+    scene: Scene,
+    /// Where the picture is served, once a front end serves it.
+    web: Option<String>,
     target: Target,
     #[cfg(feature = "embedded-broker")]
     embedded: Option<crate::broker::EmbeddedBroker>,
@@ -119,8 +125,13 @@ impl Session {
         let namespace = options.learner.as_deref().map(Namespace::new).transpose()?;
         #[cfg(not(feature = "embedded-broker"))]
         let _ = embedded;
+        let connection = Arc::new(connection);
+        let scene = Scene::new(Arc::clone(&connection), events.clone());
+        scene.update(|stage| stage.namespace = namespace.clone());
         Ok(Session {
             connection,
+            scene,
+            web: None,
             target,
             #[cfg(feature = "embedded-broker")]
             embedded,
@@ -201,6 +212,44 @@ impl Session {
         &self.connection
     }
 
+    /// What the session shares with whoever draws it.
+    pub fn scene(&self) -> Scene {
+        self.scene.clone()
+    }
+
+    /// A front end serves the picture at `url`.
+    pub fn serving(&mut self, url: String) {
+        self.web = Some(url);
+    }
+
+    /// Share the session's current state with its observers, and tell them it changed.
+    fn publish(&self) {
+        let lesson = self.lesson_view();
+        self.scene.update(|stage| {
+            stage.connection = Arc::clone(&self.connection);
+            stage.consumers = self.consumers.clone();
+            stage.namespace = self.namespace.clone();
+            stage.lesson = lesson;
+        });
+        self.scene.changed();
+    }
+
+    /// Remember the topics and groups a command that succeeded used (or forgot, for a delete).
+    fn remember_names(&self, command: &mut Command) {
+        let deleting = matches!(command, Command::DeleteTopic(_) | Command::DeleteGroup(_));
+        let names: Vec<command::Name<'_>> = command.names_mut();
+        self.scene.update(|stage| {
+            for name in names {
+                match (name, deleting) {
+                    (command::Name::Topic(topic), false) => stage.topics.insert(topic.clone()),
+                    (command::Name::Group(group), false) => stage.groups.insert(group.clone()),
+                    (command::Name::Topic(topic), true) => stage.topics.remove(topic.as_str()),
+                    (command::Name::Group(group), true) => stage.groups.remove(group.as_str()),
+                };
+            }
+        });
+    }
+
     /// Stop everything the session started, the embedded broker last.
     pub async fn shutdown(mut self) {
         self.stop_all_actors().await;
@@ -224,7 +273,12 @@ impl Session {
         if let Some(namespace) = &namespace {
             namespace.qualify_command(&mut command);
         }
+        let mut named = command.clone();
         let result = self.execute(command).await;
+        if result.as_ref().is_ok_and(|o| o.failure().is_none()) {
+            self.remember_names(&mut named);
+        }
+        self.publish();
         let outcome = match &namespace {
             Some(ns) => result.map(|o| ns.shorten_outcome(o)).map_err(|e| ns.shorten_error(e))?,
             None => result?,
@@ -238,6 +292,7 @@ impl Session {
         // On a lesson's pause, every command the learner types may be the one that does it.
         let mut parts = vec![outcome];
         parts.extend(self.after_command(rebalances).await);
+        self.publish();
         Ok(Outcome::many(parts))
     }
 
@@ -274,6 +329,9 @@ impl Session {
             Command::StartAnalyst(args) => self.start_analyst(args).await,
             Command::Query(args) => self.query(args).await,
             Command::Shop => Ok(self.shop_live()),
+            Command::Show(args) => self.show(&args, false).await,
+            Command::Watch(args) => self.show(&args, true).await,
+            Command::Web(args) => Ok(self.web(args.listen)),
             Command::Groups => self.groups().await,
             Command::DescribeGroup(args) => self.describe_group(&args.group).await,
             Command::Offsets(args) => self.offsets(&args.topic).await,

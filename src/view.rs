@@ -4,6 +4,7 @@
 
 mod board;
 mod markdown;
+mod picture;
 pub mod terminal;
 
 use std::io::Write;
@@ -140,6 +141,9 @@ impl View {
                 out.push_str(&format!("{label} {}\n", goal.trim()));
             }
             Outcome::Board(board) => out.push_str(&self.board(board)),
+            Outcome::Picture(picture) => out.push_str(&self.picture(picture)),
+            // A request to the front end, which says what it did.
+            Outcome::Serve(_) => {}
             Outcome::Live(live) => self.render_into(&live.frame, out),
             Outcome::Many(parts) => parts.iter().for_each(|part| self.render_into(part, out)),
             Outcome::Failure(err) => out.push_str(&self.error(err, None)),

@@ -68,6 +68,10 @@ pub struct ConsumerState {
     pub positions: BTreeMap<(String, i32), i64>,
     /// The member id the group coordinator gave this consumer.
     pub member_id: Option<String>,
+    /// The group's generation at this consumer's latest assignment.
+    pub generation: Option<i32>,
+    /// When it was killed, for the countdown to its session timeout.
+    pub killed_at: Option<Instant>,
     buffer: VecDeque<Record>,
     lost_cluster: bool,
 }
@@ -80,6 +84,8 @@ impl ConsumerState {
             received: 0,
             positions: BTreeMap::new(),
             member_id: None,
+            generation: None,
+            killed_at: None,
             buffer: VecDeque::new(),
             lost_cluster: false,
         }
@@ -231,6 +237,12 @@ impl ClientContext for ActorContext {
 }
 
 impl ConsumerContext for ActorContext {
+    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _offsets: &TopicPartitionList) {
+        if result.is_ok() {
+            self.events.changed();
+        }
+    }
+
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
             let revoked = to_partitions(list);
@@ -256,9 +268,11 @@ impl ConsumerContext for ActorContext {
                 let added = to_partitions(list);
                 let now = consumer.assignment().map(|a| to_partitions(&a)).ok();
                 let member_id = member_id(consumer);
+                let generation = generation(consumer);
                 if let Ok(mut state) = self.state.lock() {
                     state.lost_cluster = false;
                     state.member_id = member_id;
+                    state.generation = generation;
                     match now {
                         Some(now) => state.assignment = now,
                         None => {
@@ -273,6 +287,21 @@ impl ConsumerContext for ActorContext {
             Rebalance::Revoke(_) => {}
             Rebalance::Error(err) => self.events.warn(&self.name, format!("rebalance failed: {err}")),
         }
+    }
+}
+
+/// The group generation this consumer is in; rust-rdkafka does not wrap it.
+fn generation(consumer: &BaseConsumer<ActorContext>) -> Option<i32> {
+    // SAFETY: the client is alive for the call; the metadata librdkafka returns is ours to
+    // read and then destroy.
+    unsafe {
+        let metadata = rdkafka_sys::rd_kafka_consumer_group_metadata(consumer.client().native_ptr());
+        if metadata.is_null() {
+            return None;
+        }
+        let generation = rdkafka_sys::rd_kafka_consumer_group_metadata_generation_id(metadata);
+        rdkafka_sys::rd_kafka_consumer_group_metadata_destroy(metadata);
+        (generation >= 0).then_some(generation)
     }
 }
 
@@ -407,6 +436,9 @@ impl Actor {
             state.positions.insert((record.topic.clone(), record.partition), record.offset + 1);
             handed.push(record);
         }
+        if !handed.is_empty() {
+            self.events.changed();
+        }
         handed
     }
 
@@ -505,6 +537,7 @@ impl Actor {
     fn kill(self) {
         if let Ok(mut state) = self.state.lock() {
             state.status = Status::Killed;
+            state.killed_at = Some(Instant::now());
             state.assignment.clear();
             state.buffer.clear();
         }

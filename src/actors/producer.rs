@@ -74,6 +74,7 @@ impl ProducerHandle {
                     Ok(delivery) => {
                         stats.sent += 1;
                         stats.last = Some((delivery.partition, delivery.offset));
+                        events.changed();
                     }
                     Err((err, _)) => {
                         stats.errors += 1;

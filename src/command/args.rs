@@ -389,6 +389,58 @@ pub enum Assignor {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct ShowArgs {
+    /// Topics to draw, and groups as `group G`; nothing draws every topic and group you used
+    #[arg(value_name = "TOPIC|group G")]
+    pub what: Vec<String>,
+}
+
+impl ShowArgs {
+    /// The topic names and group names asked for.
+    pub fn selection(&self) -> crate::error::Result<(Vec<String>, Vec<String>)> {
+        let (mut topics, mut groups) = (Vec::new(), Vec::new());
+        let mut words = self.what.iter();
+        while let Some(word) = words.next() {
+            if word == "group" {
+                let group = words.next().ok_or_else(|| crate::error::Error::usage("`group` needs a group's name: show group G"))?;
+                groups.push(group.clone());
+            } else {
+                topics.push(word.clone());
+            }
+        }
+        Ok((topics, groups))
+    }
+
+    pub(super) fn names_mut(&mut self) -> Vec<super::Name<'_>> {
+        let mut names = Vec::new();
+        let mut after_group = false;
+        for word in &mut self.what {
+            if word == "group" && !after_group {
+                after_group = true;
+            } else if after_group {
+                after_group = false;
+                names.push(super::Name::Group(word));
+            } else {
+                names.push(super::Name::Topic(word));
+            }
+        }
+        names
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct WebArgs {
+    /// The address to serve on (default: 127.0.0.1 on a free port)
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_listen)]
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+/// `HOST:PORT` to listen on, such as 127.0.0.1:8080 or 0.0.0.0:8080.
+pub fn parse_listen(raw: &str) -> std::result::Result<std::net::SocketAddr, String> {
+    raw.parse().map_err(|_| format!("expected an address to listen on such as 127.0.0.1:8080, got '{raw}'"))
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct LessonArgs {
     /// The lesson's number or name
     pub lesson: String,

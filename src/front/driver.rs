@@ -31,12 +31,23 @@ impl Driver {
         Ok(Driver { runtime, session: Some(session), events })
     }
 
-    /// Run one line as a user would type it.
+    /// Run one line as a user would type it. `web` serves the page, as at the prompt.
     pub fn run(&mut self, line: &str) -> Result<Outcome> {
-        match self.session.as_mut() {
-            Some(session) => self.runtime.block_on(session.run_line(line)),
-            None => Err(Error::input("the session has ended")),
-        }
+        let Some(session) = self.session.as_mut() else { return Err(Error::input("the session has ended")) };
+        let outcome = self.runtime.block_on(session.run_line(line))?;
+        Ok(match outcome {
+            Outcome::Serve(listen) => super::serve_web(&self.runtime, session, listen),
+            Outcome::Many(parts) if parts.iter().any(|p| matches!(p, Outcome::Serve(_))) => Outcome::Many(
+                parts
+                    .into_iter()
+                    .map(|p| match p {
+                        Outcome::Serve(listen) => super::serve_web(&self.runtime, session, listen),
+                        other => other,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })
     }
 
     /// Everything the live actors reported since the last call.

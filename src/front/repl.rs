@@ -42,6 +42,15 @@ pub fn run(runtime: &Runtime, cli: &Cli) -> i32 {
     if interactive {
         view.show_banner(session.target());
     }
+    if let Some(listen) = cli.web {
+        let served = super::serve_web(runtime, &mut session, Some(listen));
+        view.show(&served);
+        if let Some(err) = served.failure() {
+            let code = view.fail(err, None);
+            runtime.block_on(session.shutdown());
+            return code;
+        }
+    }
     let opened = match &cli.lesson {
         Some(lesson) => runtime.block_on(session.run_line(&format!("lesson {lesson}"))).map(|outcome| view.show(&outcome)),
         None => Ok(()),

@@ -82,13 +82,16 @@ impl Player<'_> {
         if matches!(outcome, Outcome::Live(_)) && self.pause {
             // A speaker at a terminal gets the live view until a key is pressed; its events were
             // on it, so they are not printed again.
-            super::present(self.runtime, &self.session, self.view, outcome.clone());
+            super::present(self.runtime, &mut self.session, self.view, outcome.clone());
             if let Some(events) = &self.events {
                 events.try_iter().for_each(drop);
             }
-        } else {
+        } else if matches!(outcome, Outcome::Live(_)) {
             self.flush_events();
             self.view.show(&outcome);
+        } else {
+            self.flush_events();
+            super::present(self.runtime, &mut self.session, self.view, outcome.clone());
         }
         outcome.failure().map_or(Ok(()), |err| Err(err.clone()))
     }
@@ -197,6 +200,13 @@ fn play(
     }
     if let Some(seed) = cli.shop_seed {
         session.set_shop_seed(seed);
+    }
+    if let Some(listen) = cli.web {
+        let served = super::serve_web(runtime, &mut session, Some(listen));
+        view.show(&served);
+        if let Some(err) = served.failure() {
+            return view.fail(err, None);
+        }
     }
     let events = session.take_events();
     let mut player = Player { runtime, session, view, typist, pause: !args.no_pause, check: args.check, events };

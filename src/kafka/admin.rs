@@ -220,7 +220,63 @@ fn summary(group: &rdkafka::groups::GroupInfo) -> GroupSummary {
         members: group
             .members()
             .iter()
-            .map(|m| MemberSummary { id: m.id().to_string(), client_id: m.client_id().to_string(), host: m.client_host().to_string() })
+            .map(|m| MemberSummary {
+                id: m.id().to_string(),
+                client_id: m.client_id().to_string(),
+                host: m.client_host().to_string(),
+                assignment: m.assignment().and_then(decode_assignment),
+            })
             .collect(),
+    }
+}
+
+/// A consumer group member's assignment as the consumer protocol encodes it: a version, then
+/// each topic with its partitions (then user data, which is not needed here). None when empty
+/// or not in that format.
+pub fn decode_assignment(bytes: &[u8]) -> Option<crate::outcome::Partitions> {
+    struct Reader<'a>(&'a [u8]);
+    impl Reader<'_> {
+        fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+            let (head, rest) = self.0.split_first_chunk::<N>()?;
+            self.0 = rest;
+            Some(*head)
+        }
+        fn count(&mut self) -> Option<usize> {
+            usize::try_from(i32::from_be_bytes(self.take::<4>()?)).ok()
+        }
+    }
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut reader = Reader(bytes);
+    let _version = i16::from_be_bytes(reader.take::<2>()?);
+    let mut partitions = crate::outcome::Partitions::new();
+    for _ in 0..reader.count()? {
+        let length = usize::try_from(i16::from_be_bytes(reader.take::<2>()?)).ok()?;
+        let (name, rest) = (reader.0.get(..length)?, reader.0.get(length..)?);
+        reader.0 = rest;
+        let topic = String::from_utf8(name.to_vec()).ok()?;
+        let ids = partitions.entry(topic).or_default();
+        for _ in 0..reader.count()? {
+            ids.insert(i32::from_be_bytes(reader.take::<4>()?));
+        }
+    }
+    Some(partitions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_assignment_decodes_to_its_partitions() {
+        // Version 0; one topic "orders" with partitions 0 and 2; no user data.
+        let mut bytes = vec![0, 0, 0, 0, 0, 1, 0, 6];
+        bytes.extend_from_slice(b"orders");
+        bytes.extend_from_slice(&[0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff]);
+        let partitions = decode_assignment(&bytes).unwrap();
+        assert_eq!(crate::outcome::format_partitions(&partitions), "orders[0,2]");
+        assert_eq!(decode_assignment(&[]), None);
+        assert_eq!(decode_assignment(&[0, 0, 0, 0, 0, 9]), None, "a truncated assignment is not guessed at");
     }
 }

@@ -27,6 +27,7 @@ pub struct Connection {
     pub(super) admin: AdminClient<Context>,
     pub(super) meta: Arc<BaseConsumer<Context>>,
     producers: Mutex<HashMap<ProducerSettings, FutureProducer<Context>>>,
+    pub(super) readers: super::read::Readers,
 }
 
 impl Connection {
@@ -65,6 +66,7 @@ impl Connection {
             producers: Mutex::new(HashMap::new()),
             group_clients: Mutex::new(HashMap::new()),
             seen_names: Mutex::new(BTreeSet::new()),
+            readers: super::read::Readers::default(),
         })
     }
 

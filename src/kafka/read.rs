@@ -36,32 +36,51 @@ pub struct ReadResult {
 /// How long a read waits for the next message before it gives up.
 const STALL: Duration = Duration::from_secs(5);
 
+/// Group-less consumers kept between reads: a new consumer costs a connection and a first fetch,
+/// about 200 ms, which every `read`, check and picture frame would otherwise pay.
+#[derive(Default)]
+pub(crate) struct Readers(std::sync::Mutex<Vec<BaseConsumer<Context>>>);
+
+/// How many idle readers a connection keeps.
+const IDLE_READERS: usize = 2;
+
 impl Connection {
     /// Read each planned range of `topic`, at most `max` messages in all.
     pub async fn read(&self, topic: &str, plan: Vec<ReadPlan>, max: u64) -> Result<ReadResult> {
-        let config = self.client_config();
-        let context = self.context();
+        let reader = match self.readers.0.lock().ok().and_then(|mut idle| idle.pop()) {
+            Some(reader) => reader,
+            None => new_reader(self.client_config(), self.context()).map_err(|e| self.explain("reading", &e))?,
+        };
         let topic = topic.to_string();
-        tokio::task::spawn_blocking(move || read_plan(config, context, &topic, plan, max))
-            .await
-            .map_err(|e| stopped("the read", e))?
-            .map_err(|e| self.explain("reading", &e))
+        let (reader, result) = tokio::task::spawn_blocking(move || {
+            let result = read_plan(&reader, &topic, plan, max);
+            // Stop fetching until the next read.
+            let _ = reader.unassign();
+            (reader, result)
+        })
+        .await
+        .map_err(|e| stopped("the read", e))?;
+        if result.is_ok() {
+            if let Ok(mut idle) = self.readers.0.lock() {
+                if idle.len() < IDLE_READERS {
+                    idle.push(reader);
+                }
+            }
+        }
+        result.map_err(|e| self.explain("reading", &e))
     }
 }
 
-fn read_plan(
-    mut config: ClientConfig,
-    context: Context,
-    topic: &str,
-    plan: Vec<ReadPlan>,
-    max: u64,
-) -> std::result::Result<ReadResult, KafkaError> {
+fn new_reader(mut config: ClientConfig, context: Context) -> std::result::Result<BaseConsumer<Context>, KafkaError> {
     config.set("enable.auto.commit", "false");
     config.set("enable.partition.eof", "true");
-    config.set("fetch.wait.max.ms", "100");
+    config.set("fetch.wait.max.ms", "10");
     // librdkafka wants a group id even for assign(); nothing is ever joined or committed.
     config.set("group.id", "kafka-workshop-read");
-    let consumer: BaseConsumer<Context> = config.create_with_context(context)?;
+    config.create_with_context(context)
+}
+
+fn read_plan(consumer: &BaseConsumer<Context>, topic: &str, plan: Vec<ReadPlan>, max: u64) -> std::result::Result<ReadResult, KafkaError> {
     let mut assignment = TopicPartitionList::new();
     let mut open: BTreeMap<i32, i64> = BTreeMap::new();
     for step in &plan {
@@ -88,6 +107,11 @@ fn read_plan(
                 last_progress = Instant::now();
                 let partition = message.partition();
                 let Some(&end) = open.get(&partition) else { continue };
+                // A message fetched for an earlier read of this reader is not this read's.
+                let start = plan.iter().find(|p| p.partition == partition).map_or(0, |p| p.start);
+                if message.topic() != topic || message.offset() < start {
+                    continue;
+                }
                 if message.offset() < end {
                     records.push(to_record(&message));
                 }

@@ -93,7 +93,7 @@ impl Session {
         self.tills.clear();
         self.jobs.clear();
         self.analysts.clear();
-        self.connection = connection;
+        self.connection = std::sync::Arc::new(connection);
         self.target = target;
         self.security = args.security;
         self.settings = args.properties;

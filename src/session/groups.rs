@@ -1,6 +1,6 @@
 //! Consumer groups and their offsets: `groups`, `describe-group`, `offsets`, `reset-offsets`,
-//! `delete-group`. Committed offsets and lag always come from the broker; who owns a partition
-//! comes from this session's own consumers, because tansu 0.6.0 reports no member assignments.
+//! `delete-group`. Committed offsets, lag and members come from the broker; a partition's owner
+//! is this session's consumer that has it, else the member the broker says has it.
 
 use std::collections::HashMap;
 use std::time::UNIX_EPOCH;
@@ -9,8 +9,9 @@ use super::Session;
 use crate::command::ResetOffsetsArgs;
 use crate::error::{Error, Result, Thing};
 use crate::format::or_dash as show_or_dash;
-use crate::kafka::{TopicInfo, Watermarks};
-use crate::outcome::{Outcome, Table};
+use crate::actors::consumer::ConsumerHandle;
+use crate::kafka::{MemberSummary, TopicInfo, Watermarks};
+use crate::outcome::{format_partitions, Outcome, Table};
 
 impl Session {
     pub(super) async fn groups(&self) -> Result<Outcome> {
@@ -52,28 +53,15 @@ impl Session {
             return Err(Error::not_found(Thing::Group, name).with_hint("it has no members and no committed offsets"));
         }
         let members = summary.as_ref().map(|s| s.members.clone()).unwrap_or_default();
-        let mine = self.consumers_in(name);
         let mut table = Table::new([
             "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID",
         ]);
         for (topic, committed) in &topics {
-            let marks = self.connection.topic_watermarks(topic).await?;
-            for (partition, mark) in marks {
+            for (partition, mark) in self.connection.topic_watermarks(topic).await? {
                 let current = committed.get(&(topic.name.clone(), partition)).copied();
-                let owner = mine.iter().find(|c| c.state().assignment.get(&topic.name).is_some_and(|ids| ids.contains(&partition)));
-                let (consumer_id, host, client_id) = match owner {
-                    Some(consumer) => {
-                        let id = consumer.state().member_id;
-                        let member = members.iter().find(|m| Some(&m.id) == id.as_ref());
-                        (
-                            member.map_or_else(|| consumer.spec.name.clone(), |m| m.id.clone()),
-                            member.map_or_else(|| "-".into(), |m| show_or_dash(&m.host)),
-                            consumer.spec.name.clone(),
-                        )
-                    }
-                    None if members.is_empty() => ("-".into(), "-".into(), "-".into()),
-                    // Members we did not start: the broker does not say which one owns what.
-                    None => ("(unknown)".into(), "(unknown)".into(), "(unknown)".into()),
+                let (consumer_id, host, client_id) = match self.owner_in(name, &members, &topic.name, partition) {
+                    Some(owner) => owner,
+                    None => ("-".into(), "-".into(), "-".into()),
                 };
                 table.push([
                     name.to_string(),
@@ -88,8 +76,8 @@ impl Session {
                 ]);
             }
         }
+        let mine = self.consumers_in(name);
         let state = summary.as_ref().map_or("Empty", |s| s.state.as_str());
-        // tansu reports no protocol; the assignor of this session's own consumers is known.
         let protocol = summary
             .as_ref()
             .map(|s| s.protocol.clone())
@@ -101,22 +89,41 @@ impl Session {
             Outcome::Table(table),
         ];
         if !members.is_empty() {
-            let mut list = Table::new(["MEMBER-ID", "CLIENT-ID", "HOST", "ASSIGNMENT"]);
-            for member in &members {
-                let assignment = mine
-                    .iter()
-                    .find(|c| c.state().member_id.as_ref() == Some(&member.id))
-                    .map(|c| crate::outcome::format_partitions(&c.state().assignment))
-                    .unwrap_or_else(|| "unknown (the broker does not report assignments)".into());
-                let client = mine
-                    .iter()
-                    .find(|c| c.state().member_id.as_ref() == Some(&member.id))
-                    .map_or_else(|| show_or_dash(&member.client_id), |c| c.spec.name.clone());
-                list.push([member.id.clone(), client, show_or_dash(&member.host), assignment]);
-            }
-            parts.push(Outcome::Table(list.titled("members")));
+            parts.push(Outcome::Table(self.members_table(&members, &mine)));
         }
         Ok(Outcome::Many(parts))
+    }
+
+    /// Who owns a partition in a group, as (member id, host, client id): one of this session's
+    /// consumers first (its name as the client id), else the member the cluster says has it.
+    fn owner_in(&self, group: &str, members: &[MemberSummary], topic: &str, partition: i32) -> Option<(String, String, String)> {
+        let holds = |p: &crate::outcome::Partitions| p.get(topic).is_some_and(|ids| ids.contains(&partition));
+        if let Some(consumer) = self.consumers_in(group).into_iter().find(|c| holds(&c.state().assignment)) {
+            let id = consumer.state().member_id;
+            let member = members.iter().find(|m| Some(&m.id) == id.as_ref());
+            return Some((
+                member.map_or_else(|| consumer.spec.name.clone(), |m| m.id.clone()),
+                member.map_or_else(|| "-".into(), |m| show_or_dash(&m.host)),
+                consumer.spec.name.clone(),
+            ));
+        }
+        let member = members.iter().find(|m| m.assignment.as_ref().is_some_and(holds))?;
+        Some((member.id.clone(), show_or_dash(&member.host), show_or_dash(&member.client_id)))
+    }
+
+    fn members_table(&self, members: &[MemberSummary], mine: &[&ConsumerHandle]) -> Table {
+        let mut list = Table::new(["MEMBER-ID", "CLIENT-ID", "HOST", "ASSIGNMENT"]);
+        for member in members {
+            let ours = mine.iter().find(|c| c.state().member_id.as_ref() == Some(&member.id));
+            let assignment = match (ours, &member.assignment) {
+                (Some(consumer), _) => format_partitions(&consumer.state().assignment),
+                (None, Some(assignment)) => format_partitions(assignment),
+                (None, None) => "unknown (the cluster does not report it)".into(),
+            };
+            let client = ours.map_or_else(|| show_or_dash(&member.client_id), |c| c.spec.name.clone());
+            list.push([member.id.clone(), client, show_or_dash(&member.host), assignment]);
+        }
+        list.titled("members")
     }
 
     pub(super) async fn offsets(&self, topic_name: &str) -> Result<Outcome> {

@@ -5,9 +5,10 @@
 //! Only names are rewritten: a message's key, value and headers are shown exactly as stored,
 //! whatever they contain.
 
-use crate::command::Command;
+use crate::command::{Command, Name};
 use crate::error::Error;
 use crate::expect::Condition;
+use crate::outcome::picture::Picture;
 use crate::outcome::{Event, Live, Outcome, Partitions, Table};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,79 +54,11 @@ impl Namespace {
         out
     }
 
-    /// Rewrite every topic and group name in a command to its name on the cluster. Every command
-    /// is listed, so a new one must say which names it has.
+    /// Rewrite every topic and group name in a command to its name on the cluster.
     pub fn qualify_command(&self, command: &mut Command) {
-        let q = |name: &mut String| *name = self.qualify(name);
-        match command {
-            Command::CreateTopic(a) => q(&mut a.topic),
-            Command::DescribeTopic(a) | Command::DeleteTopic(a) | Command::Offsets(a) => q(&mut a.topic),
-            Command::Produce(a) => q(&mut a.topic),
-            Command::Read(a) => q(&mut a.topic),
-            Command::PartitionFor(a) => a.topic.iter_mut().for_each(q),
-            Command::StartConsumer(a) => {
-                q(&mut a.group);
-                a.topics.iter_mut().for_each(q);
-            }
-            Command::StartProducer(a) => q(&mut a.topic),
-            Command::StartTill(a) => q(&mut a.topic),
-            Command::StartPreparer(a) => {
-                q(&mut a.group);
-                q(&mut a.topic);
-                a.cook_topic.iter_mut().for_each(q);
-            }
-            Command::StartCook(a) => {
-                q(&mut a.group);
-                q(&mut a.topic);
-                q(&mut a.orders_topic);
-            }
-            Command::StartAnalyst(a) => {
-                q(&mut a.group);
-                q(&mut a.topic);
-            }
-            Command::DescribeGroup(a) | Command::DeleteGroup(a) => q(&mut a.group),
-            Command::ResetOffsets(a) => {
-                q(&mut a.group);
-                q(&mut a.topic);
-            }
-            // Conditions are qualified when they are checked; `expect` parses them then.
-            Command::Expect(_) => {}
-            // Consumers, producers, tills and analysts have the learner's own names.
-            Command::Poll(_)
-            | Command::Commit(_)
-            | Command::SeekToEnd(_)
-            | Command::SeekToBeginning(_)
-            | Command::Seek(_)
-            | Command::StopConsumer(_)
-            | Command::KillConsumer(_)
-            | Command::RestartConsumer(_)
-            | Command::StopProducer(_)
-            | Command::StopTill(_)
-            | Command::Query(_) => {}
-            // No topic or group names.
-            Command::Cluster
-            | Command::Connect(_)
-            | Command::Broker(_)
-            | Command::Topics(_)
-            | Command::Consumers
-            | Command::Producers
-            | Command::Shop
-            | Command::Groups
-            | Command::Sleep(_)
-            | Command::Lessons
-            | Command::Lesson(_)
-            | Command::Next
-            | Command::Back
-            | Command::Hint
-            | Command::Solution
-            | Command::Check
-            | Command::Skip
-            | Command::RestartLesson
-            | Command::Where
-            | Command::Record(_)
-            | Command::Learner(_)
-            | Command::Help(_)
-            | Command::Quit => {}
+        for name in command.names_mut() {
+            let (Name::Topic(name) | Name::Group(name)) = name;
+            *name = self.qualify(name);
         }
     }
 
@@ -184,12 +117,15 @@ impl Namespace {
                 Outcome::Board(board)
             }
             Outcome::Live(live) => Outcome::Live(Live { source: live.source, frame: Box::new(self.shorten_outcome(*live.frame)) }),
+            // Built in the learner's names already.
+            picture @ Outcome::Picture(_) => picture,
             Outcome::Failure(err) => Outcome::Failure(self.shorten_error(err)),
             other @ (Outcome::Nothing
             | Outcome::Text(_)
             | Outcome::Narration(_)
             | Outcome::Typed(_)
             | Outcome::Goal(_)
+            | Outcome::Serve(_)
             | Outcome::Quit) => other,
         }
     }
@@ -207,6 +143,32 @@ impl Namespace {
             })
             .collect();
         Table { title: table.title.map(|t| self.shorten(&t)), rows, ..table }
+    }
+
+    /// A picture with every topic and group name short; keys are contents, so they stay.
+    pub fn shorten_picture(&self, mut picture: Picture) -> Picture {
+        let short = |name: &mut String| *name = self.shorten(name);
+        for topic in &mut picture.topics {
+            short(&mut topic.name);
+            for partition in &mut topic.partitions {
+                partition.committed.iter_mut().for_each(|c| short(&mut c.group));
+                partition.owners.iter_mut().for_each(|o| short(&mut o.group));
+            }
+        }
+        for group in &mut picture.groups {
+            short(&mut group.name);
+            for member in &mut group.members {
+                if let Some(assignment) = member.assignment.take() {
+                    member.assignment = Some(self.shorten_partitions(&assignment));
+                }
+            }
+        }
+        for consumer in &mut picture.consumers {
+            short(&mut consumer.group);
+            consumer.assignment = self.shorten_partitions(&consumer.assignment);
+        }
+        picture.notes.iter_mut().for_each(short);
+        picture
     }
 
     pub fn shorten_error(&self, err: Error) -> Error {

@@ -9,6 +9,7 @@ use crate::format::{group_digits, Template};
 use crate::kafka::produce::TransactionEnd;
 use crate::kafka::{DeliveryReport, ProduceRequest, ProducerSettings};
 use crate::outcome::{Outcome, Table};
+use crate::report::{Events, Progress};
 
 /// Above this many messages `produce` shows a progress bar and a per-partition summary instead
 /// of one row per message.
@@ -36,7 +37,7 @@ impl Session {
             count: args.count,
             keep_rows,
         };
-        let progress = (!keep_rows).then(|| self.reporter.progress(args.count, "producing"));
+        let progress = (!keep_rows).then(|| changes(self.reporter.progress(args.count, "producing"), self.events.clone()));
         let Some(id) = &args.transactional_id else {
             let settings = ProducerSettings { acks: args.acks.into(), idempotent: args.idempotent };
             let report = self.connection.produce(settings, &request, progress).await?;
@@ -67,6 +68,38 @@ impl Session {
             false => Error::kafka(format!("the transaction could not {step}: {detail}")),
         }
     }
+}
+
+/// A progress bar that also tells the session's observers (the web page, `watch`) that the
+/// topic is growing, at most twenty times a second.
+fn changes(bar: Box<dyn Progress>, events: Events) -> Box<dyn Progress> {
+    struct Changes {
+        bar: Box<dyn Progress>,
+        events: Events,
+        advanced: std::sync::atomic::AtomicU64,
+        told: std::sync::Mutex<std::time::Instant>,
+    }
+    impl Progress for Changes {
+        fn advance(&self, by: u64) {
+            self.bar.advance(by);
+            // Looking at the clock for every message would cost the produce rate.
+            let before = self.advanced.fetch_add(by, std::sync::atomic::Ordering::Relaxed);
+            if before / 256 == (before + by) / 256 {
+                return;
+            }
+            if let Ok(mut told) = self.told.lock() {
+                if told.elapsed() >= std::time::Duration::from_millis(50) {
+                    *told = std::time::Instant::now();
+                    self.events.changed();
+                }
+            }
+        }
+        fn finish(&self) {
+            self.bar.finish();
+            self.events.changed();
+        }
+    }
+    Box::new(Changes { bar, events, advanced: std::sync::atomic::AtomicU64::new(0), told: std::sync::Mutex::new(std::time::Instant::now()) })
 }
 
 /// Where the messages went: one row each for a few, a summary per partition for many, and

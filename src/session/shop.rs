@@ -215,13 +215,6 @@ impl Session {
             empty => empty,
         }
     }
-
-    /// A live frame drawn again, as it is now.
-    pub async fn refresh(&self, source: &LiveSource) -> Outcome {
-        match source {
-            LiveSource::Shop => self.shop_board(),
-        }
-    }
 }
 
 fn open_tills(tills: &BTreeMap<u32, TillHandle>) -> String {

@@ -117,6 +117,21 @@ impl Session {
         }
     }
 
+    /// The lesson step, for the picture.
+    pub(super) fn lesson_view(&self) -> Option<crate::outcome::picture::LessonView> {
+        let open = self.tutor.as_ref()?.open.as_ref()?;
+        let goal = match &open.lesson.steps.get(open.step)?.action {
+            Some(Action::Try(block)) => Some(block.goal.clone()),
+            _ => None,
+        };
+        Some(crate::outcome::picture::LessonView {
+            heading: open.lesson.heading(),
+            step: open.step + 1,
+            steps: open.lesson.steps.len(),
+            goal,
+        })
+    }
+
     pub fn in_lesson(&self) -> bool {
         self.tutor.as_ref().is_some_and(|t| t.open.is_some())
     }

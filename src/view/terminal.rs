@@ -2,11 +2,13 @@
 //! (a password without echo, yes or no), and a frame redrawn in place until a key is pressed.
 
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
 
 use super::View;
 use crate::outcome::Outcome;
-use crate::report::{Progress, Reporter};
+use crate::report::{Progress, Reporter, Signal};
 
 /// The terminal's width; one that reports no size (some multiplexers, a bare pty) gets a usual width.
 pub fn terminal_width() -> u16 {
@@ -61,26 +63,67 @@ impl Reporter for Bars {
     }
 }
 
-/// A frame on the whole screen, drawn again by `frame` a few times a second until a key is
-/// pressed. The terminal is put back as it was whatever happens.
-pub fn live(view: View, mut frame: impl FnMut() -> Outcome) -> std::io::Result<()> {
-    use crossterm::{cursor, event, execute, terminal};
+/// A frame on the whole screen until a key is pressed, drawn again by `frame` when `changes`
+/// says something changed (at most every 100 ms) and at least every second. The terminal is
+/// put back as it was whatever happens.
+pub fn live(view: View, mut frame: impl FnMut() -> Outcome, mut changes: broadcast::Receiver<Signal>) -> std::io::Result<()> {
+    use crossterm::{cursor, execute, terminal};
     let mut out = std::io::stdout();
     terminal::enable_raw_mode()?;
+    let mut last_change = None;
     let shown = execute!(out, terminal::EnterAlternateScreen, cursor::Hide).and_then(|()| loop {
         let mut text = view.render(&frame());
-        text.push_str("\n(press any key to go back to the prompt)\n");
+        let seen = last_change.map(|ms| format!(" · last change {}", clock(ms))).unwrap_or_default();
+        text.push_str(&format!("\n(live{seen} · press any key to go back to the prompt)\n"));
         execute!(out, cursor::MoveTo(0, 0), terminal::Clear(terminal::ClearType::All))?;
         // Raw mode does not turn a newline into a carriage return.
         out.write_all(text.replace('\n', "\r\n").as_bytes())?;
         out.flush()?;
-        if event::poll(Duration::from_millis(300))? && matches!(event::read()?, event::Event::Key(_)) {
-            break Ok(());
+        match wait_for_change(&mut changes)? {
+            Wait::Key => break Ok(()),
+            Wait::Changed(at) => last_change = at.or(last_change),
         }
     });
     let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
     let _ = terminal::disable_raw_mode();
     shown
+}
+
+enum Wait {
+    Key,
+    /// Time to draw again; when a change was seen, when.
+    Changed(Option<u64>),
+}
+
+/// Wait for a key, or for a change (drawn no sooner than 100 ms after the last frame), or a second.
+fn wait_for_change(changes: &mut broadcast::Receiver<Signal>) -> std::io::Result<Wait> {
+    use crossterm::event;
+    let drawn = Instant::now();
+    let mut seen = None;
+    loop {
+        if event::poll(Duration::from_millis(20))? && matches!(event::read()?, event::Event::Key(_)) {
+            return Ok(Wait::Key);
+        }
+        loop {
+            match changes.try_recv() {
+                Ok(Signal::Changed { at_ms }) => seen = seen.or(Some(at_ms)),
+                Ok(Signal::Event(_)) | Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    seen = seen.or(Some(crate::report::now_ms()));
+                }
+                Err(_) => break,
+            }
+        }
+        let elapsed = drawn.elapsed();
+        if (seen.is_some() && elapsed >= Duration::from_millis(100)) || elapsed >= Duration::from_secs(1) {
+            return Ok(Wait::Changed(seen));
+        }
+    }
+}
+
+/// `16:40:01.234 UTC` for milliseconds since the epoch.
+fn clock(ms: u64) -> String {
+    let text = humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + Duration::from_millis(ms)).to_string();
+    format!("{} UTC", text.get(11..23).unwrap_or(&text))
 }
 
 /// Types a command at the prompt at a person's pace, with the small unevenness real typing has.

@@ -1,6 +1,6 @@
-//! Ctrl-C at the REPL cancels the running command only. The REPL runs at a real terminal (a pty
-//! from util-linux `script`), and Ctrl-C is typed into it, so the terminal sends SIGINT as it
-//! would for a person.
+//! The REPL at a real terminal (a pty from util-linux `script`): Ctrl-C cancels the running
+//! command only, and `watch` redraws in place until a key is pressed. Keys are typed into the
+//! pty, so the terminal sends SIGINT for Ctrl-C as it would for a person.
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -97,4 +97,27 @@ fn ctrl_c_cancels_a_long_produce_and_a_poll_but_not_the_repl() {
         assert!(Instant::now() < deadline, "quit did not end the REPL");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn watch_redraws_the_picture_as_messages_arrive_until_a_key_is_pressed() {
+    let mut term = Terminal::start();
+    term.wait_for("kafka ›", 1, Duration::from_secs(30));
+    term.type_keys("create-topic t\r");
+    term.wait_for("created topic 't'", 1, Duration::from_secs(30));
+    term.type_keys("start-producer p --topic t --every 100ms --key k\r");
+    term.wait_for("started producer 'p'", 1, Duration::from_secs(30));
+    term.type_keys("watch t\r");
+    // Frames follow one another as the producer sends: the log's end moves on.
+    term.wait_for("press any key to go back to the prompt", 5, Duration::from_secs(30));
+    let ends = |text: &str| -> Vec<u64> {
+        text.split(" end ").skip(1).filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()).collect()
+    };
+    let seen = ends(&term.output.lock().unwrap());
+    assert!(seen.windows(2).any(|w| w[1] > w[0]), "the end offset never moved: {seen:?}");
+    term.type_keys("q");
+    // Back at the prompt once the terminal has left the live view's screen.
+    term.wait_for("\u{1b}[?1049l", 1, Duration::from_secs(10));
+    term.type_keys("stop-producer p\r");
+    term.wait_for("stopped producer 'p'", 1, Duration::from_secs(30));
 }

@@ -1,0 +1,159 @@
+//! The broker's request routes: tansu's own services, except two answered here.
+//!
+//! - **DescribeGroups**: from the storage's group state filled in with what the coordinator
+//!   wrapper recorded (each member's client id, host, subscription and assignment; the group's
+//!   assignor).
+//! - **Fetch**: tansu 0.6.0 holds every fetch for the client's whole `fetch.wait.max.ms`, even
+//!   when it has the messages at once (its loop sleeps before it checks what it has), so every
+//!   read and every consumer waits that long per fetch. Kafka answers as soon as it has
+//!   `fetch.min.bytes`; so does this: it asks tansu without waiting, and only when there is
+//!   nothing to send does it ask again every few milliseconds until the client's wait is up.
+
+use std::sync::Arc;
+
+use rama::layer::{MapErrLayer, MapStateLayer};
+use rama::{Context, Layer as _, Service};
+use tansu_broker::coordinator::group::Coordinator;
+use tansu_broker::service::{auth, coordinator, storage};
+use tansu_broker::Error;
+use tansu_sans_io::describe_groups_response::DescribedGroup;
+use tansu_sans_io::{ApiKey as _, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse};
+use tansu_service::{
+    BytesFrameLayer, BytesFrameService, FrameRequestLayer, FrameRouteBuilder, FrameRouteService, TcpBytesLayer,
+    TcpBytesService, TcpContext, TcpContextLayer, TcpContextService,
+};
+use tansu_storage::{FetchService, Storage};
+
+use super::groups::Records;
+
+/// The whole service a client connection talks to.
+pub type Routes = TcpContextService<TcpBytesService<BytesFrameService<FrameRouteService<(), Error>>, ()>>;
+
+type Route = fn(FrameRouteBuilder<(), Error>, super::CorrectedStorage) -> Result<FrameRouteBuilder<(), Error>, Error>;
+
+/// tansu's storage services, all but DescribeGroups.
+const STORAGE_ROUTES: &[Route] = &[
+    storage::add_offsets_to_txn,
+    storage::add_partitions_to_txn,
+    storage::alter_user_scram_credentials,
+    storage::consumer_group_describe,
+    storage::create_acls,
+    storage::create_topics,
+    storage::delete_groups,
+    storage::delete_records,
+    storage::delete_topics,
+    storage::describe_acls,
+    storage::describe_cluster,
+    storage::describe_configs,
+    storage::describe_topic_partitions,
+    storage::describe_user_scram_credentials,
+    storage::find_coordinator,
+    storage::get_telemetry_subscriptions,
+    storage::incremental_alter_configs,
+    storage::init_producer_id,
+    storage::list_groups,
+    storage::list_offsets,
+    storage::list_partition_reassignments,
+    storage::metadata,
+    storage::produce,
+    storage::txn_offset_commit_request,
+];
+
+/// Every route for one connection: tansu's, with DescribeGroups answered from `records`.
+pub fn routes<C: Coordinator>(
+    cluster_id: &str,
+    groups: C,
+    store: super::CorrectedStorage,
+    records: Records,
+    sasl: Option<Arc<rsasl::config::SASLConfig>>,
+) -> Result<Routes, Error> {
+    let builder = STORAGE_ROUTES.iter().try_fold(FrameRouteService::<(), Error>::builder(), |builder, route| {
+        route(builder, store.clone())
+    })?;
+    let builder = coordinator::services(builder, groups)?;
+    let builder = auth::services(builder)?;
+    let describe = (
+        MapErrLayer::new(Error::from),
+        MapStateLayer::new(|_| ()),
+        FrameRequestLayer::<DescribeGroupsRequest>::new(),
+    )
+        .into_layer(DescribeGroups { storage: store.clone(), records })
+        .boxed();
+    let fetch = (
+        MapErrLayer::new(Error::from),
+        MapStateLayer::new(|_| ()),
+        FrameRequestLayer::<FetchRequest>::new(),
+    )
+        .into_layer(Fetch { storage: store.clone() })
+        .boxed();
+    let route = builder.with_route(FetchRequest::KEY, fetch)?.with_route(DescribeGroupsRequest::KEY, describe)?.build()?;
+    Ok((
+        TcpContextLayer::new(TcpContext::default().cluster_id(Some(cluster_id.into()))),
+        TcpBytesLayer::default(),
+        BytesFrameLayer::default().with_sasl_config(sasl),
+    )
+        .into_layer(route))
+}
+
+/// DescribeGroups as Apache Kafka answers it: members with their client id, host and assignment.
+#[derive(Clone, Debug)]
+struct DescribeGroups {
+    storage: super::CorrectedStorage,
+    records: Records,
+}
+
+impl Service<(), DescribeGroupsRequest> for DescribeGroups {
+    type Response = DescribeGroupsResponse;
+    type Error = Error;
+
+    async fn serve(&self, _ctx: Context<()>, req: DescribeGroupsRequest) -> Result<Self::Response, Self::Error> {
+        let described = self
+            .storage
+            .describe_groups(req.groups.as_deref(), req.include_authorized_operations.unwrap_or(false))
+            .await?;
+        let groups = described
+            .iter()
+            .map(|group| {
+                let mut group = DescribedGroup::from(group);
+                self.records.describe(&mut group);
+                group
+            })
+            .collect();
+        Ok(DescribeGroupsResponse::default().throttle_time_ms(Some(0)).groups(Some(groups)))
+    }
+}
+
+/// How often an empty fetch looks again while the client waits.
+const FETCH_RECHECK: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Fetch as Apache Kafka answers it: at once when there are messages, else when some arrive or
+/// the client's wait is up.
+#[derive(Clone, Debug)]
+struct Fetch {
+    storage: super::CorrectedStorage,
+}
+
+impl Service<(), FetchRequest> for Fetch {
+    type Response = FetchResponse;
+    type Error = Error;
+
+    async fn serve(&self, _ctx: Context<()>, req: FetchRequest) -> Result<Self::Response, Self::Error> {
+        let wait = std::time::Duration::from_millis(u64::try_from(req.max_wait_ms).unwrap_or(0));
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut now_only = req;
+        now_only.max_wait_ms = 0;
+        loop {
+            let response = FetchService.serve(Context::with_state(self.storage.clone()), now_only.clone()).await?;
+            if has_records(&response) || tokio::time::Instant::now() >= deadline {
+                return Ok(response);
+            }
+            tokio::time::sleep(FETCH_RECHECK.min(deadline - tokio::time::Instant::now())).await;
+        }
+    }
+}
+
+fn has_records(response: &FetchResponse) -> bool {
+    response.responses.iter().flatten().flat_map(|topic| topic.partitions.iter().flatten()).any(|partition| {
+        partition.records.as_ref().is_some_and(|frame| !frame.batches.is_empty()) || partition.error_code != 0
+    })
+}

@@ -1,0 +1,378 @@
+//! Builds the picture (`crate::picture`) from the cluster's state and the session's own
+//! consumers. The session shares a `Scene` with its observers, so the web page can draw while
+//! the prompt waits: the connection, the consumers, the topics and groups the learner has used,
+//! and the lesson step, kept current by the session after every command.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use super::Namespace;
+use crate::actors::consumer::{ConsumerHandle, Status};
+use crate::error::{Error, Result, Thing};
+use crate::kafka::{Connection, GroupSummary, ReadPlan, TopicInfo, Watermarks};
+use crate::outcome::Partitions;
+use crate::outcome::picture::{
+    Cell, Committed, ConsumerView, Dying, GroupView, LessonView, MemberView, Owner, PartitionView, Picture, Position,
+    Selection, TopicView, CELLS,
+};
+use crate::report::{Events, Signal};
+
+/// What the session shares with whoever draws it.
+#[derive(Clone)]
+pub struct Scene {
+    stage: Arc<Mutex<Stage>>,
+    events: Events,
+    /// The last cells read from each partition, kept while its log does not change.
+    tails: Arc<Mutex<HashMap<(String, i32), Tail>>>,
+}
+
+#[derive(Clone)]
+pub(super) struct Stage {
+    pub connection: Arc<Connection>,
+    pub consumers: BTreeMap<String, ConsumerHandle>,
+    /// Topics and groups the learner has used, by their names on the cluster.
+    pub topics: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+    pub namespace: Option<Namespace>,
+    pub lesson: Option<LessonView>,
+}
+
+/// One partition's last messages: (offset, key) for the range `from..end` of a log `start..end`.
+#[derive(Clone)]
+struct Tail {
+    start: i64,
+    end: i64,
+    from: i64,
+    records: Vec<(i64, Option<String>)>,
+}
+
+impl Scene {
+    pub(super) fn new(connection: Arc<Connection>, events: Events) -> Self {
+        let stage = Stage {
+            connection,
+            consumers: BTreeMap::new(),
+            topics: BTreeSet::new(),
+            groups: BTreeSet::new(),
+            namespace: None,
+            lesson: None,
+        };
+        Scene { stage: Arc::new(Mutex::new(stage)), events, tails: Arc::default() }
+    }
+
+    /// Change what is shared.
+    pub(super) fn update(&self, f: impl FnOnce(&mut Stage)) {
+        if let Ok(mut stage) = self.stage.lock() {
+            f(&mut stage);
+        }
+    }
+
+    /// Hear about every change from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Signal> {
+        self.events.subscribe()
+    }
+
+    /// Tell observers that something changed.
+    pub fn changed(&self) {
+        self.events.changed();
+    }
+
+    /// Everything the learner has used, in the learner's own names.
+    pub async fn picture(&self) -> Result<Picture> {
+        self.picture_of(&Selection::default()).await
+    }
+
+    /// The picture of `selection` (named as on the cluster), in the learner's own names.
+    pub(super) async fn picture_of(&self, selection: &Selection) -> Result<Picture> {
+        let stage = self.stage.lock().map_err(|_| Error::kafka("the scene is poisoned"))?.clone();
+        let picture = self.build(&stage, selection).await?;
+        Ok(match &stage.namespace {
+            Some(ns) => ns.shorten_picture(picture),
+            None => picture,
+        })
+    }
+
+    async fn build(&self, stage: &Stage, selection: &Selection) -> Result<Picture> {
+        let info = stage.connection.cluster_info().await?;
+        let mut notes = Vec::new();
+        let (topic_names, group_names) = if selection.is_everything() {
+            let mut groups = stage.groups.clone();
+            groups.extend(stage.consumers.values().filter(|c| c.status() == Status::Running).map(|c| c.spec.group.clone()));
+            (stage.topics.iter().filter(|t| info.topic(t).is_some()).cloned().collect::<BTreeSet<_>>(), groups)
+        } else {
+            for topic in &selection.topics {
+                if info.topic(topic).is_none() {
+                    return Err(Error::not_found(Thing::Topic, topic.as_str()));
+                }
+            }
+            (selection.topics.iter().cloned().collect(), selection.groups.iter().cloned().collect())
+        };
+        let mut groups = Vec::new();
+        for name in &group_names {
+            match stage.connection.group(name).await? {
+                Some(summary) => groups.push(summary),
+                None if selection.groups.contains(name) => notes.push(format!("group {name} has no members")),
+                None => {}
+            }
+        }
+        // A group asked for by name brings the topics it reads.
+        let mut topic_names = topic_names;
+        for name in &selection.groups {
+            topic_names.extend(group_topics(stage, name, groups.iter().find(|g| g.name == *name)));
+        }
+        let topics: Vec<&TopicInfo> = topic_names.iter().filter_map(|t| info.topic(t)).collect();
+        let pairs: Vec<(String, i32)> = topics.iter().flat_map(|t| t.pairs()).collect();
+        let marks = stage.connection.watermarks(pairs.clone()).await?;
+        let mut committed = BTreeMap::new();
+        for name in &group_names {
+            committed.insert(name.clone(), stage.connection.committed(name, pairs.clone()).await?);
+        }
+        let mut keys = Vec::new();
+        let mut topic_views = Vec::new();
+        for topic in topics {
+            let tails = self.tails(stage, topic, &marks).await?;
+            let partitions = topic
+                .partitions
+                .iter()
+                .map(|p| {
+                    let mark = marks.get(&(topic.name.clone(), p.id)).copied().unwrap_or(Watermarks { low: 0, high: 0 });
+                    let tail = tails.get(&p.id);
+                    partition_view(stage, &topic.name, p.id, mark, tail, &groups, &group_names, &committed, &mut keys)
+                })
+                .collect();
+            topic_views.push(TopicView { name: topic.name.clone(), partitions });
+        }
+        let group_views = group_names
+            .iter()
+            .map(|name| group_view(stage, name, groups.iter().find(|g| g.name == *name), &topic_views, &committed))
+            .collect();
+        let consumers = stage.consumers.values().map(consumer_view).collect();
+        Ok(Picture { topics: topic_views, groups: group_views, consumers, keys, lesson: stage.lesson.clone(), notes })
+    }
+
+    /// Each partition's last messages, read again only where the log changed.
+    async fn tails(&self, stage: &Stage, topic: &TopicInfo, marks: &HashMap<(String, i32), Watermarks>) -> Result<BTreeMap<i32, Tail>> {
+        let mut found = BTreeMap::new();
+        let mut plan = Vec::new();
+        for partition in &topic.partitions {
+            let Some(mark) = marks.get(&(topic.name.clone(), partition.id)) else { continue };
+            let cached = self.tails.lock().ok().and_then(|t| t.get(&(topic.name.clone(), partition.id)).cloned());
+            match cached {
+                Some(tail) if tail.start == mark.low && tail.end == mark.high => {
+                    found.insert(partition.id, tail);
+                }
+                _ => {
+                    let from = (mark.high - CELLS as i64).max(mark.low);
+                    found.insert(partition.id, Tail { start: mark.low, end: mark.high, from, records: Vec::new() });
+                    if from < mark.high {
+                        plan.push(ReadPlan { partition: partition.id, start: from, end: mark.high });
+                    }
+                }
+            }
+        }
+        if !plan.is_empty() {
+            let read = stage.connection.read(&topic.name, plan.clone(), (plan.len() * CELLS) as u64).await?;
+            for record in read.records {
+                if let Some(tail) = found.get_mut(&record.partition) {
+                    tail.records.push((record.offset, record.key));
+                }
+            }
+            if let Ok(mut cache) = self.tails.lock() {
+                for step in &plan {
+                    if let Some(tail) = found.get(&step.partition) {
+                        cache.insert((topic.name.clone(), step.partition), tail.clone());
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The topics a group reads: its consumers' here, its members' assignments, its commits.
+fn group_topics(stage: &Stage, group: &str, summary: Option<&GroupSummary>) -> BTreeSet<String> {
+    let mut topics: BTreeSet<String> =
+        stage.consumers.values().filter(|c| c.spec.group == group).flat_map(|c| c.spec.topics.clone()).collect();
+    for member in summary.map(|s| s.members.as_slice()).unwrap_or_default() {
+        topics.extend(member.assignment.iter().flat_map(|a| a.keys().cloned()));
+    }
+    topics
+}
+
+#[allow(clippy::too_many_arguments)]
+fn partition_view(
+    stage: &Stage,
+    topic: &str,
+    partition: i32,
+    mark: Watermarks,
+    tail: Option<&Tail>,
+    groups: &[GroupSummary],
+    group_names: &BTreeSet<String>,
+    committed: &BTreeMap<String, HashMap<(String, i32), i64>>,
+    keys: &mut Vec<String>,
+) -> PartitionView {
+    let pair = (topic.to_string(), partition);
+    let cells = tail.map(|tail| cells(tail, keys)).unwrap_or_default();
+    let mut committed_marks = Vec::new();
+    let mut owners = Vec::new();
+    for name in group_names {
+        let offset = committed.get(name).and_then(|c| c.get(&pair)).copied();
+        let owner = owner(stage, name, groups.iter().find(|g| g.name == *name), topic, partition);
+        if offset.is_some() || owner.is_some() {
+            committed_marks.push(Committed { group: name.clone(), offset, lag: offset.map(|o| (mark.high - o).max(0)) });
+        }
+        owners.extend(owner);
+    }
+    let positions = stage
+        .consumers
+        .values()
+        .filter(|c| c.status() == Status::Running)
+        .filter_map(|c| c.state().positions.get(&pair).map(|o| Position { consumer: c.spec.name.clone(), offset: *o }))
+        .collect();
+    PartitionView { partition, start: mark.low, end: mark.high, cells, committed: committed_marks, positions, owners }
+}
+
+/// The cells of a tail: every offset, its key's tag, and whether compaction removed it.
+fn cells(tail: &Tail, keys: &mut Vec<String>) -> Vec<Cell> {
+    let by_offset: BTreeMap<i64, &Option<String>> = tail.records.iter().map(|(o, k)| (*o, k)).collect();
+    (tail.from..tail.end)
+        .map(|offset| match by_offset.get(&offset) {
+            Some(key) => {
+                let key = key.as_ref().map(|k| {
+                    keys.iter().position(|known| known == k).unwrap_or_else(|| {
+                        keys.push(k.clone());
+                        keys.len() - 1
+                    })
+                });
+                Cell { offset, key, gone: false }
+            }
+            None => Cell { offset, key: None, gone: true },
+        })
+        .collect()
+}
+
+/// Who owns a partition in a group: one of this session's consumers, else the member the
+/// cluster says has it.
+fn owner(stage: &Stage, group: &str, summary: Option<&GroupSummary>, topic: &str, partition: i32) -> Option<Owner> {
+    let holds = |p: &Partitions| p.get(topic).is_some_and(|ids| ids.contains(&partition));
+    let ours = stage.consumers.values().filter(|c| c.spec.group == group && c.status() == Status::Running);
+    for consumer in ours {
+        if holds(&consumer.state().assignment) {
+            return Some(Owner { group: group.to_string(), owner: consumer.spec.name.clone(), ours: true });
+        }
+    }
+    let member = summary?.members.iter().find(|m| m.assignment.as_ref().is_some_and(holds))?;
+    let name = our_name(stage, &member.id);
+    Some(Owner { group: group.to_string(), owner: name.clone().unwrap_or_else(|| member.id.clone()), ours: name.is_some() })
+}
+
+/// The name of this session's consumer with that member id.
+fn our_name(stage: &Stage, member_id: &str) -> Option<String> {
+    stage.consumers.values().find(|c| c.state().member_id.as_deref() == Some(member_id)).map(|c| c.spec.name.clone())
+}
+
+fn group_view(
+    stage: &Stage,
+    name: &str,
+    summary: Option<&GroupSummary>,
+    topics: &[TopicView],
+    committed: &BTreeMap<String, HashMap<(String, i32), i64>>,
+) -> GroupView {
+    let ours: Vec<&ConsumerHandle> = stage.consumers.values().filter(|c| c.spec.group == name).collect();
+    let members: Vec<MemberView> = summary
+        .map(|s| s.members.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|member| {
+            // A consumer killed here stays a member (by its name) until its session times out.
+            let mine = ours.iter().find(|c| c.status() != Status::Stopped && c.state().member_id.as_deref() == Some(member.id.as_str()));
+            MemberView {
+                id: member.id.clone(),
+                name: mine.map(|c| c.spec.name.clone()),
+                client_id: member.client_id.clone(),
+                host: member.host.clone(),
+                // A killed consumer no longer knows its partitions; the group still gives them to it.
+                assignment: mine
+                    .filter(|c| c.status() == Status::Running)
+                    .map(|c| c.state().assignment)
+                    .or_else(|| member.assignment.clone()),
+            }
+        })
+        .collect();
+    // A crashed consumer is still a member until its session times out.
+    let dying = ours
+        .iter()
+        .filter_map(|c| {
+            let state = c.state();
+            let killed = state.killed_at.filter(|_| state.status == Status::Killed)?;
+            let still_member = members.iter().any(|m| Some(&m.id) == state.member_id.as_ref());
+            let left = c.spec.session_timeout.saturating_sub(killed.elapsed()).as_secs_f64();
+            still_member.then(|| Dying { consumer: c.spec.name.clone(), seconds_left: (left * 10.0).round() / 10.0 })
+        })
+        .collect();
+    let running = ours.iter().filter(|c| c.status() == Status::Running);
+    let lag = topics
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(move |p| (t.name.clone(), p)))
+        .filter_map(|(topic, p)| committed.get(name)?.get(&(topic, p.partition)).map(|c| (p.end - c).max(0)))
+        .reduce(|a, b| a + b);
+    GroupView {
+        name: name.to_string(),
+        state: summary.map_or_else(|| "Empty".to_string(), |s| s.state.clone()),
+        assignor: summary
+            .map(|s| s.protocol.clone())
+            .filter(|p| !p.is_empty())
+            .or_else(|| ours.first().map(|c| c.spec.assignor.as_config().to_string())),
+        generation: running.filter_map(|c| c.state().generation).max(),
+        members,
+        dying,
+        lag,
+    }
+}
+
+fn consumer_view(handle: &ConsumerHandle) -> ConsumerView {
+    let state = handle.state();
+    ConsumerView {
+        name: handle.spec.name.clone(),
+        group: handle.spec.group.clone(),
+        status: state.status.as_str().to_string(),
+        assignment: state.assignment,
+        received: state.received,
+    }
+}
+
+impl super::Session {
+    /// `show` (one frame) and `watch` (kept fresh at a terminal). The names are the cluster's.
+    pub(super) async fn show(&self, args: &crate::command::ShowArgs, watch: bool) -> Result<crate::outcome::Outcome> {
+        use crate::outcome::{Live, LiveSource, Outcome};
+        let (topics, groups) = args.selection()?;
+        let selection = Selection { topics, groups };
+        let picture = self.scene.picture_of(&selection).await?;
+        if picture.topics.is_empty() && picture.groups.is_empty() {
+            return Ok(Outcome::Note(
+                "nothing to draw yet: create a topic, produce, or start a consumer, then `show` draws them".into(),
+            ));
+        }
+        let frame = Outcome::Picture(picture);
+        Ok(if watch { Outcome::Live(Live { source: LiveSource::Picture(selection), frame: Box::new(frame) }) } else { frame })
+    }
+
+    /// `web`: ask the front end to serve the picture, unless it already does.
+    pub(super) fn web(&self, listen: Option<std::net::SocketAddr>) -> crate::outcome::Outcome {
+        match &self.web {
+            Some(url) => crate::outcome::Outcome::Note(format!("already serving the picture at {url}")),
+            None => crate::outcome::Outcome::Serve(listen),
+        }
+    }
+
+    /// A live frame drawn again, as it is now.
+    pub async fn refresh(&self, source: &crate::outcome::LiveSource) -> crate::outcome::Outcome {
+        use crate::outcome::{LiveSource, Outcome};
+        match source {
+            LiveSource::Shop => self.shop_board(),
+            LiveSource::Picture(selection) => match self.scene.picture_of(selection).await {
+                Ok(picture) => Outcome::Picture(picture),
+                Err(err) => Outcome::Failure(err),
+            },
+        }
+    }
+}

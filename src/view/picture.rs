@@ -1,0 +1,157 @@
+//! The picture in a terminal. Each partition is a row of cells, one per offset: a letter for the
+//! message's key (the same key, the same letter and colour), `·` for no key, `x` where
+//! compaction removed the message. Under the row, a `^` marks each group's committed offset and
+//! each consumer's position, with the lag. Groups follow, each member with an arrow to its
+//! partitions. Plain text (no colour, 80 columns) is the same for the same state.
+
+use owo_colors::{AnsiColors, OwoColorize};
+
+use super::View;
+use crate::outcome::format_partitions;
+use crate::outcome::picture::{Cell, GroupView, PartitionView, Picture, TopicView};
+
+/// The width of a plain frame: what tests and lessons read.
+const PLAIN_WIDTH: usize = 80;
+/// Colours that keys cycle through at a terminal.
+const KEY_COLOURS: [AnsiColors; 6] =
+    [AnsiColors::Cyan, AnsiColors::Magenta, AnsiColors::Yellow, AnsiColors::Green, AnsiColors::Blue, AnsiColors::Red];
+
+impl View {
+    pub fn picture(&self, picture: &Picture) -> String {
+        let width = if self.interactive { usize::from(super::terminal::terminal_width()) } else { PLAIN_WIDTH };
+        let mut out = String::new();
+        if let Some(lesson) = &picture.lesson {
+            let goal = lesson.goal.as_deref().map(|g| format!(" · your turn: {g}")).unwrap_or_default();
+            out.push_str(&format!("{} · step {}/{}{goal}\n", lesson.heading, lesson.step, lesson.steps));
+        }
+        if !picture.topics.is_empty() {
+            let legend = "one cell per offset, oldest left · a letter per key · · no key · x compacted";
+            out.push_str(&if self.color { legend.dimmed().to_string() } else { legend.to_string() });
+            out.push('\n');
+        }
+        for topic in &picture.topics {
+            self.topic(topic, picture, width, &mut out);
+        }
+        if !picture.keys.is_empty() {
+            let legend: Vec<String> =
+                picture.keys.iter().enumerate().map(|(i, key)| format!("{}={key}", self.tag(i))).collect();
+            out.push_str(&format!("keys: {}\n", legend.join("  ")));
+        }
+        for group in &picture.groups {
+            self.group(group, &mut out);
+        }
+        for note in &picture.notes {
+            out.push_str(&format!("({note})\n"));
+        }
+        out
+    }
+
+    fn topic(&self, topic: &TopicView, picture: &Picture, width: usize, out: &mut String) {
+        let title = format!("topic {} · {} partition(s)", topic.name, topic.partitions.len());
+        out.push_str(&if self.color { title.bold().to_string() } else { title });
+        out.push('\n');
+        for partition in &topic.partitions {
+            self.partition(partition, picture, width, out);
+        }
+    }
+
+    fn partition(&self, partition: &PartitionView, picture: &Picture, width: usize, out: &mut String) {
+        let label = format!("  p{:<3}", partition.partition);
+        let after = format!(" end {}{}", partition.end, owners(partition));
+        // What fits: two columns a cell, after the label, the log's edges and what follows it.
+        let room = width.saturating_sub(label.len() + 12 + after.chars().count().min(width / 3)) / 2;
+        let cells = &partition.cells[partition.cells.len().saturating_sub(room.max(4))..];
+        let hidden = partition.before() + (partition.cells.len() - cells.len()) as i64;
+        let mut before = String::new();
+        if partition.start > 0 {
+            before.push_str(&format!("{} deleted ", partition.start));
+        }
+        if hidden > 0 {
+            before.push_str(&format!("+{hidden} "));
+        }
+        let row_start = label.len() + before.chars().count() + 1;
+        out.push_str(&label);
+        out.push_str(&before);
+        out.push('│');
+        let drawn: Vec<String> = cells.iter().map(|cell| self.cell(cell, picture)).collect();
+        out.push_str(&drawn.join(" "));
+        out.push('│');
+        out.push_str(&after);
+        out.push('\n');
+        let first = cells.first().map_or(partition.end, |c| c.offset);
+        let column = |offset: i64| row_start + 2 * usize::try_from((offset - first).max(0)).unwrap_or(0);
+        for mark in &partition.committed {
+            let line = match (mark.offset, mark.lag) {
+                (Some(offset), Some(lag)) => marker(column(offset), offset < first, &format!("{} committed {offset} · lag {lag}", mark.group)),
+                _ => format!("{}{}: no commit yet\n", " ".repeat(row_start), mark.group),
+            };
+            out.push_str(&line);
+        }
+        for position in &partition.positions {
+            let text = format!("{} reads {} next", position.consumer, position.offset);
+            out.push_str(&marker(column(position.offset), position.offset < first, &text));
+        }
+    }
+
+    fn cell(&self, cell: &Cell, picture: &Picture) -> String {
+        match (cell.gone, cell.key) {
+            (true, _) => "x".into(),
+            (false, None) => "·".into(),
+            (false, Some(key)) if self.color && key < picture.keys.len() => {
+                self.tag(key).color(KEY_COLOURS[key % KEY_COLOURS.len()]).bold().to_string()
+            }
+            (false, Some(key)) => self.tag(key).to_string(),
+        }
+    }
+
+    /// A key's letter: A–Z, then a–z, then `*`.
+    fn tag(&self, index: usize) -> char {
+        match u8::try_from(index) {
+            Ok(i @ 0..=25) => char::from(b'A' + i),
+            Ok(i @ 26..=51) => char::from(b'a' + i - 26),
+            _ => '*',
+        }
+    }
+
+    fn group(&self, group: &GroupView, out: &mut String) {
+        let mut facts = vec![group.state.clone()];
+        facts.extend(group.assignor.as_ref().map(|a| format!("assignor {a}")));
+        facts.extend(group.generation.map(|g| format!("generation {g}")));
+        facts.extend(group.lag.map(|l| format!("lag {l}")));
+        facts.push(format!("{} member(s)", group.members.len()));
+        let title = format!("group {} · {}", group.name, facts.join(" · "));
+        out.push_str(&if self.color { title.bold().to_string() } else { title });
+        out.push('\n');
+        let width = group.members.iter().map(|m| m.label().chars().count()).max().unwrap_or(0);
+        for member in &group.members {
+            let dying = group.dying.iter().find(|d| Some(&d.consumer) == member.name.as_ref());
+            let target = match &member.assignment {
+                Some(partitions) => format_partitions(partitions),
+                None => "(the cluster does not say)".into(),
+            };
+            let line = format!("  {:<width$} ──▶ {target}\n", member.label());
+            out.push_str(&if self.color && dying.is_some() { line.dimmed().to_string() } else { line });
+        }
+        for dying in &group.dying {
+            let line = format!(
+                "  {} was killed: the group notices when its session times out, in {:.1} s\n",
+                dying.consumer, dying.seconds_left
+            );
+            out.push_str(&if self.color { line.yellow().to_string() } else { line });
+        }
+    }
+}
+
+/// ` · preparers: alice · billing: c9…`
+fn owners(partition: &PartitionView) -> String {
+    partition.owners.iter().map(|o| format!(" · {}: {}", o.group, o.owner)).collect()
+}
+
+/// A `^` under column `at` with its text; one before the drawn cells points left.
+fn marker(at: usize, before_cells: bool, text: &str) -> String {
+    if before_cells {
+        format!("{}◂ {text} (before the cells shown)\n", " ".repeat(at.saturating_sub(2)))
+    } else {
+        format!("{}^ {text}\n", " ".repeat(at))
+    }
+}

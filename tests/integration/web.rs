@@ -1,0 +1,273 @@
+//! The live web page: `/api/state` and `/api/events` against the cluster's real state, what a
+//! bad address or a browser that hangs up does, and the page itself in a real headless Chromium.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use kafka_workshop::outcome::Outcome;
+use serde_json::Value;
+
+use crate::harness::{table, temp_dir, wait_until, Workshop};
+
+/// Start serving the page from the session; its address.
+fn serve(shop: &mut Workshop) -> String {
+    let served = shop.ok("web");
+    let line = served.said().into_iter().find(|l| l.starts_with("serving the live picture at ")).unwrap_or_else(|| panic!("{served:?}"));
+    let url = line.trim_start_matches("serving the live picture at ").split(' ').next().unwrap();
+    url.trim_start_matches("http://").trim_end_matches('/').to_string()
+}
+
+/// GET `path` from `address`: the status and the body.
+fn get(address: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("the page server answers");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { unchunk(body) } else { body.to_string() };
+    (status, body)
+}
+
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn state(address: &str) -> Value {
+    let (status, body) = get(address, "/api/state");
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// The end offset of a partition in a picture.
+fn end(picture: &Value, topic: &str, partition: i64) -> Option<i64> {
+    picture["topics"].as_array()?.iter().find(|t| t["name"] == topic)?["partitions"].as_array()?.iter().find(|p| p["partition"] == partition)?["end"].as_i64()
+}
+
+/// A Server-Sent Events stream, read on its own thread: (event, data) as they come.
+struct Sse {
+    events: Receiver<(String, String)>,
+    _stream: TcpStream,
+}
+
+impl Sse {
+    fn open(address: &str) -> Sse {
+        let mut stream = TcpStream::connect(address).unwrap();
+        write!(stream, "GET /api/events HTTP/1.1\r\nHost: {address}\r\nAccept: text/event-stream\r\n\r\n").unwrap();
+        let reader = BufReader::new(stream.try_clone().unwrap());
+        let (sender, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut event = String::new();
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                // Chunk sizes of the chunked encoding come on lines of their own.
+                if let Some(name) = line.strip_prefix("event: ") {
+                    event = name.to_string();
+                } else if let Some(data) = line.strip_prefix("data: ") {
+                    if sender.send((event.clone(), data.to_string())).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Sse { events, _stream: stream }
+    }
+
+    /// The first event named `name` whose data satisfies `wanted`, within `limit`.
+    fn wait_for(&self, name: &str, limit: Duration, wanted: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (event, data) = self.events.recv_timeout(left).unwrap_or_else(|_| panic!("no matching `{name}` event within {limit:?}"));
+            if event == name {
+                let value: Value = serde_json::from_str(&data).unwrap();
+                if wanted(&value) {
+                    return value;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_state_is_the_clusters_and_events_stream_what_changes() {
+    let mut shop = Workshop::start();
+    let address = serve(&mut shop);
+    shop.script("create-topic orders --partitions 2\nproduce orders x --partition 0 --count 3");
+    let picture = &state(&address)["picture"];
+    let described = shop.ok("describe-topic orders");
+    let ends = table(&described, &["PARTITION", "LEADER", "REPLICAS", "ISR", "START-OFFSET", "END-OFFSET", "MESSAGES"]).column("END-OFFSET");
+    assert_eq!([end(picture, "orders", 0), end(picture, "orders", 1)], [ends[0].parse().ok(), ends[1].parse().ok()]);
+    assert_eq!(end(picture, "orders", 0), Some(3));
+
+    let events = Sse::open(&address);
+    // The latest frame comes first.
+    events.wait_for("state", Duration::from_secs(10), |f| end(&f["picture"], "orders", 0) == Some(3));
+    shop.ok("produce orders y --partition 0 --count 2");
+    let frame = events.wait_for("state", Duration::from_secs(10), |f| end(&f["picture"], "orders", 0) == Some(5));
+    assert!(frame["drawn_at_ms"].as_u64() >= frame["changed_at_ms"].as_u64(), "{frame}");
+    shop.ok("start-consumer c --group g --topic orders");
+    let assigned = events.wait_for("event", Duration::from_secs(30), |e| e["kind"] == "assigned" && e["actor"] == "c");
+    assert_eq!(assigned["partitions"]["orders"], serde_json::json!([0, 1]));
+    let frame = events.wait_for("state", Duration::from_secs(10), |f| {
+        f["picture"]["groups"].as_array().is_some_and(|g| g.iter().any(|g| g["name"] == "g" && g["members"].as_array().is_some_and(|m| m.len() == 1)))
+    });
+    assert_eq!(frame["picture"]["consumers"][0]["name"], "c");
+}
+
+#[test]
+fn a_killed_consumer_counts_down_on_the_page_until_the_group_notices() {
+    let mut shop = Workshop::start();
+    let address = serve(&mut shop);
+    shop.script(
+        "create-topic orders --partitions 2
+         start-consumer a --group g --topic orders
+         start-consumer b --group g --topic orders
+         expect consumer a assigned orders[0] --within 30s
+         expect consumer b assigned orders[1] --within 30s",
+    );
+    std::thread::scope(|scope| {
+        let kill = scope.spawn(|| shop.ok("kill-consumer b"));
+        // While the command waits out the session timeout, the page shows b dying.
+        let mut left = Vec::new();
+        wait_until("the countdown on the page", Duration::from_secs(10), || {
+            let picture = state(&address);
+            let dying = &picture["picture"]["groups"][0]["dying"];
+            if let Some(seconds) = dying.get(0).and_then(|d| d["seconds_left"].as_f64()) {
+                left.push(seconds);
+            }
+            left.len() >= 2 && left.first() > left.last()
+        });
+        assert!(left.iter().all(|s| *s <= 6.0), "a 6 s session timeout: {left:?}");
+        kill.join().unwrap();
+    });
+    let picture = state(&address);
+    let owners: Vec<&str> = picture["picture"]["topics"][0]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["owners"][0]["owner"].as_str().unwrap())
+        .collect();
+    assert_eq!(owners, ["a", "a"]);
+    assert_eq!(picture["picture"]["groups"][0]["dying"], serde_json::json!([]));
+}
+
+#[test]
+fn bad_addresses_and_a_browser_that_hangs_up_get_one_line_or_nothing() {
+    let mut shop = Workshop::start();
+    let err = shop.fails("web --listen nowhere");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("expected an address to listen on such as 127.0.0.1:8080, got 'nowhere'"), "{err}");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = shop.fails(&format!("web --listen 127.0.0.1:{port}"));
+    assert_eq!(err.to_string(), format!("cannot serve the web page on 127.0.0.1:{port}: the port is in use"));
+    let address = serve(&mut shop);
+    assert!(shop.ok("web").said()[0].starts_with("already serving the picture at http://"));
+    // A page that goes away mid-stream costs nothing: the session and the server go on.
+    let events = Sse::open(&address);
+    events.wait_for("state", Duration::from_secs(10), |_| true);
+    drop(events);
+    shop.ok("create-topic after");
+    assert_eq!(get(&address, "/api/state").0, 200);
+    // The page cannot run commands: there is nothing to post to.
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(stream, "POST /api/state HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+}
+
+#[test]
+fn serving_beyond_this_machine_warns_that_anyone_can_read_it() {
+    let mut shop = Workshop::start();
+    let served = shop.ok("web --listen 0.0.0.0:0");
+    assert!(served.parts().iter().any(|p| matches!(p, Outcome::Warning(w) if w.contains("anyone who can reach it can read"))), "{served:?}");
+}
+
+/// Debian's Chromium, installed by the test itself when the machine lacks it.
+fn chromium() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = PathBuf::from("/usr/bin/chromium");
+        if !path.exists() {
+            println!("installing Debian's chromium for the browser test");
+            let installed = std::process::Command::new("sh")
+                .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(installed && path.exists(), "could not install chromium with apt-get");
+        }
+        path
+    })
+    .clone()
+}
+
+#[test]
+fn the_page_in_a_real_browser_follows_produce_and_a_stop() {
+    use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+    use headless_chrome::{Browser, LaunchOptions};
+
+    let mut shop = Workshop::start();
+    let address = serve(&mut shop);
+    shop.script(
+        "create-topic orders --partitions 2
+         produce orders x --key till-1 --partition 0 --count 3
+         start-consumer a --group g --topic orders
+         start-consumer b --group g --topic orders
+         expect consumer a assigned orders[0] --within 30s
+         expect consumer b assigned orders[1] --within 30s",
+    );
+    let flags: Vec<&std::ffi::OsStr> = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium()))
+        .sandbox(false)
+        .window_size(Some((1600, 1000)))
+        .args(flags)
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let browser = Browser::new(options).expect("headless chromium starts");
+    let tab = browser.new_tab().unwrap();
+    // The page never finishes loading in the browser's eyes: its event stream stays open.
+    tab.navigate_to(&format!("http://{address}/")).unwrap();
+    let read = |js: &str| tab.evaluate(js, false).ok().and_then(|r| r.value).and_then(|v| v.as_str().map(str::to_string));
+    let wait = |what: &str, js: &str, wanted: &str| {
+        wait_until(what, Duration::from_secs(20), || read(js).as_deref() == Some(wanted));
+    };
+    let end_of = |p: i32| format!(r#"(document.querySelector('[data-topic="orders"] [data-partition="{p}"] .end') || {{dataset: {{}}}}).dataset.end || """#);
+    let owner_of = |p: i32| format!(r#"(document.querySelector('[data-topic="orders"] [data-partition="{p}"] .owner[data-group="g"]') || {{dataset: {{}}}}).dataset.owner || """#);
+    wait("the topic on the page", r#"document.querySelector('[data-topic="orders"] h2') ? "yes" : "no""#, "yes");
+    wait("partition 0's end", &end_of(0), "3");
+    shop.ok("produce orders y --key till-1 --partition 0 --count 2");
+    wait("partition 0's end after a produce", &end_of(0), "5");
+    wait("b owns partition 1", &owner_of(1), "b");
+    shop.ok("stop-consumer b");
+    wait("a owns partition 1 after b stopped", &owner_of(1), "a");
+    wait("b's box is gone from the group", r#"document.querySelector('.group[data-group="g"] .member[data-member="b"]') ? "there" : "gone""#, "gone");
+    // Once the animations have finished, keep a screenshot for a person to look at.
+    wait("the page at rest", "document.getAnimations().length === 0 ? \"still\" : \"moving\"", "still");
+    let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true).unwrap();
+    let dir = temp_dir("web-screenshot").keep();
+    let file = dir.join("page.png");
+    std::fs::write(&file, png).unwrap();
+    println!("screenshot of the page: {}", file.display());
+}
