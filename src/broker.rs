@@ -23,7 +23,7 @@ mod groups;
 mod routes;
 mod storage;
 
-use groups::CrashAwareCoordinator;
+use groups::GroupCoordinator;
 use storage::CorrectedStorage;
 
 pub const CLUSTER_ID: &str = "kafka-workshop";
@@ -152,7 +152,7 @@ impl EmbeddedBroker {
             .map_err(|e| Error::broker(format!("cannot register the broker: {e}")))?;
         let store = CorrectedStorage::new(store, matches!(storage, BrokerStorage::Memory));
         let groups = Controller::with_storage(store.clone())
-            .map(CrashAwareCoordinator::new)
+            .map(GroupCoordinator::new)
             .map_err(|e| Error::broker(format!("cannot start the group coordinator: {e}")))?;
 
         let sasl = if authentication {
@@ -191,7 +191,7 @@ impl EmbeddedBroker {
 async fn serve<C>(
     listener: TcpListener,
     storage: CorrectedStorage,
-    groups: CrashAwareCoordinator<C>,
+    groups: GroupCoordinator<C>,
     sasl: Option<std::sync::Arc<rsasl::config::SASLConfig>>,
     stop: CancellationToken,
     maintenance: Duration,

@@ -215,8 +215,12 @@ pub fn format_partitions(partitions: &Partitions) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    Assigned { actor: String, partitions: Partitions },
-    Revoked { actor: String, partitions: Partitions },
+    /// `partitions` were added; `holds` is the whole assignment after. The two differ only with
+    /// cooperative-sticky, which adds and takes away partitions a few at a time.
+    Assigned { actor: String, partitions: Partitions, holds: Partitions },
+    /// `partitions` were taken away; `keeps` is what the consumer still holds. Eager assignors
+    /// take everything away, so `keeps` is empty; cooperative-sticky takes only what moves.
+    Revoked { actor: String, partitions: Partitions, keeps: Partitions },
     Message { actor: String, record: Record },
     /// Anything else worth a line: joined, stopped, lost the cluster, an error.
     Said { actor: String, text: String, warning: bool },

@@ -16,7 +16,7 @@ pub use markdown::render_markdown;
 pub use terminal::Bars;
 
 use crate::error::Error;
-use crate::outcome::{format_partitions, Event, Outcome, Table, Target};
+use crate::outcome::{format_partitions, Event, Outcome, Partitions, Table, Target};
 
 /// How output is drawn: a person at a terminal gets colour and box tables; a pipe gets plain text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,8 +211,8 @@ impl View {
     /// One line for something a live actor did.
     pub fn event(&self, event: &Event) -> String {
         let (actor, text, warning) = match event {
-            Event::Assigned { actor, partitions } => (actor, format!("← assigned {}", format_partitions(partitions)), false),
-            Event::Revoked { actor, partitions } => (actor, format!("→ revoked {}", format_partitions(partitions)), false),
+            Event::Assigned { actor, partitions, holds } => (actor, assigned_text(partitions, holds), false),
+            Event::Revoked { actor, partitions, keeps } => (actor, revoked_text(partitions, keeps), false),
             Event::Message { actor, record } => (
                 actor,
                 format!(
@@ -251,6 +251,24 @@ impl View {
         } else {
             format!("{text}\n")
         }
+    }
+}
+
+/// "← assigned j[2,3]"; with cooperative-sticky, which adds a few at a time, also what it now holds.
+fn assigned_text(added: &Partitions, holds: &Partitions) -> String {
+    if added == holds {
+        format!("← assigned {}", format_partitions(added))
+    } else {
+        format!("← assigned {}, now holds {}", format_partitions(added), format_partitions(holds))
+    }
+}
+
+/// "→ revoked j[0,1,2,3]" (eager: everything goes); with cooperative-sticky, also what it keeps.
+fn revoked_text(revoked: &Partitions, keeps: &Partitions) -> String {
+    if keeps.is_empty() {
+        format!("→ revoked {}", format_partitions(revoked))
+    } else {
+        format!("→ revoked {}, keeps {}", format_partitions(revoked), format_partitions(keeps))
     }
 }
 

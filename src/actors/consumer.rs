@@ -246,6 +246,7 @@ impl ConsumerContext for ActorContext {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(list) = rebalance {
             let revoked = to_partitions(list);
+            let mut keeps = Partitions::new();
             if let Ok(mut state) = self.state.lock() {
                 for (topic, ids) in &revoked {
                     if let Some(owned) = state.assignment.get_mut(topic) {
@@ -255,9 +256,10 @@ impl ConsumerContext for ActorContext {
                 }
                 state.assignment.retain(|_, ids| !ids.is_empty());
                 state.drop_buffered(&revoked);
+                keeps = state.assignment.clone();
             }
             if !revoked.is_empty() {
-                self.events.send(Event::Revoked { actor: self.name.clone(), partitions: revoked });
+                self.events.send(Event::Revoked { actor: self.name.clone(), partitions: revoked, keeps });
             }
         }
     }
@@ -269,6 +271,7 @@ impl ConsumerContext for ActorContext {
                 let now = consumer.assignment().map(|a| to_partitions(&a)).ok();
                 let member_id = member_id(consumer);
                 let generation = generation(consumer);
+                let mut holds = added.clone();
                 if let Ok(mut state) = self.state.lock() {
                     state.lost_cluster = false;
                     state.member_id = member_id;
@@ -281,8 +284,15 @@ impl ConsumerContext for ActorContext {
                             }
                         }
                     }
+                    holds = state.assignment.clone();
                 }
-                self.events.send(Event::Assigned { actor: self.name.clone(), partitions: added });
+                // Cooperative-sticky ends each round with an assignment; one that adds nothing to
+                // what a consumer already holds is not news.
+                if !added.is_empty() || holds.is_empty() {
+                    self.events.send(Event::Assigned { actor: self.name.clone(), partitions: added, holds });
+                } else {
+                    self.events.changed();
+                }
             }
             Rebalance::Revoke(_) => {}
             Rebalance::Error(err) => self.events.warn(&self.name, format!("rebalance failed: {err}")),

@@ -1,8 +1,8 @@
 //! The broker's request routes: tansu's own services, except two answered here.
 //!
-//! - **DescribeGroups**: from the storage's group state filled in with what the coordinator
-//!   wrapper recorded (each member's client id, host, subscription and assignment; the group's
-//!   assignor).
+//! - **DescribeGroups, ListGroups, DeleteGroups**: from the group coordinator (`groups`), with
+//!   each member's client id, host, subscription and assignment; a group known only from its
+//!   committed offsets comes from the storage. A group with members is not deleted, as on Kafka.
 //! - **Fetch**: tansu 0.6.0 holds every fetch for the client's whole `fetch.wait.max.ms`, even
 //!   when it has the messages at once (its loop sleeps before it checks what it has), so every
 //!   read and every consumer waits that long per fetch. Kafka answers as soon as it has
@@ -16,8 +16,13 @@ use rama::{Context, Layer as _, Service};
 use tansu_broker::coordinator::group::Coordinator;
 use tansu_broker::service::{auth, coordinator, storage};
 use tansu_broker::Error;
+use tansu_sans_io::delete_groups_response::DeletableGroupResult;
 use tansu_sans_io::describe_groups_response::DescribedGroup;
-use tansu_sans_io::{ApiKey as _, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest, FetchResponse};
+use tansu_sans_io::list_groups_response::ListedGroup;
+use tansu_sans_io::{
+    ApiKey as _, DeleteGroupsRequest, DeleteGroupsResponse, DescribeGroupsRequest, DescribeGroupsResponse, FetchRequest,
+    FetchResponse, ListGroupsRequest, ListGroupsResponse,
+};
 use tansu_service::{
     BytesFrameLayer, BytesFrameService, FrameRequestLayer, FrameRouteBuilder, FrameRouteService, TcpBytesLayer,
     TcpBytesService, TcpContext, TcpContextLayer, TcpContextService,
@@ -39,7 +44,6 @@ const STORAGE_ROUTES: &[Route] = &[
     storage::consumer_group_describe,
     storage::create_acls,
     storage::create_topics,
-    storage::delete_groups,
     storage::delete_records,
     storage::delete_topics,
     storage::describe_acls,
@@ -51,7 +55,6 @@ const STORAGE_ROUTES: &[Route] = &[
     storage::get_telemetry_subscriptions,
     storage::incremental_alter_configs,
     storage::init_producer_id,
-    storage::list_groups,
     storage::list_offsets,
     storage::list_partition_reassignments,
     storage::metadata,
@@ -72,12 +75,15 @@ pub fn routes<C: Coordinator>(
     })?;
     let builder = coordinator::services(builder, groups)?;
     let builder = auth::services(builder)?;
-    let describe = (
-        MapErrLayer::new(Error::from),
-        MapStateLayer::new(|_| ()),
-        FrameRequestLayer::<DescribeGroupsRequest>::new(),
-    )
-        .into_layer(DescribeGroups { storage: store.clone(), records })
+    let groups = Groups { storage: store.clone(), records };
+    let describe = (MapErrLayer::new(Error::from), MapStateLayer::new(|_| ()), FrameRequestLayer::<DescribeGroupsRequest>::new())
+        .into_layer(groups.clone())
+        .boxed();
+    let list = (MapErrLayer::new(Error::from), MapStateLayer::new(|_| ()), FrameRequestLayer::<ListGroupsRequest>::new())
+        .into_layer(groups.clone())
+        .boxed();
+    let delete = (MapErrLayer::new(Error::from), MapStateLayer::new(|_| ()), FrameRequestLayer::<DeleteGroupsRequest>::new())
+        .into_layer(groups)
         .boxed();
     let fetch = (
         MapErrLayer::new(Error::from),
@@ -86,7 +92,12 @@ pub fn routes<C: Coordinator>(
     )
         .into_layer(Fetch { storage: store.clone() })
         .boxed();
-    let route = builder.with_route(FetchRequest::KEY, fetch)?.with_route(DescribeGroupsRequest::KEY, describe)?.build()?;
+    let route = builder
+        .with_route(FetchRequest::KEY, fetch)?
+        .with_route(DescribeGroupsRequest::KEY, describe)?
+        .with_route(ListGroupsRequest::KEY, list)?
+        .with_route(DeleteGroupsRequest::KEY, delete)?
+        .build()?;
     Ok((
         TcpContextLayer::new(TcpContext::default().cluster_id(Some(cluster_id.into()))),
         TcpBytesLayer::default(),
@@ -95,31 +106,70 @@ pub fn routes<C: Coordinator>(
         .into_layer(route))
 }
 
-/// DescribeGroups as Apache Kafka answers it: members with their client id, host and assignment.
+/// The group requests answered from the coordinator.
 #[derive(Clone, Debug)]
-struct DescribeGroups {
+struct Groups {
     storage: super::CorrectedStorage,
     records: Records,
 }
 
-impl Service<(), DescribeGroupsRequest> for DescribeGroups {
+/// DescribeGroups as Apache Kafka answers it: members with their client id, host and assignment.
+impl Service<(), DescribeGroupsRequest> for Groups {
     type Response = DescribeGroupsResponse;
     type Error = Error;
 
     async fn serve(&self, _ctx: Context<()>, req: DescribeGroupsRequest) -> Result<Self::Response, Self::Error> {
-        let described = self
-            .storage
-            .describe_groups(req.groups.as_deref(), req.include_authorized_operations.unwrap_or(false))
-            .await?;
-        let groups = described
-            .iter()
-            .map(|group| {
-                let mut group = DescribedGroup::from(group);
-                self.records.describe(&mut group);
-                group
+        let mut groups = Vec::new();
+        for name in req.groups.unwrap_or_default() {
+            let described = match self.records.describe(&name) {
+                Some(described) => described,
+                // Known only from committed offsets: the storage describes it (empty).
+                None => self.storage.describe_groups(Some(std::slice::from_ref(&name)), false).await?.iter().map(DescribedGroup::from).next().unwrap_or_default(),
+            };
+            groups.push(described);
+        }
+        Ok(DescribeGroupsResponse::default().throttle_time_ms(Some(0)).groups(Some(groups)))
+    }
+}
+
+/// ListGroups: the coordinator's groups and those known only from committed offsets.
+impl Service<(), ListGroupsRequest> for Groups {
+    type Response = ListGroupsResponse;
+    type Error = Error;
+
+    async fn serve(&self, _ctx: Context<()>, req: ListGroupsRequest) -> Result<Self::Response, Self::Error> {
+        let mut listed: std::collections::BTreeMap<String, (String, String)> =
+            self.records.list().into_iter().map(|(name, state, kind)| (name, (state, kind))).collect();
+        for stored in self.storage.list_groups(None).await? {
+            listed.entry(stored.group_id).or_insert_with(|| ("Empty".into(), "consumer".into()));
+        }
+        let wanted = req.states_filter.unwrap_or_default();
+        let groups = listed
+            .into_iter()
+            .filter(|(_, (state, _))| wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(state)))
+            .map(|(name, (state, kind))| {
+                ListedGroup::default().group_id(name).protocol_type(kind).group_state(Some(state)).group_type(Some("classic".into()))
             })
             .collect();
-        Ok(DescribeGroupsResponse::default().throttle_time_ms(Some(0)).groups(Some(groups)))
+        Ok(ListGroupsResponse::default().throttle_time_ms(Some(0)).error_code(0).groups(Some(groups)))
+    }
+}
+
+/// DeleteGroups: only a group nobody is in, as on Kafka; its offsets go with it.
+impl Service<(), DeleteGroupsRequest> for Groups {
+    type Response = DeleteGroupsResponse;
+    type Error = Error;
+
+    async fn serve(&self, _ctx: Context<()>, req: DeleteGroupsRequest) -> Result<Self::Response, Self::Error> {
+        let mut results = Vec::new();
+        for name in req.groups_names.unwrap_or_default() {
+            if self.records.delete(&name) {
+                results.extend(self.storage.delete_groups(Some(&[name])).await?);
+            } else {
+                results.push(DeletableGroupResult::default().group_id(name).error_code(super::groups::NON_EMPTY_GROUP));
+            }
+        }
+        Ok(DeleteGroupsResponse::default().throttle_time_ms(0).results(Some(results)))
     }
 }
 

@@ -49,7 +49,12 @@ impl Verdict {
 impl Session {
     pub(super) async fn expect(&self, words: &[String], within: Duration) -> Result<Outcome> {
         let condition = parse_condition(words)?;
+        let started = Instant::now();
         match self.wait_for(&condition, within).await? {
+            // How long it took is worth knowing when it had to wait (a rebalance, say).
+            Verdict::Holds(holds) if started.elapsed() >= Duration::from_millis(100) => {
+                Ok(Outcome::Done(format!("{holds} (waited {:.2} s)", started.elapsed().as_secs_f64())))
+            }
             Verdict::Holds(holds) => Ok(Outcome::Done(holds)),
             Verdict::NotYet(found) => Err(Error::unmet(found)),
         }

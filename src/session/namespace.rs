@@ -186,8 +186,16 @@ impl Namespace {
 
     pub fn shorten_event(&self, event: Event) -> Event {
         match event {
-            Event::Assigned { actor, partitions } => Event::Assigned { actor, partitions: self.shorten_partitions(&partitions) },
-            Event::Revoked { actor, partitions } => Event::Revoked { actor, partitions: self.shorten_partitions(&partitions) },
+            Event::Assigned { actor, partitions, holds } => Event::Assigned {
+                actor,
+                partitions: self.shorten_partitions(&partitions),
+                holds: self.shorten_partitions(&holds),
+            },
+            Event::Revoked { actor, partitions, keeps } => Event::Revoked {
+                actor,
+                partitions: self.shorten_partitions(&partitions),
+                keeps: self.shorten_partitions(&keeps),
+            },
             Event::Message { actor, mut record } => {
                 record.topic = self.shorten(&record.topic);
                 Event::Message { actor, record }

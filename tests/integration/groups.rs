@@ -40,7 +40,7 @@ fn two_consumers_split_three_partitions_without_overlap() {
     assert_eq!(assigned(&mut shop, "p2"), "orders[2]");
     let events = shop.events();
     assert!(
-        events.iter().any(|e| matches!(e, Event::Assigned { actor, partitions } if actor == "p2" && partitions.get("orders").is_some_and(|p| p.contains(&2)))),
+        events.iter().any(|e| matches!(e, Event::Assigned { actor, partitions, .. } if actor == "p2" && partitions.get("orders").is_some_and(|p| p.contains(&2)))),
         "assignment events are reported: {events:?}"
     );
 }

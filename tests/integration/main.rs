@@ -12,6 +12,7 @@ mod terminal;
 mod learners;
 mod lessons;
 mod picture;
+mod rebalance;
 mod scripts;
 mod security;
 mod shop;

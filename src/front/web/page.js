@@ -229,8 +229,14 @@ function draw(frame) {
 function logEvent(event) {
   let text;
   switch (event.kind) {
-    case "assigned": text = `${event.actor} ← assigned ${partitions(event.partitions)}`; break;
-    case "revoked": text = `${event.actor} → revoked ${partitions(event.partitions)}`; break;
+    case "assigned":
+      text = `${event.actor} ← assigned ${partitions(event.partitions)}`;
+      if (partitions(event.holds) !== partitions(event.partitions)) text += `, now holds ${partitions(event.holds)}`;
+      break;
+    case "revoked":
+      text = `${event.actor} → revoked ${partitions(event.partitions)}`;
+      if (Object.keys(event.keeps).length > 0) text += `, keeps ${partitions(event.keeps)}`;
+      break;
     case "message": text = `${event.actor} ▸ ${event.record.topic}[${event.record.partition}]@${event.record.offset}`; break;
     case "said": text = `${event.actor} ${event.text}`; break;
     default: return;
