@@ -207,7 +207,7 @@ impl Command {
     }
 
     /// Commands about the tool itself (help, lessons, recording) rather than about Kafka: they
-    /// are never recorded and never count as a learner's attempt at a lesson's task.
+    /// are never recorded.
     pub fn is_about_the_tool(&self) -> bool {
         matches!(
             self,
@@ -229,21 +229,6 @@ impl Command {
     }
 }
 
-impl Command {
-    /// Commands after which a group rebalances, which takes the broker a few seconds to finish.
-    pub fn changes_group_membership(&self) -> bool {
-        matches!(
-            self,
-            Command::StartConsumer(_)
-                | Command::StopConsumer(_)
-                | Command::KillConsumer(_)
-                | Command::RestartConsumer(_)
-                | Command::StartPreparer(_)
-                | Command::StartCook(_)
-                | Command::StartAnalyst(_)
-        )
-    }
-}
 
 /// What a line turned out to be.
 #[derive(Debug, Clone, PartialEq)]

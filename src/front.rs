@@ -54,10 +54,12 @@ pub fn connect_options(cli: &Cli, connect: &ConnectArgs, reporter: &dyn Reporter
 /// Show an outcome. A live frame (the shop board, `watch`) is kept fresh on the whole screen
 /// while a person at a terminal watches, until a key is pressed; then, as everywhere else, the
 /// frame as it is now is shown once. A request to serve the web page is carried out here.
-/// Returns what was shown.
-pub fn present(runtime: &Runtime, session: &mut Session, view: View, outcome: Outcome) -> Outcome {
+/// Returns what was shown; what was typed while a live view was up goes to `typed`.
+pub fn present(runtime: &Runtime, session: &mut Session, view: View, outcome: Outcome, typed: &mut String) -> Outcome {
     match outcome {
-        Outcome::Many(parts) => Outcome::Many(parts.into_iter().map(|part| present(runtime, session, view, part)).collect()),
+        Outcome::Many(parts) => {
+            Outcome::Many(parts.into_iter().map(|part| present(runtime, session, view, part, typed)).collect())
+        }
         Outcome::Serve(listen) => {
             let said = serve_web(runtime, session, listen);
             view.show(&said);
@@ -66,8 +68,11 @@ pub fn present(runtime: &Runtime, session: &mut Session, view: View, outcome: Ou
         Outcome::Live(live) if view.can_redraw() => {
             let changes = session.scene().subscribe();
             let frame = || runtime.block_on(session.refresh(&live.source));
-            if let Err(err) = crate::view::terminal::live(view, frame, changes) {
-                view.fail(&crate::error::Error::io("cannot draw the live view", err), None);
+            match crate::view::terminal::live(view, frame, changes) {
+                Ok(keys) => typed.push_str(&keys),
+                Err(err) => {
+                    view.fail(&crate::error::Error::io("cannot draw the live view", err), None);
+                }
             }
             let last = runtime.block_on(session.refresh(&live.source));
             view.show(&last);

@@ -21,6 +21,7 @@ use crate::report::{Events, Reporter};
 
 mod checks;
 mod clusters;
+mod goal;
 mod groups;
 mod live;
 mod namespace;
@@ -36,7 +37,8 @@ pub use checks::Verdict;
 pub use clusters::sasl_password;
 pub use namespace::Namespace;
 pub use picture::Scene;
-pub use tutor::{Cue, CHECK_WAIT};
+pub use goal::{GoalWatch, IDLE_BEFORE_NUDGE};
+pub use tutor::Cue;
 
 /// How the session reaches its cluster, and what it keeps where.
 #[derive(Debug, Clone, Default)]
@@ -267,7 +269,6 @@ impl Session {
             Parsed::Command(command) => command,
         };
         let learner_action = !command.is_about_the_tool();
-        let rebalances = command.changes_group_membership();
         // The names as they were before the command: `learner` changes them.
         let namespace = self.namespace.clone();
         if let Some(namespace) = &namespace {
@@ -289,11 +290,7 @@ impl Session {
         if let Some(recording) = self.recording.as_mut() {
             recording.lines.push(crate::security::redact_line(line.trim()));
         }
-        // On a lesson's pause, every command the learner types may be the one that does it.
-        let mut parts = vec![outcome];
-        parts.extend(self.after_command(rebalances).await);
-        self.publish();
-        Ok(Outcome::many(parts))
+        Ok(outcome)
     }
 
     /// Every command, in the grammar's order, to the code that does it.

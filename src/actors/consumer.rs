@@ -72,6 +72,8 @@ pub struct ConsumerState {
     pub generation: Option<i32>,
     /// When it was killed, for the countdown to its session timeout.
     pub killed_at: Option<Instant>,
+    /// Between joining (or giving partitions up in a rebalance) and its next assignment.
+    pub joining: bool,
     buffer: VecDeque<Record>,
     lost_cluster: bool,
 }
@@ -86,6 +88,7 @@ impl ConsumerState {
             member_id: None,
             generation: None,
             killed_at: None,
+            joining: true,
             buffer: VecDeque::new(),
             lost_cluster: false,
         }
@@ -256,6 +259,7 @@ impl ConsumerContext for ActorContext {
                 }
                 state.assignment.retain(|_, ids| !ids.is_empty());
                 state.drop_buffered(&revoked);
+                state.joining = true;
                 keeps = state.assignment.clone();
             }
             if !revoked.is_empty() {
@@ -274,6 +278,7 @@ impl ConsumerContext for ActorContext {
                 let mut holds = added.clone();
                 if let Ok(mut state) = self.state.lock() {
                     state.lost_cluster = false;
+                    state.joining = false;
                     state.member_id = member_id;
                     state.generation = generation;
                     match now {

@@ -3,18 +3,20 @@
 
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
 use crate::error::{Error, Result};
 use crate::outcome::{Event, Outcome};
 use crate::report::Reporter;
-use crate::session::{ConnectOptions, Session};
+use crate::session::{ConnectOptions, GoalWatch, Session};
 
 pub struct Driver {
     runtime: Runtime,
     session: Option<Session>,
     events: Option<Receiver<Event>>,
+    watch: Option<GoalWatch>,
 }
 
 impl Driver {
@@ -28,14 +30,37 @@ impl Driver {
             .map_err(|e| Error::io("cannot start the async runtime", e))?;
         let mut session = runtime.block_on(Session::connect(options, reporter))?;
         let events = session.take_events();
-        Ok(Driver { runtime, session: Some(session), events })
+        let watch = Some(GoalWatch::new(&session));
+        Ok(Driver { runtime, session: Some(session), events, watch })
     }
 
-    /// Run one line as a user would type it. `web` serves the page, as at the prompt.
+    /// Run one line as a user would type it, then look at the lesson's goal once, as the REPL
+    /// does: "goal reached" comes after the command's own output. `web` serves the page, as at
+    /// the prompt.
     pub fn run(&mut self, line: &str) -> Result<Outcome> {
         let Some(session) = self.session.as_mut() else { return Err(Error::input("the session has ended")) };
+        if let Some(watch) = self.watch.as_mut() {
+            watch.input_arrived();
+        }
         let outcome = self.runtime.block_on(session.run_line(line))?;
-        Ok(match outcome {
+        let outcome = self.serve(outcome);
+        let Some(session) = self.session.as_mut() else { return Ok(outcome) };
+        Ok(match self.runtime.block_on(session.look_at_goal(Duration::ZERO)) {
+            Some(said) => Outcome::Many(vec![outcome, said]),
+            None => outcome,
+        })
+    }
+
+    /// What the goal's watch announces next while nobody types, if anything within `limit`.
+    pub fn announcement(&mut self, limit: Duration) -> Option<Outcome> {
+        let (Some(session), Some(watch)) = (self.session.as_mut(), self.watch.as_mut()) else { return None };
+        self.runtime.block_on(async { tokio::time::timeout(limit, watch.next(session)).await.ok() })
+    }
+
+    /// Carry out a request to serve the web page.
+    fn serve(&mut self, outcome: Outcome) -> Outcome {
+        let Some(session) = self.session.as_mut() else { return outcome };
+        match outcome {
             Outcome::Serve(listen) => super::serve_web(&self.runtime, session, listen),
             Outcome::Many(parts) if parts.iter().any(|p| matches!(p, Outcome::Serve(_))) => Outcome::Many(
                 parts
@@ -47,7 +72,7 @@ impl Driver {
                     .collect(),
             ),
             other => other,
-        })
+        }
     }
 
     /// Everything the live actors reported since the last call.

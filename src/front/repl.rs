@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::io::{BufRead, IsTerminal};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -12,15 +13,16 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
-use rustyline::{Context, Editor, Helper};
+use rustyline::{Context, Editor, ExternalPrinter, Helper};
 use tokio::runtime::Runtime;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::cli::Cli;
 use crate::command;
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::report::{Quiet, Reporter};
-use crate::session::Session;
+use crate::session::{GoalWatch, Session};
 use crate::view::{Bars, View};
 
 /// The REPL or the script runner, on the cluster the command line names. Returns the exit code.
@@ -58,11 +60,11 @@ pub fn run(runtime: &Runtime, cli: &Cli) -> i32 {
     let code = match (opened, &cli.script, interactive) {
         (Err(err), _, _) => view.fail(&err, None),
         (Ok(()), Some(path), _) => match std::fs::File::open(path) {
-            Ok(file) => script(runtime, &mut session, view, std::io::BufReader::new(file)),
+            Ok(file) => script(runtime, &mut session, view, move || Box::new(std::io::BufReader::new(file))),
             Err(err) => view.fail(&Error::input(format!("cannot open script {}: {err}", path.display())), None),
         },
         (Ok(()), None, true) => interactive_loop(runtime, &mut session, view),
-        (Ok(()), None, false) => script(runtime, &mut session, view, std::io::stdin().lock()),
+        (Ok(()), None, false) => script(runtime, &mut session, view, || Box::new(std::io::stdin().lock())),
     };
     runtime.block_on(session.shutdown());
     code
@@ -80,21 +82,58 @@ fn run_cancellable(runtime: &Runtime, session: &mut Session, line: &str) -> Resu
     })
 }
 
+/// What waiting for the next line gave.
+enum Waited<T> {
+    Line(Option<T>),
+    Said(Outcome),
+}
+
+/// Wait for the next line from `lines` while the lesson's goal is watched; what the watch
+/// announces meanwhile goes to `say`. None when the input has ended.
+fn next_line<T>(
+    runtime: &Runtime,
+    session: &mut Session,
+    watch: &mut GoalWatch,
+    lines: &mut UnboundedReceiver<T>,
+    mut say: impl FnMut(&Session, &Outcome),
+) -> Option<T> {
+    let line = runtime.block_on(async {
+        loop {
+            let waited = tokio::select! {
+                biased;
+                line = lines.recv() => Waited::Line(line),
+                said = watch.next(session) => Waited::Said(said),
+            };
+            match waited {
+                Waited::Line(line) => return line,
+                Waited::Said(said) => say(session, &said),
+            }
+        }
+    });
+    watch.input_arrived();
+    line
+}
+
+/// Straight after a learner's command has shown its output: whether it reached the goal.
+fn look_at_goal(runtime: &Runtime, session: &mut Session, view: View) {
+    if let Some(said) = runtime.block_on(session.look_at_goal(Duration::ZERO)) {
+        view.show(&said);
+    }
+}
+
 /// The interactive REPL. Returns the process exit code.
 fn interactive_loop(runtime: &Runtime, session: &mut Session, view: View) -> i32 {
-    let mut editor: Editor<LineHelper, DefaultHistory> = match Editor::new() {
-        Ok(editor) => editor,
-        Err(err) => return view.fail(&Error::io_message(format!("cannot open the terminal: {err}")), None),
-    };
     let words = Arc::new(Mutex::new(session.completion_words()));
-    editor.set_helper(Some(LineHelper { names: command::command_names(), words: Arc::clone(&words) }));
+    let mut terminal = match Terminal::open(LineHelper::new(Arc::clone(&words))) {
+        Ok(terminal) => terminal,
+        Err(err) => return view.fail(&err, None),
+    };
     // Live actors' events appear above the prompt without garbling what is being typed. While a
     // live view is up they are on it instead, so the printer stays quiet.
     let live_up = Arc::new(AtomicBool::new(false));
-    if let (Some(events), Ok(mut printer)) = (session.take_events(), editor.create_external_printer()) {
+    if let (Some(events), Some(mut printer)) = (session.take_events(), terminal.printer()) {
         let live_up = Arc::clone(&live_up);
         std::thread::spawn(move || {
-            use rustyline::ExternalPrinter;
             for event in events {
                 if !live_up.load(Ordering::Relaxed) && printer.print(view.event(&event)).is_err() {
                     break;
@@ -102,16 +141,35 @@ fn interactive_loop(runtime: &Runtime, session: &mut Session, view: View) -> i32
             }
         });
     }
-    let history = crate::paths::data_dir().map(|dir| dir.join("history.txt"));
-    if let Some(path) = &history {
-        let _ = editor.load_history(path);
-    }
+    let mut announcer = terminal.printer();
+    let mut watch = GoalWatch::new(session);
+    // What was typed while a live view was up: whole lines run next, in order, and the rest
+    // starts the next line.
+    let mut typed = String::new();
     loop {
-        let line = match editor.readline(&session.prompt()) {
-            Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
-            Err(ReadlineError::Eof) => break,
-            Err(err) => {
+        let read = if let Some((line, rest)) = typed.split_once('\n') {
+            let line = line.to_string();
+            typed = rest.to_string();
+            view.show(&Outcome::Typed(crate::security::redact_line(&line)));
+            Some(Ok(line))
+        } else {
+            terminal.ask(session.prompt(), std::mem::take(&mut typed));
+            let shown = Arc::clone(&terminal.shown);
+            next_line(runtime, session, &mut watch, &mut terminal.lines, |session, said| {
+                // The prompt says the lesson's new step from the redraw after the announcement.
+                if let Ok(mut shown) = shown.lock() {
+                    *shown = session.prompt();
+                }
+                if let Some(printer) = announcer.as_mut() {
+                    let _ = printer.print(view.render(said));
+                }
+            })
+        };
+        let line = match read {
+            Some(Ok(line)) => line,
+            Some(Err(ReadlineError::Interrupted)) => continue,
+            None | Some(Err(ReadlineError::Eof)) => break,
+            Some(Err(err)) => {
                 view.fail(&Error::io_message(format!("cannot read the terminal: {err}")), None);
                 break;
             }
@@ -121,8 +179,6 @@ fn interactive_loop(runtime: &Runtime, session: &mut Session, view: View) -> i32
         if line.trim().is_empty() {
             continue;
         }
-        // History never keeps a secret typed in a -X setting.
-        let _ = editor.add_history_entry(crate::security::redact_line(&line));
         let result = run_cancellable(runtime, session, &line);
         if let Ok(mut known) = words.lock() {
             *known = session.completion_words();
@@ -130,7 +186,7 @@ fn interactive_loop(runtime: &Runtime, session: &mut Session, view: View) -> i32
         match result {
             Ok(outcome) => {
                 live_up.store(matches!(outcome, Outcome::Live(_)), Ordering::Relaxed);
-                let shown = super::present(runtime, session, view, outcome);
+                let shown = super::present(runtime, session, view, outcome, &mut typed);
                 live_up.store(false, Ordering::Relaxed);
                 if shown.is_quit() {
                     break;
@@ -140,19 +196,99 @@ fn interactive_loop(runtime: &Runtime, session: &mut Session, view: View) -> i32
                 view.fail(&err, None);
             }
         }
+        look_at_goal(runtime, session, view);
     }
-    if let Some(path) = &history {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let _ = editor.save_history(path);
-    }
+    terminal.close();
     0
+}
+
+/// rustyline on a thread of its own, reading one line each time it is asked, so that the
+/// lesson's goal is watched while the learner types. Keys typed while a command runs wait in
+/// the terminal and are read, in order, once the prompt is back (rustyline's `buffer-redux`
+/// keeps what one read took in beyond its line for the next).
+struct Terminal {
+    /// The prompt for the next line, and what the line starts with.
+    ask: Option<std::sync::mpsc::Sender<(String, String)>>,
+    lines: UnboundedReceiver<rustyline::Result<String>>,
+    /// The prompt drawn while a line is read; an announcement can move the lesson on meanwhile.
+    shown: Arc<Mutex<String>>,
+    /// Each prints above the prompt while a line is being typed.
+    printers: Vec<Box<dyn ExternalPrinter + Send>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+type DefaultEditor = Editor<LineHelper, DefaultHistory>;
+
+impl Terminal {
+    fn open(helper: LineHelper) -> Result<Terminal> {
+        // The helper adds no colour; it only redraws the prompt when the lesson moves on, and
+        // rustyline skips it under NO_COLOR unless told otherwise.
+        let config = rustyline::Config::builder().color_mode(rustyline::ColorMode::Forced).build();
+        let mut editor: DefaultEditor =
+            Editor::with_config(config).map_err(|e| Error::io_message(format!("cannot open the terminal: {e}")))?;
+        let shown = Arc::clone(&helper.shown);
+        editor.set_helper(Some(helper));
+        let history = crate::paths::data_dir().map(|dir| dir.join("history.txt"));
+        if let Some(path) = &history {
+            let _ = editor.load_history(path);
+        }
+        let printers = (0..2)
+            .filter_map(|_| editor.create_external_printer().ok())
+            .map(|p| Box::new(p) as Box<dyn ExternalPrinter + Send>)
+            .collect();
+        let (ask, asked) = std::sync::mpsc::channel::<(String, String)>();
+        let (send, lines) = tokio::sync::mpsc::unbounded_channel();
+        let reader = std::thread::spawn(move || {
+            while let Ok((prompt, start)) = asked.recv() {
+                let read = editor.readline_with_initial(&prompt, (&start, ""));
+                if let Ok(line) = &read {
+                    if !line.trim().is_empty() {
+                        // History never keeps a secret typed in a -X setting.
+                        let _ = editor.add_history_entry(crate::security::redact_line(line));
+                    }
+                }
+                let ended = matches!(&read, Err(e) if !matches!(e, ReadlineError::Interrupted));
+                if send.send(read).is_err() || ended {
+                    break;
+                }
+            }
+            if let Some(path) = &history {
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                let _ = editor.save_history(path);
+            }
+        });
+        Ok(Terminal { ask: Some(ask), lines, shown, printers, reader: Some(reader) })
+    }
+
+    /// Something that prints above the prompt while a line is being typed.
+    fn printer(&mut self) -> Option<Box<dyn ExternalPrinter + Send>> {
+        self.printers.pop()
+    }
+
+    /// Read the next line, with this prompt, starting with `start`.
+    fn ask(&mut self, prompt: String, start: String) {
+        if let Ok(mut shown) = self.shown.lock() {
+            shown.clone_from(&prompt);
+        }
+        if let Some(ask) = &self.ask {
+            let _ = ask.send((prompt, start));
+        }
+    }
+
+    /// Stop reading and save the history.
+    fn close(mut self) {
+        self.ask.take();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
 }
 
 /// Run every line of `input` in order; stop at the first failure, naming its line number.
 /// Returns the process exit code.
-pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl BufRead) -> i32 {
+pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl FnOnce() -> Box<dyn BufRead> + Send + 'static) -> i32 {
     let events = session.take_events();
     // Events are shown between commands, so they never split a table.
     let flush_events = || {
@@ -160,8 +296,24 @@ pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl 
             view.show_events(events.try_iter());
         }
     };
-    for (index, bytes) in input.split(b'\n').enumerate() {
-        let number = index + 1;
+    // Lines are read on a thread of their own, so a lesson's goal is watched while the next
+    // one is awaited.
+    let (send, mut lines) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in input().split(b'\n') {
+            let stop = line.is_err();
+            if send.send(line).is_err() || stop {
+                break;
+            }
+        }
+    });
+    let mut watch = GoalWatch::new(session);
+    let mut number = 0;
+    while let Some(bytes) = next_line(runtime, session, &mut watch, &mut lines, |_, said| {
+        flush_events();
+        view.show(said);
+    }) {
+        number += 1;
         let line = match bytes.map(String::from_utf8) {
             Ok(Ok(line)) => line,
             Ok(Err(_)) => return view.fail(&Error::input("the line is not valid UTF-8"), Some(number)),
@@ -181,14 +333,23 @@ pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl 
             }
             Err(err) => return view.fail(&err, Some(number)),
         }
+        look_at_goal(runtime, session, view);
     }
     0
 }
 
-/// Tab completion: command names first, then topics, groups, consumers and producers.
+/// Tab completion (command names first, then topics, groups, consumers and producers), and the
+/// prompt as it is now.
 struct LineHelper {
     names: Vec<String>,
     words: Arc<Mutex<Vec<String>>>,
+    shown: Arc<Mutex<String>>,
+}
+
+impl LineHelper {
+    fn new(words: Arc<Mutex<Vec<String>>>) -> LineHelper {
+        LineHelper { names: command::command_names(), words, shown: Arc::default() }
+    }
 }
 
 impl Completer for LineHelper {
@@ -214,8 +375,16 @@ impl Hinter for LineHelper {
 }
 
 impl Highlighter for LineHelper {
+    /// The prompt a line is read with stays the same while it is typed; when the lesson moves
+    /// on meanwhile, the prompt drawn says so, padded to the same width so the cursor stays put.
     fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
-        Cow::Borrowed(prompt)
+        let Ok(shown) = self.shown.lock() else { return Cow::Borrowed(prompt) };
+        let (width, now) = (prompt.chars().count(), shown.chars().count());
+        if *shown == prompt || now > width {
+            Cow::Borrowed(prompt)
+        } else {
+            Cow::Owned(format!("{shown:<width$}"))
+        }
     }
 }
 

@@ -82,7 +82,7 @@ impl Player<'_> {
         if matches!(outcome, Outcome::Live(_)) && self.pause {
             // A speaker at a terminal gets the live view until a key is pressed; its events were
             // on it, so they are not printed again.
-            super::present(self.runtime, &mut self.session, self.view, outcome.clone());
+            super::present(self.runtime, &mut self.session, self.view, outcome.clone(), &mut String::new());
             if let Some(events) = &self.events {
                 events.try_iter().for_each(drop);
             }
@@ -91,7 +91,7 @@ impl Player<'_> {
             self.view.show(&outcome);
         } else {
             self.flush_events();
-            super::present(self.runtime, &mut self.session, self.view, outcome.clone());
+            super::present(self.runtime, &mut self.session, self.view, outcome.clone(), &mut String::new());
         }
         outcome.failure().map_or(Ok(()), |err| Err(err.clone()))
     }

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::Session;
+use crate::actors::consumer::Status;
 use crate::error::{Error, Result, Thing};
 use crate::expect::{parse_condition, Condition};
 use crate::outcome::{format_partitions, Outcome};
@@ -83,6 +84,33 @@ impl Session {
         let Some(namespace) = &self.namespace else { return self.check_qualified(condition).await };
         let verdict = self.check_qualified(&namespace.qualify_condition(condition)).await.map_err(|e| namespace.shorten_error(e))?;
         Ok(verdict.map(|text| namespace.shorten(text)))
+    }
+
+    /// The group `condition` is about, in the learner's names, if it is in the middle of a
+    /// rebalance. Consumer conditions are about the consumer's group.
+    pub(super) async fn rebalancing_group(&self, condition: &Condition) -> Option<String> {
+        let condition = match &self.namespace {
+            Some(namespace) => namespace.qualify_condition(condition),
+            None => condition.clone(),
+        };
+        let group = match &condition {
+            Condition::GroupMembers { group, .. }
+            | Condition::GroupState { group, .. }
+            | Condition::Committed { group, .. }
+            | Condition::GroupLag { group, .. } => group.clone(),
+            Condition::ConsumerAssigned { consumer, .. } | Condition::ConsumerReceived { consumer, .. } => {
+                self.consumers.get(consumer)?.spec.group.clone()
+            }
+            _ => return None,
+        };
+        // One of ours on its way in or between assignments, or the coordinator says so
+        // (PreparingRebalance, CompletingRebalance).
+        let ours = self.consumers.values().any(|c| c.spec.group == group && c.status() == Status::Running && c.state().joining);
+        let moving = ours || self.connection.group(&group).await.ok().flatten().is_some_and(|g| g.state.ends_with("Rebalance"));
+        moving.then(|| match &self.namespace {
+            Some(namespace) => namespace.shorten(&group),
+            None => group,
+        })
     }
 
     async fn check_qualified(&self, condition: &Condition) -> Result<Verdict> {

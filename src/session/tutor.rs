@@ -1,7 +1,7 @@
 //! The lesson engine: the one stepper every front end drives. It knows which lesson and step the
 //! learner is on, runs a step's commands (through the same `run_line` as everything else),
-//! checks a pause's goal, moves on, and keeps progress. The REPL drives it with `next`, `back`,
-//! `hint` … and the learner's own commands; `replay` drives it through `lesson_cue`,
+//! moves on, and keeps progress. The REPL drives it with `next`, `back`, `hint` … while
+//! `goal.rs` watches the current task's goal; `replay` drives it through `lesson_cue`,
 //! `run_step_line`, `verify_goal` and `advance`, adding only pacing and pauses. Checks are
 //! `expect` conditions: a check in a lesson and one typed at the prompt are one thing.
 
@@ -14,12 +14,6 @@ use crate::lesson::{self, Action, Lesson, Library, TryBlock};
 use crate::outcome::{Outcome, Table, Target};
 use crate::progress::{self, LessonProgress, Progress};
 
-/// How long checks wait for state to settle after a learner's command.
-const SETTLE: Duration = Duration::from_secs(1);
-/// After a command that makes a group rebalance, which takes the broker a few seconds.
-const SETTLE_GROUP: Duration = Duration::from_secs(10);
-/// How long the `check` command waits.
-pub const CHECK_WAIT: Duration = Duration::from_secs(5);
 /// How long a replay's check waits when the lesson gives no `--within` (as `expect` does).
 const EXPECT_WAIT: Duration = Duration::from_secs(10);
 
@@ -36,21 +30,38 @@ pub enum Cue {
 
 /// The lesson being stepped through.
 #[derive(Debug, Clone)]
-struct Open {
+pub(super) struct Open {
     lesson: Lesson,
     /// Opened by a replay, which runs the solutions and checks the goals itself; no progress
-    /// is kept. Lessons opened at the prompt keep progress and watch the learner's commands.
-    replayed: bool,
+    /// is kept. Lessons opened at the prompt keep progress and their goals are watched.
+    pub replayed: bool,
     step: usize,
     /// Whether this step's `kafka` commands have run.
     ran: bool,
     /// Which hint `hint` shows next.
     hint: usize,
+    /// `check`s on this step that found the goal unmet.
+    pub failed_checks: u32,
+    /// Whether "stuck? try `hint`" has been said on this step.
+    pub nudged: bool,
+    /// Groups a `check` found rebalancing: the watch reports once they have settled.
+    pub settling: Vec<String>,
+}
+
+impl Open {
+    fn new(lesson: Lesson, replayed: bool, step: usize) -> Open {
+        Open { lesson, replayed, step, ran: false, hint: 0, failed_checks: 0, nudged: false, settling: Vec::new() }
+    }
+
+    /// The same lesson at another step, with nothing of this step carried over.
+    fn at(&self, step: usize) -> Open {
+        Open::new(self.lesson.clone(), self.replayed, step)
+    }
 }
 
 pub struct Tutor {
     lessons: Vec<Lesson>,
-    open: Option<Open>,
+    pub(super) open: Option<Open>,
     progress: Progress,
     progress_path: Option<PathBuf>,
     /// Said once, at the first lesson command, when the progress file was unusable.
@@ -83,7 +94,7 @@ impl Tutor {
         Some(format!("lesson {} · step {}/{}", open.lesson.number, open.step + 1, open.lesson.steps.len()))
     }
 
-    fn current_try(&self) -> Option<&TryBlock> {
+    pub(super) fn current_try(&self) -> Option<&TryBlock> {
         let open = self.open.as_ref()?;
         match &open.lesson.steps.get(open.step)?.action {
             Some(Action::Try(block)) => Some(block),
@@ -105,7 +116,7 @@ impl Session {
         self.tutor.as_mut().ok_or_else(no_lesson)
     }
 
-    fn open(&mut self) -> Result<&mut Open> {
+    pub(super) fn open(&mut self) -> Result<&mut Open> {
         self.tutor()?.open.as_mut().ok_or_else(no_lesson)
     }
 
@@ -174,7 +185,7 @@ impl Session {
                     .into(),
             ));
         }
-        self.tutor()?.open = Some(Open { lesson, replayed: false, step, ran: false, hint: 0 });
+        self.tutor()?.open = Some(Open::new(lesson, false, step));
         parts.extend(self.show_step());
         Ok(Outcome::Many(parts))
     }
@@ -183,7 +194,7 @@ impl Session {
     /// `lesson_cue`; no progress is kept. Returns its heading.
     pub fn open_lesson_material(&mut self, lesson: Lesson) -> Result<Outcome> {
         let heading = Outcome::Done(lesson.heading());
-        self.tutor()?.open = Some(Open { lesson, replayed: true, step: 0, ran: false, hint: 0 });
+        self.tutor()?.open = Some(Open::new(lesson, true, 0));
         Ok(heading)
     }
 
@@ -244,7 +255,7 @@ impl Session {
         let Some(tutor) = self.tutor.as_mut() else { return Vec::new() };
         let Some(open) = tutor.open.as_mut() else { return Vec::new() };
         if open.step + 1 < open.lesson.steps.len() {
-            *open = Open { step: open.step + 1, ran: false, hint: 0, ..open.clone() };
+            *open = open.at(open.step + 1);
             return Vec::new();
         }
         let (number, title, replayed) = (open.lesson.number, open.lesson.title.clone(), open.replayed);
@@ -264,7 +275,7 @@ impl Session {
     }
 
     /// Move on at the prompt: say so, and show the next step.
-    fn advance_and_show(&mut self) -> Vec<Outcome> {
+    pub(super) fn advance_and_show(&mut self) -> Vec<Outcome> {
         let mut parts = self.advance();
         parts.extend(self.show_step());
         parts
@@ -292,16 +303,8 @@ impl Session {
                 parts.extend(self.advance_and_show());
                 Ok(Outcome::Many(parts))
             }
-            Cue::Try(block) => {
-                let (met, report) = self.check_goal(&block, Duration::ZERO).await?;
-                if met {
-                    let mut parts = vec![Outcome::Done("goal reached".into())];
-                    parts.extend(self.advance_and_show());
-                    Ok(Outcome::Many(parts))
-                } else {
-                    Ok(Outcome::Many(vec![report, Outcome::Note("not yet: do the task, or `hint`, or `skip`".into())]))
-                }
-            }
+            // Enter on a task asks whether it is done: `check`.
+            Cue::Try(_) => self.check_now().await,
             Cue::Run { .. } | Cue::Read => Ok(Outcome::Many(self.advance_and_show())),
         }
     }
@@ -311,7 +314,7 @@ impl Session {
         if open.step == 0 {
             return Ok(Outcome::Note("this is the lesson's first step".into()));
         }
-        *open = Open { step: open.step - 1, ran: false, hint: 0, ..open.clone() };
+        *open = open.at(open.step - 1);
         Ok(Outcome::Many(self.show_step()))
     }
 
@@ -331,17 +334,6 @@ impl Session {
         Ok(Outcome::Many(parts))
     }
 
-    pub(super) async fn check_now(&mut self) -> Result<Outcome> {
-        let block = self.tutor()?.current_try().cloned().ok_or_else(|| Error::input("there is no task to check on this step"))?;
-        let (met, report) = self.check_goal(&block, CHECK_WAIT).await?;
-        if met {
-            let mut parts = vec![report, Outcome::Done("goal reached".into())];
-            parts.extend(self.advance_and_show());
-            return Ok(Outcome::Many(parts));
-        }
-        Ok(report)
-    }
-
     pub(super) fn skip(&mut self) -> Result<Outcome> {
         self.open()?;
         let mut parts = vec![Outcome::Note("skipped".into())];
@@ -351,7 +343,7 @@ impl Session {
 
     pub(super) fn restart_lesson(&mut self) -> Result<Outcome> {
         let open = self.open()?;
-        *open = Open { step: 0, ran: false, hint: 0, ..open.clone() };
+        *open = open.at(0);
         Ok(Outcome::Many(self.show_step()))
     }
 
@@ -360,51 +352,6 @@ impl Session {
         match (tutor.where_label(), tutor.open.as_ref()) {
             (Some(label), Some(open)) => Ok(Outcome::Note(format!("{label}: {}", open.lesson.title))),
             _ => Ok(Outcome::Note("not in a lesson; `lessons` lists them".into())),
-        }
-    }
-
-    /// After a learner's own command on a pause: if the goal now holds, move on.
-    pub(super) async fn after_command(&mut self, rebalances: bool) -> Vec<Outcome> {
-        let replayed = self.tutor.as_ref().and_then(|t| t.open.as_ref()).is_some_and(|o| o.replayed);
-        let Some(block) = self.tutor.as_ref().and_then(Tutor::current_try).cloned().filter(|_| !replayed) else {
-            return Vec::new();
-        };
-        let settle = if rebalances { SETTLE_GROUP } else { SETTLE };
-        match self.check_goal(&block, settle).await {
-            Ok((true, _)) => {
-                let mut parts = vec![Outcome::Done(format!("goal reached: {}", block.goal))];
-                parts.extend(self.advance_and_show());
-                parts
-            }
-            Ok((false, report)) => {
-                let mut parts = vec![report];
-                parts.extend(self.hint().ok());
-                parts
-            }
-            Err(err) => vec![Outcome::Warning(format!("could not check the goal: {err}"))],
-        }
-    }
-
-    /// Every check of a pause, waiting up to `wait` for them to hold together.
-    async fn check_goal(&self, block: &TryBlock, wait: Duration) -> Result<(bool, Outcome)> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let mut unmet = Vec::new();
-            let mut met = Vec::new();
-            for check in &block.checks {
-                let (condition, _) = check.parse()?;
-                match self.check(&condition).await? {
-                    Verdict::Holds(holds) => met.push(holds),
-                    Verdict::NotYet(found) => unmet.push(found),
-                }
-            }
-            if unmet.is_empty() {
-                return Ok((true, Outcome::Many(met.into_iter().map(Outcome::Done).collect())));
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Ok((false, Outcome::Note(format!("not yet: {}", unmet.join("; ")))));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 

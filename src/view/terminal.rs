@@ -65,8 +65,9 @@ impl Reporter for Bars {
 
 /// A frame on the whole screen until a key is pressed, drawn again by `frame` when `changes`
 /// says something changed (at most every 100 ms) and at least every second. The terminal is
-/// put back as it was whatever happens.
-pub fn live(view: View, mut frame: impl FnMut() -> Outcome, mut changes: broadcast::Receiver<Signal>) -> std::io::Result<()> {
+/// put back as it was whatever happens. Returns what was typed after the key that closed it
+/// (a learner typing their next command straight away), so that nothing typed is lost.
+pub fn live(view: View, mut frame: impl FnMut() -> Outcome, mut changes: broadcast::Receiver<Signal>) -> std::io::Result<String> {
     use crossterm::{cursor, execute, terminal};
     let mut out = std::io::stdout();
     terminal::enable_raw_mode()?;
@@ -80,13 +81,35 @@ pub fn live(view: View, mut frame: impl FnMut() -> Outcome, mut changes: broadca
         out.write_all(text.replace('\n', "\r\n").as_bytes())?;
         out.flush()?;
         match wait_for_change(&mut changes)? {
-            Wait::Key => break Ok(()),
+            Wait::Key => break typed_ahead(),
             Wait::Changed(at) => last_change = at.or(last_change),
         }
     });
     let _ = execute!(out, cursor::Show, terminal::LeaveAlternateScreen);
     let _ = terminal::disable_raw_mode();
     shown
+}
+
+/// The keys already typed, as text: what the terminal read beyond the key that closed the live
+/// view would otherwise be dropped with the view's raw mode.
+fn typed_ahead() -> std::io::Result<String> {
+    use crossterm::event::{self, Event, KeyCode, KeyEventKind};
+    let mut typed = String::new();
+    while event::poll(Duration::ZERO)? {
+        if let Event::Key(key) = event::read()? {
+            match key.code {
+                _ if key.kind == KeyEventKind::Release => {}
+                KeyCode::Char(c) => typed.push(c),
+                KeyCode::Enter => typed.push('\n'),
+                KeyCode::Tab => typed.push('\t'),
+                KeyCode::Backspace => {
+                    typed.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(typed)
 }
 
 enum Wait {

@@ -102,6 +102,12 @@ impl Workshop {
     pub fn events(&mut self) -> Vec<Event> {
         self.driver.events()
     }
+
+    /// What the lesson's goal watch announces next while nobody types, if anything within
+    /// `limit`.
+    pub fn announcement(&mut self, limit: Duration) -> Option<Outcome> {
+        self.driver.announcement(limit)
+    }
 }
 
 /// The table with exactly these columns in an outcome, or a failure showing what was there.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use kafka_workshop::outcome::Outcome;
 use kafka_workshop::session::ConnectOptions;
+use kafka_workshop::view::View;
 
 use crate::harness::{run_with, says, table, temp_dir, Workshop};
 
@@ -89,10 +90,13 @@ fn every_lesson_and_demo_replays_with_its_checks_passing() {
 fn a_pause_is_satisfied_by_any_command_that_changes_the_state() {
     let mut shop = Workshop::start();
     shop.script("lesson 1\nnext\nnext");
-    // One more message is not enough: the lesson stays paused and says why, with a hint.
-    let not_yet = shop.ok("produce orders 'not the solution'");
+    // One more message is not enough: the lesson stays paused, and says nothing unasked.
+    let quiet = shop.ok("produce orders 'not the solution'");
+    assert!(!View::plain().render(&quiet).contains("not yet") && !View::plain().render(&quiet).contains("hint"), "{quiet:?}");
+    // `check` says why; `hint` gives a hint.
+    let not_yet = shop.ok("check");
     assert!(says(&not_yet, "not yet: expected partition orders[0] to end at offset 5, found 3"), "{not_yet:?}");
-    assert!(says(&not_yet, "hint: `produce` sends one message"), "{not_yet:?}");
+    assert!(says(&shop.ok("hint"), "hint: `produce` sends one message"));
     // The second one reaches the goal although it is not the solution's command.
     let reached = shop.ok("produce orders 'nor this' --count 2");
     assert!(says(&reached, "goal reached: The lunchtime rush starts."), "{reached:?}");

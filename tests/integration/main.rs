@@ -18,4 +18,5 @@ mod security;
 mod shop;
 mod tls;
 mod topics;
+mod tutor;
 mod web;

@@ -1,0 +1,107 @@
+//! The lesson engine at the prompt: a learner's command answers at once, the goal is watched in
+//! the background and announced when it holds, nothing says "not yet" unless asked, and `check`
+//! says what fails (and when a group is still rebalancing).
+
+use std::time::{Duration, Instant};
+
+use kafka_workshop::session::ConnectOptions;
+use kafka_workshop::view::View;
+use tempfile::TempDir;
+
+use crate::harness::{says, temp_dir, Workshop};
+
+/// A one-lesson library: consumer `a` holds both partitions of `j`; the task is to add `b`,
+/// which the group takes a rebalance to hand a partition to.
+pub const NEWCOMER: &str = r#"---
+number: 1
+title: A newcomer joins
+minutes: 2
+---
+
+# A newcomer joins
+
+```kafka
+create-topic j --partitions 2
+start-consumer a --group g --topic j
+expect consumer a assigned j[0,1] --within 10s
+```
+
+```try
+goal: Start consumer b in group g, reading j.
+expect consumer b assigned j[1]
+expect consumer a assigned j[0]
+hint: `start-consumer` with the same group.
+hint: start-consumer b --group g --topic j
+solution: start-consumer b --group g --topic j
+```
+
+Two members now share the topic.
+
+## Recap
+
+A newcomer gets its share of the partitions.
+"#;
+
+fn with_lesson() -> (Workshop, TempDir) {
+    let dir = temp_dir("tutor-lessons");
+    std::fs::write(dir.path().join("01-newcomer.md"), NEWCOMER).unwrap();
+    let shop = Workshop::with(ConnectOptions { lessons: Some(dir.path().to_path_buf()), ..ConnectOptions::default() });
+    (shop, dir)
+}
+
+fn text(outcome: &kafka_workshop::outcome::Outcome) -> String {
+    View::plain().render(outcome)
+}
+
+#[test]
+fn a_goal_reached_after_the_command_returns_is_announced_in_the_background() {
+    let (mut shop, _lessons) = with_lesson();
+    shop.script("lesson 1\nnext");
+    assert!(shop.session().prompt().starts_with("lesson 1 · step 2/"), "{}", shop.session().prompt());
+    // The command answers at once, with its own output only: the group has not rebalanced yet.
+    let started = Instant::now();
+    let said = shop.ok("start-consumer b --group g --topic j");
+    let answered = started.elapsed();
+    assert!(says(&said, "started consumer 'b'"), "{said:?}");
+    assert!(!text(&said).contains("not yet") && !text(&said).contains("hint"), "unasked: {}", text(&said));
+    assert!(answered < Duration::from_secs(1), "the command was held back {answered:?}");
+    // Nobody types; the rebalance finishes, and the watch says so and moves on.
+    let announced = shop.announcement(Duration::from_secs(10)).expect("the goal is announced");
+    let announced = text(&announced);
+    assert!(announced.contains("goal reached: Start consumer b in group g, reading j."), "{announced}");
+    assert!(announced.contains("Two members now share the topic."), "the next step follows: {announced}");
+    assert!(shop.session().prompt().starts_with("lesson 1 · step 3/"), "{}", shop.session().prompt());
+}
+
+#[test]
+fn check_says_what_fails_and_that_the_group_is_rebalancing_then_reports_when_it_settles() {
+    let (mut shop, _lessons) = with_lesson();
+    shop.script("lesson 1\nnext");
+    let early = shop.ok("check");
+    let early = text(&early);
+    assert!(early.contains("not yet: no consumer named 'b'"), "{early}");
+    shop.ok("start-consumer b --group g --topic j");
+    // Straight after the join, the group is rebalancing: `check` answers at once and says so.
+    let started = Instant::now();
+    let checked = text(&shop.ok("check"));
+    assert!(started.elapsed() < Duration::from_millis(500), "check took {:?}", started.elapsed());
+    if checked.contains("goal reached") {
+        // The rebalance was already over (a fast machine): nothing left to report.
+        return;
+    }
+    assert!(checked.contains("not yet: expected consumer b to be assigned j[1], found none"), "{checked}");
+    assert!(checked.contains("group g is rebalancing; you will hear when it has settled"), "{checked}");
+    let announced = text(&shop.announcement(Duration::from_secs(10)).expect("the settled rebalance is reported"));
+    assert!(announced.contains("goal reached"), "{announced}");
+}
+
+#[test]
+fn enough_unmet_checks_bring_a_gentle_nudge_once() {
+    let (mut shop, _lessons) = with_lesson();
+    shop.script("lesson 1\nnext");
+    let checks: Vec<String> = (0..4).map(|_| text(&shop.ok("check"))).collect();
+    assert!(!checks[0].contains("stuck?") && !checks[1].contains("stuck?"), "{checks:#?}");
+    assert!(checks[2].contains("stuck? try `hint`"), "{checks:#?}");
+    assert!(!checks[3].contains("stuck?"), "only once: {checks:#?}");
+    assert!(text(&shop.ok("hint")).contains("hint: `start-consumer` with the same group."));
+}
