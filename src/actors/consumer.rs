@@ -10,11 +10,11 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::client::ClientContext;
-use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+mod context;
 
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 
@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::kafka::{Assignor, Connection, Offsets, StartFrom};
 use crate::outcome::{Event, Partitions, Record};
 use crate::report::Events;
+use context::ActorContext;
 
 /// How many fetched-but-not-handed-over messages a consumer holds before it pauses fetching.
 const BUFFER_HIGH: usize = 1000;
@@ -144,7 +145,14 @@ impl ConsumerHandle {
         }
         let state = Arc::new(Mutex::new(ConsumerState::new()));
         let secrets = crate::security::secret_values(config.config_map().iter().map(|(k, v)| (*k, *v)));
-        let context = ActorContext { name: spec.name.clone(), state: Arc::clone(&state), events: events.clone(), verbose, secrets };
+        let context = ActorContext {
+            name: spec.name.clone(),
+            state: Arc::clone(&state),
+            events: events.clone(),
+            verbose,
+            secrets,
+            from: spec.from,
+        };
         let consumer: BaseConsumer<ActorContext> = config
             .create_with_context(context)
             .map_err(|e| Error::input(format!("cannot create consumer {}: {e}", spec.name)))?;
@@ -205,143 +213,6 @@ impl ConsumerHandle {
     }
 }
 
-struct ActorContext {
-    name: String,
-    state: Arc<Mutex<ConsumerState>>,
-    events: Events,
-    /// Where --verbose logs go.
-    verbose: Option<Events>,
-    /// Values never to print, even in --verbose logs.
-    secrets: Vec<String>,
-}
-
-impl ActorContext {
-    fn redact(&self, text: &str) -> String {
-        crate::security::mask(text, &self.secrets)
-    }
-}
-
-impl ClientContext for ActorContext {
-    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        if let Some(log) = &self.verbose {
-            log.log(&self.name, format!("librdkafka {level:?} {fac}: {}", self.redact(message)));
-        }
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        let all_down = matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::AllBrokersDown));
-        if let Ok(mut state) = self.state.lock() {
-            if all_down && !state.lost_cluster {
-                state.lost_cluster = true;
-                self.events.warn(&self.name, format!("lost the cluster: {}", self.redact(reason)));
-            }
-        }
-    }
-}
-
-impl ConsumerContext for ActorContext {
-    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _offsets: &TopicPartitionList) {
-        if result.is_ok() {
-            self.events.changed();
-        }
-    }
-
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(list) = rebalance {
-            let revoked = to_partitions(list);
-            let mut keeps = Partitions::new();
-            if let Ok(mut state) = self.state.lock() {
-                for (topic, ids) in &revoked {
-                    if let Some(owned) = state.assignment.get_mut(topic) {
-                        owned.retain(|id| !ids.contains(id));
-                    }
-                    state.positions.retain(|(t, p), _| !(t == topic && ids.contains(p)));
-                }
-                state.assignment.retain(|_, ids| !ids.is_empty());
-                state.drop_buffered(&revoked);
-                state.joining = true;
-                keeps = state.assignment.clone();
-            }
-            if !revoked.is_empty() {
-                self.events.send(Event::Revoked { actor: self.name.clone(), partitions: revoked, keeps });
-            }
-        }
-    }
-
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Assign(list) => {
-                let added = to_partitions(list);
-                let now = consumer.assignment().map(|a| to_partitions(&a)).ok();
-                let member_id = member_id(consumer);
-                let generation = generation(consumer);
-                let mut holds = added.clone();
-                if let Ok(mut state) = self.state.lock() {
-                    state.lost_cluster = false;
-                    state.joining = false;
-                    state.member_id = member_id;
-                    state.generation = generation;
-                    match now {
-                        Some(now) => state.assignment = now,
-                        None => {
-                            for (topic, ids) in &added {
-                                state.assignment.entry(topic.clone()).or_default().extend(ids);
-                            }
-                        }
-                    }
-                    holds = state.assignment.clone();
-                }
-                // Cooperative-sticky ends each round with an assignment; one that adds nothing to
-                // what a consumer already holds is not news.
-                if !added.is_empty() || holds.is_empty() {
-                    self.events.send(Event::Assigned { actor: self.name.clone(), partitions: added, holds });
-                } else {
-                    self.events.changed();
-                }
-            }
-            Rebalance::Revoke(_) => {}
-            Rebalance::Error(err) => self.events.warn(&self.name, format!("rebalance failed: {err}")),
-        }
-    }
-}
-
-/// The group generation this consumer is in; rust-rdkafka does not wrap it.
-fn generation(consumer: &BaseConsumer<ActorContext>) -> Option<i32> {
-    // SAFETY: the client is alive for the call; the metadata librdkafka returns is ours to
-    // read and then destroy.
-    unsafe {
-        let metadata = rdkafka_sys::rd_kafka_consumer_group_metadata(consumer.client().native_ptr());
-        if metadata.is_null() {
-            return None;
-        }
-        let generation = rdkafka_sys::rd_kafka_consumer_group_metadata_generation_id(metadata);
-        rdkafka_sys::rd_kafka_consumer_group_metadata_destroy(metadata);
-        (generation >= 0).then_some(generation)
-    }
-}
-
-/// rust-rdkafka does not wrap `rd_kafka_memberid`.
-fn member_id(consumer: &BaseConsumer<ActorContext>) -> Option<String> {
-    // SAFETY: the client is alive for the call; librdkafka returns a copy we own and free.
-    unsafe {
-        let raw = rdkafka_sys::rd_kafka_memberid(consumer.client().native_ptr());
-        if raw.is_null() {
-            return None;
-        }
-        let id = std::ffi::CStr::from_ptr(raw).to_string_lossy().into_owned();
-        rdkafka_sys::rd_kafka_mem_free(std::ptr::null_mut(), raw.cast());
-        (!id.is_empty()).then_some(id)
-    }
-}
-
-fn to_partitions(list: &TopicPartitionList) -> Partitions {
-    let mut partitions = Partitions::new();
-    for element in list.elements() {
-        partitions.entry(element.topic().to_string()).or_default().insert(element.partition());
-    }
-    partitions
-}
-
 struct Waiting {
     remaining: usize,
     deadline: Instant,
@@ -394,7 +265,7 @@ impl Actor {
                 }
             }
 
-            match self.consumer.poll(Duration::from_millis(50)) {
+            match self.consumer.poll(Duration::from_millis(10)) {
                 Some(Ok(message)) => {
                     let record = crate::kafka::read::to_record(&message);
                     if let Ok(mut state) = self.state.lock() {
