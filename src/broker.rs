@@ -33,7 +33,7 @@ const DATABASE: &str = "tansu.db";
 /// How long `stop` waits for SQLite storage to be released.
 const RELEASE_WAIT: Duration = Duration::from_secs(10);
 /// How often tansu prunes expired and compacted data unless the storage says otherwise.
-const DEFAULT_MAINTENANCE: Duration = Duration::from_secs(5);
+const DEFAULT_MAINTENANCE: Duration = Duration::from_secs(1);
 
 /// Where the broker keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]

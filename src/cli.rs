@@ -108,7 +108,7 @@ pub struct ReplayArgs {
     pub file: String,
 
     /// Typing speed: 1 is a person typing, 2 twice as fast, `max` no delay at all (and the
-    /// fish-and-chip shop's clock ten times faster, so demos check quickly)
+    /// fish-and-chip shop's clock twenty times faster, so demos check quickly)
     #[arg(long, default_value = "1")]
     pub speed: String,
 

@@ -49,7 +49,7 @@ use state::{code, Group, Join, JoinAnswer, Step};
 pub const NON_EMPTY_GROUP: i16 = code::NON_EMPTY_GROUP;
 
 /// How often silent members are looked for, and rounds whose time is up are finished.
-const TICK: Duration = Duration::from_millis(100);
+const TICK: Duration = Duration::from_millis(20);
 
 /// Every group, shared by the coordinator (one clone per connection), the DescribeGroups and
 /// ListGroups routes, and the task that expires silent members.

@@ -194,8 +194,8 @@ fn play(
 ) -> i32 {
     match (cli.shop_speed, &typist) {
         (Some(speed), _) => session.set_shop_speedup(speed),
-        // Straight through: the shop's clock runs ten times faster too.
-        (None, None) => session.set_shop_speedup(10.0),
+        // Straight through: the shop's clock runs twenty times faster too.
+        (None, None) => session.set_shop_speedup(20.0),
         (None, Some(_)) => {}
     }
     if let Some(seed) = cli.shop_seed {

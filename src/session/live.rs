@@ -423,18 +423,15 @@ impl Session {
     }
 
     /// Stop every producer and consumer (gracefully), as when the session ends.
+    /// Each actor stops on its own (a consumer commits, leaves its group and closes), so they all
+    /// stop at once: the session ends as fast as its slowest actor, not their sum. Tills and
+    /// producers go first, so nothing new arrives while the consumers leave.
     pub(super) async fn stop_all_actors(&mut self) {
-        for till in self.tills.values_mut() {
-            till.stop().await;
-        }
-        for handle in self.producers.values_mut() {
-            handle.stop().await;
-        }
-        for handle in self.consumers.values() {
-            if handle.status() == Status::Running {
-                let _ = handle.stop().await;
-            }
-        }
+        let tills = self.tills.values_mut().map(|till| till.stop());
+        let producers = self.producers.values_mut().map(|handle| handle.stop());
+        futures::future::join(futures::future::join_all(tills), futures::future::join_all(producers)).await;
+        let running = self.consumers.values().filter(|handle| handle.status() == Status::Running);
+        futures::future::join_all(running.map(|handle| handle.stop())).await;
     }
 
     /// The running consumers of `group` started in this session, by name.

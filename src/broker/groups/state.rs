@@ -15,7 +15,7 @@ use bytes::Bytes;
 /// How long a group that was empty waits for more members before its first assignment (Kafka's
 /// `group.initial.rebalance.delay.ms`, 3 s by default there; short here, for a classroom). Each
 /// new member during the wait starts it again, up to the rebalance timeout.
-pub const INITIAL_DELAY: Duration = Duration::from_millis(300);
+pub const INITIAL_DELAY: Duration = Duration::from_millis(100);
 
 /// Kafka's error codes that the protocol answers with.
 pub mod code {
