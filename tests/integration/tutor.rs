@@ -105,3 +105,30 @@ fn enough_unmet_checks_bring_a_gentle_nudge_once() {
     assert!(!checks[3].contains("stuck?"), "only once: {checks:#?}");
     assert!(text(&shop.ok("hint")).contains("hint: `start-consumer` with the same group."));
 }
+
+/// Through a pipe, everything is typed ahead of the slow parts: `check` while the group has not
+/// settled, then `hint`, the solving command, a `produce` and a `poll`. Each runs, in order,
+/// and the goal is announced as soon as the newcomer holds its partition.
+#[test]
+fn lines_piped_ahead_of_a_check_all_run_in_order() {
+    let lessons = temp_dir("pipe-lessons");
+    std::fs::write(lessons.path().join("01-newcomer.md"), NEWCOMER).unwrap();
+    let dir = lessons.path().display().to_string();
+    let run = crate::harness::run_with(
+        &["--lessons", &dir],
+        "lesson 1\nnext\ncheck\nhint\nstart-consumer b --group g --topic j\nexpect consumer b assigned j[1] --within 10s\nproduce j typed-ahead --partition 1\npoll b 1 --wait 10s\n",
+        Duration::from_secs(60),
+    );
+    let out = &run.stdout;
+    assert_eq!(run.code, 0, "{out}\n{}", run.stderr);
+    let at = |text: &str| out.find(text).unwrap_or_else(|| panic!("no {text:?} in:\n{out}\n{}", run.stderr));
+    let order = [
+        at("not yet: no consumer named 'b'"),
+        at("`start-consumer` with the same group"),
+        at("started consumer 'b'"),
+        at("goal reached: Start consumer b"),
+        at("| 1         | 0      |"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "out of order:\n{out}");
+    assert!(out.contains("typed-ahead"), "b read the message produced after it:\n{out}");
+}
