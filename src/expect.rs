@@ -12,6 +12,8 @@ pub enum Condition {
     GroupState { group: String, state: String },
     ConsumerAssigned { consumer: String, partitions: Partitions },
     ConsumerReceived { consumer: String, count: u64 },
+    /// Where the consumer reads next in one partition (after a poll or a seek).
+    ConsumerPosition { consumer: String, topic: String, partition: i32, offset: i64 },
     PartitionEndOffset { topic: String, partition: i32, offset: i64 },
     /// How many messages a reader really finds in the partition (after retention or compaction).
     PartitionHolds { topic: String, partition: i32, count: u64 },
@@ -34,7 +36,7 @@ pub enum Condition {
 }
 
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
-consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | \
+consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | consumer C position T[P] N | \
 partition T[P] end-offset N | partition T[P] holds N | topic T config KEY VALUE | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
@@ -64,6 +66,10 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
         }
         ["consumer", consumer, "received", n] => {
             Condition::ConsumerReceived { consumer: consumer.to_string(), count: number(n)? }
+        }
+        ["consumer", consumer, "position", spec, n] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::ConsumerPosition { consumer: consumer.to_string(), topic, partition, offset: number(n)? }
         }
         ["partition", spec, "end-offset", n] => {
             let (topic, partition) = single_partition(spec)?;

@@ -124,6 +124,9 @@ impl Player<'_> {
                 }
                 Cue::Try(block) => {
                     self.view.show(&Outcome::Goal(block.goal.clone()));
+                    if self.check {
+                        self.runtime.block_on(self.session.goal_needs_the_learner())?;
+                    }
                     if self.pause {
                         self.view.pause("run the solution");
                     }

@@ -98,9 +98,9 @@ impl Session {
             | Condition::GroupState { group, .. }
             | Condition::Committed { group, .. }
             | Condition::GroupLag { group, .. } => group.clone(),
-            Condition::ConsumerAssigned { consumer, .. } | Condition::ConsumerReceived { consumer, .. } => {
-                self.consumers.get(consumer)?.spec.group.clone()
-            }
+            Condition::ConsumerAssigned { consumer, .. }
+            | Condition::ConsumerReceived { consumer, .. }
+            | Condition::ConsumerPosition { consumer, .. } => self.consumers.get(consumer)?.spec.group.clone(),
             _ => return None,
         };
         // One of ours on its way in or between assignments, or the coordinator says so
@@ -121,7 +121,9 @@ impl Session {
             | Condition::OrdersPlaiceCooked { .. }
             | Condition::CabinetBalances
             | Condition::AnalystStoredEveryOrder { .. } => self.check_shop(condition).await,
-            Condition::ConsumerAssigned { .. } | Condition::ConsumerReceived { .. } => self.check_consumer(condition),
+            Condition::ConsumerAssigned { .. } | Condition::ConsumerReceived { .. } | Condition::ConsumerPosition { .. } => {
+                self.check_consumer(condition)
+            }
             Condition::GroupMembers { .. }
             | Condition::GroupState { .. }
             | Condition::Committed { .. }
@@ -214,12 +216,19 @@ impl Session {
 
     fn check_consumer(&self, condition: &Condition) -> Result<Verdict> {
         let name = match condition {
-            Condition::ConsumerAssigned { consumer, .. } | Condition::ConsumerReceived { consumer, .. } => consumer,
+            Condition::ConsumerAssigned { consumer, .. }
+            | Condition::ConsumerReceived { consumer, .. }
+            | Condition::ConsumerPosition { consumer, .. } => consumer,
             _ => return Err(Error::input("not a consumer condition")),
         };
         let handle = self.consumers.get(name).ok_or_else(|| Error::not_found(Thing::Consumer, name.as_str()))?;
         let state = handle.state();
         Ok(match condition {
+            // Between joining and its first assignment (or mid-rebalance) a consumer holds
+            // nothing yet, which is not the same as being assigned nothing.
+            Condition::ConsumerAssigned { consumer, .. } if state.status == Status::Running && state.joining => {
+                Verdict::NotYet(format!("consumer {consumer} has not finished joining its group yet"))
+            }
             Condition::ConsumerAssigned { consumer, partitions } => {
                 Verdict::when(state.assignment == *partitions, format!("consumer {consumer} is assigned {}", format_partitions(partitions)), || {
                     format!(
@@ -228,6 +237,19 @@ impl Session {
                         format_partitions(&state.assignment)
                     )
                 })
+            }
+            Condition::ConsumerPosition { consumer, topic, partition, offset } => {
+                match state.positions.get(&(topic.clone(), *partition)) {
+                    Some(found) if found == offset => {
+                        Verdict::Holds(format!("consumer {consumer} reads {topic}[{partition}] from offset {offset}"))
+                    }
+                    Some(found) => Verdict::NotYet(format!(
+                        "expected consumer {consumer} to read {topic}[{partition}] from offset {offset}, found {found}"
+                    )),
+                    None => Verdict::NotYet(format!(
+                        "expected consumer {consumer} to read {topic}[{partition}] from offset {offset}; it has not polled or moved there yet"
+                    )),
+                }
             }
             Condition::ConsumerReceived { consumer, count } => {
                 let found = state.received;

@@ -52,6 +52,28 @@ impl Session {
         self.watched_task().is_some()
     }
 
+    /// For `replay --check`, before a task's solution runs: a task whose conditions all hold
+    /// already would pass without the learner doing anything, so that is a fault in the lesson,
+    /// named by its file and line. A task with no checks has nothing to hold.
+    pub async fn goal_needs_the_learner(&self) -> Result<()> {
+        let Some(tutor) = self.tutor.as_ref() else { return Ok(()) };
+        let (Some(open), Some(block)) = (tutor.open.as_ref(), tutor.current_try()) else { return Ok(()) };
+        if block.checks.is_empty() {
+            return Ok(());
+        }
+        // A condition that cannot even be looked at (a topic not made yet) does not hold.
+        let Ok(look) = self.look(block).await else { return Ok(()) };
+        if !look.unmet.is_empty() {
+            return Ok(());
+        }
+        Err(Error::input(format!(
+            "{}:{}: the task's goal already holds before the learner acts ({}); a try must need the learner",
+            open.lesson.source,
+            block.line,
+            look.met.join("; ")
+        )))
+    }
+
     /// Every check of the task, once, at once.
     async fn look(&self, block: &TryBlock) -> Result<Look> {
         let mut look = Look { unmet: Vec::new(), met: Vec::new() };

@@ -72,6 +72,9 @@ impl Namespace {
                 Condition::ConsumerAssigned { consumer: consumer.clone(), partitions: self.qualify_partitions(partitions) }
             }
             Condition::ConsumerReceived { .. } => condition.clone(),
+            Condition::ConsumerPosition { consumer, topic, partition, offset } => {
+                Condition::ConsumerPosition { consumer: consumer.clone(), topic: q(topic), partition: *partition, offset: *offset }
+            }
             Condition::PartitionEndOffset { topic, partition, offset } => {
                 Condition::PartitionEndOffset { topic: q(topic), partition: *partition, offset: *offset }
             }

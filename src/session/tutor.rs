@@ -31,7 +31,7 @@ pub enum Cue {
 /// The lesson being stepped through.
 #[derive(Debug, Clone)]
 pub(super) struct Open {
-    lesson: Lesson,
+    pub lesson: Lesson,
     /// Opened by a replay, which runs the solutions and checks the goals itself; no progress
     /// is kept. Lessons opened at the prompt keep progress and their goals are watched.
     pub replayed: bool,

@@ -187,3 +187,29 @@ fn the_prompt_and_a_replay_step_through_a_lesson_the_same_way() {
         assert_eq!(format!("kafka › {command}"), *line);
     }
 }
+
+/// `replay --check` refuses a try whose goal already holds before its solution runs: a
+/// learner would pass it by doing nothing. The fault names the file and the try's line.
+#[test]
+fn a_try_that_passes_without_the_learner_fails_its_replay_check() {
+    let dir = temp_dir("idle-try");
+    let file = dir.path().join("idle.md");
+    let lesson = "# Nothing to do\n\n```kafka\ncreate-topic done --partitions 2\n```\n\n\
+                  ```try\ngoal: Create a topic `done` with two partitions.\nexpect topic done partitions 2\n\
+                  hint: create-topic\nsolution: create-topic done --partitions 2\n```\n\n\
+                  ```try\ngoal: Create a topic `fresh`.\nexpect topic fresh partitions 1\nhint: create-topic\n\
+                  solution: create-topic fresh\n```\n";
+    std::fs::write(&file, lesson).unwrap();
+    let file = file.to_str().unwrap();
+    let out = run_with(&["replay", file, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(60));
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(said.contains(&format!("{file}:7: the task's goal already holds before the learner acts")), "{said}");
+    assert!(said.contains("topic done has 2 partitions"), "says what already holds: {said}");
+    assert!(!said.contains("created topic 'fresh'"), "the replay stops at the fault: {said}");
+
+    // The same try after a step that does not already do the work passes.
+    std::fs::write(dir.path().join("idle.md"), lesson.replace("```kafka\ncreate-topic done --partitions 2\n```", "```kafka\ntopics\n```")).unwrap();
+    let fixed = run_with(&["replay", file, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(60));
+    fixed.assert_ok();
+}

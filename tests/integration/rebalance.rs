@@ -136,3 +136,26 @@ fn a_message_produced_the_moment_a_consumer_is_assigned_is_read() {
         assert!(polled.contains(&format!("order-{round}")), "round {round}: {polled}");
     }
 }
+
+/// `assigned none` means the group dealt this consumer nothing, not that it has not been dealt
+/// anything yet: a consumer still joining does not count.
+#[test]
+fn assigned_none_holds_only_once_the_consumer_has_joined() {
+    let mut shop = Workshop::start();
+    shop.script(
+        "create-topic single --partitions 1
+         start-consumer first --group pair --topic single
+         expect consumer first assigned single[0] --within 10s",
+    );
+    shop.ok("start-consumer second --group pair --topic single");
+    let early = shop.run("expect consumer second assigned none --within 1ms");
+    let early = match early {
+        Ok(outcome) => View::plain().render(&outcome),
+        Err(err) => err.to_string(),
+    };
+    assert!(early.contains("has not finished joining"), "{early}");
+    let joined = View::plain().render(&shop.ok("expect consumer second assigned none --within 10s"));
+    assert!(joined.contains("consumer second is assigned none"), "{joined}");
+    let first = View::plain().render(&shop.ok("expect consumer first assigned single[0] --within 10s"));
+    assert!(first.contains("assigned single[0]"), "{first}");
+}
