@@ -260,6 +260,28 @@ pub fn parse(line: &str) -> Result<Parsed> {
     }
 }
 
+/// How `help` groups the commands, in the order a course meets them. Every command is in
+/// exactly one group (a unit test checks it).
+pub const HELP_GROUPS: &[(&str, &[&str])] = &[
+    ("topics", &["topics", "create-topic", "describe-topic", "delete-topic", "partition-for"]),
+    ("producing and reading", &["produce", "read", "start-producer", "stop-producer", "producers"]),
+    (
+        "consumers and groups",
+        &[
+            "start-consumer", "poll", "commit", "seek-to-end", "seek-to-beginning", "seek", "stop-consumer",
+            "kill-consumer", "restart-consumer", "consumers", "groups", "describe-group", "offsets",
+            "reset-offsets", "delete-group",
+        ],
+    ),
+    (
+        "lessons",
+        &["lessons", "lesson", "next", "back", "hint", "solution", "check", "skip", "restart-lesson", "where", "learner", "record"],
+    ),
+    ("the fish-and-chip shop", &["start-till", "stop-till", "start-preparer", "start-cook", "start-analyst", "query", "shop"]),
+    ("the picture", &["show", "watch", "web"]),
+    ("the cluster and the tool", &["cluster", "connect", "broker", "expect", "sleep", "help", "quit"]),
+];
+
 /// Every command's name and one-line description, in the grammar's order.
 pub fn command_list() -> Vec<(String, String)> {
     Line::command()
@@ -361,6 +383,16 @@ fn parse_read_from(raw: &str) -> std::result::Result<ReadFrom, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn help_groups_name_every_command_once() {
+        let grouped: Vec<&str> = HELP_GROUPS.iter().flat_map(|(_, names)| names.iter().copied()).collect();
+        let mut commands: Vec<String> = command_list().into_iter().map(|(name, _)| name).collect();
+        commands.sort();
+        let mut sorted: Vec<String> = grouped.iter().map(|name| name.to_string()).collect();
+        sorted.sort();
+        assert_eq!(sorted, commands);
+    }
 
     fn command(line: &str) -> Command {
         match parse(line).unwrap() {

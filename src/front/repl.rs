@@ -43,6 +43,11 @@ pub fn run(runtime: &Runtime, cli: &Cli) -> i32 {
     }
     if interactive {
         view.show_banner(session.target());
+        if cli.lesson.is_none() {
+            if let Some(begin) = session.where_to_begin() {
+                view.show(&Outcome::Note(begin));
+            }
+        }
     }
     if let Some(listen) = cli.web {
         let served = super::serve_web(runtime, &mut session, Some(listen));

@@ -58,14 +58,17 @@ fn recorded_lesson(lines: &[String]) -> String {
 pub(super) fn help(command: Option<&str>) -> Result<Outcome> {
     match command {
         None => {
-            let mut table = Table::new(["COMMAND", "WHAT IT DOES"]);
-            for (name, about) in command::command_list() {
-                table.push([name, about]);
+            let about: std::collections::HashMap<String, String> = command::command_list().into_iter().collect();
+            let mut parts = Vec::new();
+            for (group, names) in command::HELP_GROUPS {
+                let mut table = Table::new(["COMMAND", "WHAT IT DOES"]).titled(*group);
+                for name in *names {
+                    table.push([name.to_string(), about.get(*name).cloned().unwrap_or_default()]);
+                }
+                parts.push(Outcome::Table(table));
             }
-            Ok(Outcome::Many(vec![
-                Outcome::Table(table),
-                Outcome::Note("`help COMMAND` or `COMMAND --help` shows a command's flags".into()),
-            ]))
+            parts.push(Outcome::Note("`help COMMAND` or `COMMAND --help` shows a command's flags".into()));
+            Ok(Outcome::Many(parts))
         }
         Some(name) => command::command_help(name).map(Outcome::Text).ok_or_else(|| Error::NotFound {
             thing: Thing::Command,

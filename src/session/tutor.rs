@@ -147,6 +147,37 @@ impl Session {
         self.tutor.as_ref().is_some_and(|t| t.open.is_some())
     }
 
+    /// Said under the banner: where a newcomer starts, or where a returning learner left off.
+    pub fn where_to_begin(&mut self) -> Option<String> {
+        let tutor = self.tutor().ok()?;
+        let progress = &tutor.progress;
+        let first = tutor.lessons.first()?;
+        if progress.lessons.is_empty() {
+            return Some(format!(
+                "new here? type `lesson {}` to start the course ({} lessons; `lessons` lists them)",
+                first.number,
+                tutor.lessons.len()
+            ));
+        }
+        let current = progress.current.and_then(|n| tutor.lessons.iter().find(|l| l.number == n));
+        if let Some(lesson) = current {
+            if let Some(saved) = progress.lessons.get(&lesson.number).filter(|p| !p.done) {
+                return Some(format!(
+                    "welcome back: `lesson {}` continues \"{}\" at step {}/{}",
+                    lesson.number,
+                    lesson.title,
+                    saved.step + 1,
+                    lesson.steps.len()
+                ));
+            }
+        }
+        let done = |n: u32| progress.lessons.get(&n).is_some_and(|p| p.done);
+        Some(match tutor.lessons.iter().find(|l| !done(l.number)) {
+            Some(next) => format!("welcome back: `lesson {}` is next: \"{}\"", next.number, next.title),
+            None => "welcome back: every lesson is done; `kafka-workshop replay shop-1` runs the shop's first demo".into(),
+        })
+    }
+
     pub(super) fn lessons_table(&mut self) -> Result<Outcome> {
         let tutor = self.tutor()?;
         let mut table = Table::new(["LESSON", "TITLE", "STATUS", "MINUTES"]);

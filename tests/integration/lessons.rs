@@ -213,3 +213,30 @@ fn a_try_that_passes_without_the_learner_fails_its_replay_check() {
     let fixed = run_with(&["replay", file, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(60));
     fixed.assert_ok();
 }
+
+/// Under the banner: a newcomer is told where the course starts; a returning learner, where
+/// they left off, and then which lesson is next.
+#[test]
+fn the_first_words_point_a_newcomer_and_a_returning_learner_somewhere() {
+    let home = temp_dir("returning");
+    let options = || ConnectOptions { home: Some(home.path().to_path_buf()), ..ConnectOptions::default() };
+    let mut first = Workshop::with(options());
+    let begin = first.session().where_to_begin().unwrap();
+    assert!(begin.contains("type `lesson 1` to start the course"), "{begin}");
+    first.script("lesson 2\nnext");
+    drop(first);
+
+    let mut second = Workshop::with(options());
+    let begin = second.session().where_to_begin().unwrap();
+    assert!(begin.contains("`lesson 2` continues \"Topics and partitions\" at step 2/"), "{begin}");
+    second.ok("lesson 2");
+    for _ in 0..50 {
+        if !second.session().in_lesson() {
+            break;
+        }
+        second.ok("skip");
+    }
+    assert!(!second.session().in_lesson(), "lesson 2 finished");
+    let begin = second.session().where_to_begin().unwrap();
+    assert!(begin.contains("`lesson 1` is next"), "lesson 1 was never opened, so it is next: {begin}");
+}

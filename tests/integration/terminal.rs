@@ -158,6 +158,7 @@ fn a_goal_reached_while_the_learner_is_at_the_prompt_is_announced_above_it() {
     std::fs::write(lessons.path().join("01-newcomer.md"), crate::tutor::NEWCOMER).unwrap();
     let mut term = Terminal::start_with(&format!("--lessons {}", lessons.path().display()));
     term.wait_for("kafka ›", 1, Duration::from_secs(30));
+    term.wait_for("new here? type `lesson 1` to start the course", 1, Duration::from_secs(5));
     term.type_keys("lesson 1\r");
     term.wait_for("lesson 1 · step 1/3 ›", 1, Duration::from_secs(30));
     term.type_keys("\r");

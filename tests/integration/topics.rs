@@ -142,10 +142,20 @@ fn unknown_commands_and_bad_values_are_bad_input_with_a_hint() {
 }
 
 #[test]
-fn help_lists_every_command_and_explains_one() {
+fn help_lists_every_command_in_groups_and_explains_one() {
     let mut shop = Workshop::start();
     let help = shop.ok("help");
-    let names = table(&help, &["COMMAND", "WHAT IT DOES"]).column("COMMAND");
+    let Outcome::Many(parts) = &help else { panic!("help is not a set of tables: {help:?}") };
+    let tables: Vec<&kafka_workshop::outcome::Table> =
+        parts.iter().filter_map(|part| if let Outcome::Table(t) = part { Some(t) } else { None }).collect();
+    let titles: Vec<&str> = tables.iter().filter_map(|t| t.title.as_deref()).collect();
+    assert_eq!(titles.len(), tables.len(), "every group has a title: {titles:?}");
+    for group in ["topics", "consumers and groups", "lessons", "the fish-and-chip shop"] {
+        assert!(titles.contains(&group), "no group {group}: {titles:?}");
+    }
+    let consumers = tables.iter().find(|t| t.title.as_deref() == Some("consumers and groups")).unwrap();
+    assert!(consumers.rows.iter().any(|row| row[0] == "seek-to-end" && !row[1].is_empty()), "{consumers:?}");
+    let names: Vec<&str> = tables.iter().flat_map(|t| t.rows.iter().map(|row| row[0].as_str())).collect();
     for name in ["cluster", "topics", "create-topic", "describe-topic", "delete-topic", "produce", "read", "partition-for", "help", "quit"] {
         assert!(names.contains(&name), "help lacks {name}: {names:?}");
     }
