@@ -17,6 +17,8 @@ pub enum Condition {
     PartitionEndOffset { topic: String, partition: i32, offset: i64 },
     /// How many messages a reader really finds in the partition (after retention or compaction).
     PartitionHolds { topic: String, partition: i32, count: u64 },
+    /// The message at one offset has this key, or carries this header (`k=v`).
+    MessageHas { topic: String, partition: i32, offset: i64, field: MessageField },
     TopicConfig { topic: String, key: String, value: String },
     Committed { group: String, topic: String, partition: i32, offset: i64 },
     GroupLag { group: String, topic: String, lag: i64 },
@@ -35,9 +37,17 @@ pub enum Condition {
     AnalystStoredEveryOrder { analyst: String },
 }
 
+/// What `message T[P] N` looks for in a stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageField {
+    Key(String),
+    /// `k=v`, as `read` shows headers.
+    Header(String),
+}
+
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | consumer C position T[P] N | \
-partition T[P] end-offset N | partition T[P] holds N | topic T config KEY VALUE | \
+partition T[P] end-offset N | partition T[P] holds N | message T[P] N key K | message T[P] N header k=v | topic T config KEY VALUE | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
 
@@ -74,6 +84,14 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
         ["partition", spec, "end-offset", n] => {
             let (topic, partition) = single_partition(spec)?;
             Condition::PartitionEndOffset { topic, partition, offset: number(n)? }
+        }
+        ["message", spec, n, "key", key] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::MessageHas { topic, partition, offset: number(n)?, field: MessageField::Key(key.to_string()) }
+        }
+        ["message", spec, n, "header", header] if header.contains('=') => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::MessageHas { topic, partition, offset: number(n)?, field: MessageField::Header(header.to_string()) }
         }
         ["partition", spec, "holds", n] => {
             let (topic, partition) = single_partition(spec)?;

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use super::Session;
 use crate::actors::consumer::Status;
 use crate::error::{Error, Result, Thing};
-use crate::expect::{parse_condition, Condition};
+use crate::expect::{parse_condition, Condition, MessageField};
 use crate::outcome::{format_partitions, Outcome};
 
 /// How often `expect` looks again.
@@ -131,6 +131,7 @@ impl Session {
             Condition::TopicPartitions { .. }
             | Condition::PartitionEndOffset { .. }
             | Condition::PartitionHolds { .. }
+            | Condition::MessageHas { .. }
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
         }
     }
@@ -153,6 +154,25 @@ impl Session {
                         "expected partition {topic}[{partition}] to end at offset {offset}, found {high}"
                     )),
                     None => Verdict::NotYet(format!("partition {topic}[{partition}] does not exist")),
+                }
+            }
+            Condition::MessageHas { topic, partition, offset, field } => {
+                let found = self.message_at(topic, *partition, *offset).await?;
+                let at = format!("{topic}[{partition}] offset {offset}");
+                match (found, field) {
+                    (None, _) => Verdict::NotYet(format!("there is no message at {at} yet")),
+                    (Some(record), MessageField::Key(key)) => {
+                        let has = record.key.as_deref().unwrap_or("(null)");
+                        Verdict::when(has == key, format!("the message at {at} has the key {key}"), || {
+                            format!("expected the message at {at} to have the key {key}, found {has}")
+                        })
+                    }
+                    (Some(record), MessageField::Header(header)) => {
+                        let has = if record.headers.is_empty() { "no headers" } else { record.headers.as_str() };
+                        Verdict::when(record.headers.split(',').any(|h| h == header), format!("the message at {at} carries the header {header}"), || {
+                            format!("expected the message at {at} to carry the header {header}, found {has}")
+                        })
+                    }
                 }
             }
             Condition::PartitionHolds { topic, partition, count } => {

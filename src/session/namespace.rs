@@ -82,6 +82,9 @@ impl Namespace {
                 Condition::Committed { group: q(group), topic: q(topic), partition: *partition, offset: *offset }
             }
             Condition::GroupLag { group, topic, lag } => Condition::GroupLag { group: q(group), topic: q(topic), lag: *lag },
+            Condition::MessageHas { topic, partition, offset, field } => {
+                Condition::MessageHas { topic: q(topic), partition: *partition, offset: *offset, field: field.clone() }
+            }
             Condition::PartitionHolds { topic, partition, count } => {
                 Condition::PartitionHolds { topic: q(topic), partition: *partition, count: *count }
             }

@@ -121,6 +121,20 @@ impl Session {
         Ok(read.records.len() as u64)
     }
 
+    /// The message at one offset, if the partition holds one there.
+    pub(super) async fn message_at(&self, topic: &str, partition: i32, offset: i64) -> Result<Option<crate::outcome::Record>> {
+        let info = self.connection.topic(topic).await?;
+        check_partition(&info, Some(partition))?;
+        let marks = self.connection.watermarks(vec![(topic.to_string(), partition)]).await?;
+        let Some(mark) = marks.get(&(topic.to_string(), partition)).copied() else { return Ok(None) };
+        if offset < mark.low || offset >= mark.high {
+            return Ok(None);
+        }
+        let plan = vec![ReadPlan { partition, start: offset, end: offset + 1 }];
+        let read = self.connection.read(topic, plan, 1).await?;
+        Ok(read.records.into_iter().find(|r| r.offset == offset))
+    }
+
     /// One config of a topic as the broker reports it.
     pub(super) async fn topic_config(&self, topic: &str, key: &str) -> Result<Option<String>> {
         self.connection.topic(topic).await?;

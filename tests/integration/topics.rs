@@ -190,3 +190,19 @@ fn data_in_sqlite_survives_a_restart_with_an_absolute_path() {
     assert_eq!(table(&second.ok("topics"), &TOPICS).rows, [["kept", "2", "1", "1"]]);
     assert_eq!(table(&second.ok("read kept"), &READ).cell(0, "VALUE"), Some("hello"));
 }
+
+/// `expect message T[P] N key K|header k=v` looks inside one stored message, so a lesson can
+/// check that a flag was really typed.
+#[test]
+fn expect_message_checks_a_stored_key_and_header() {
+    let mut shop = Workshop::start();
+    shop.script("create-topic labelled\nproduce labelled plain\nproduce labelled tagged --key till-1 --header source=till-1");
+    shop.ok("expect message labelled[0] 1 key till-1");
+    shop.ok("expect message labelled[0] 1 header source=till-1");
+    let unkeyed = shop.fails("expect message labelled[0] 0 key till-1 --within 50ms").to_string();
+    assert!(unkeyed.contains("to have the key till-1, found (null)"), "{unkeyed}");
+    let bare = shop.fails("expect message labelled[0] 0 header source=till-1 --within 50ms").to_string();
+    assert!(bare.contains("found no headers"), "{bare}");
+    let missing = shop.fails("expect message labelled[0] 7 key till-1 --within 50ms").to_string();
+    assert!(missing.contains("no message at labelled[0] offset 7"), "{missing}");
+}
