@@ -213,6 +213,14 @@ impl ConsumerHandle {
     }
 }
 
+/// A consumption error that only says the broker cannot be reached.
+fn lost_connection(err: &KafkaError) -> bool {
+    matches!(
+        err.rdkafka_error_code(),
+        Some(RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown)
+    )
+}
+
 struct Waiting {
     remaining: usize,
     deadline: Instant,
@@ -232,6 +240,7 @@ impl Actor {
     fn run(self) {
         let mut waiting: Option<Waiting> = None;
         let mut paused = false;
+        let mut last_error: Option<String> = None;
         loop {
             loop {
                 match self.inbox.try_recv() {
@@ -267,6 +276,7 @@ impl Actor {
 
             match self.consumer.poll(Duration::from_millis(10)) {
                 Some(Ok(message)) => {
+                    last_error = None;
                     let record = crate::kafka::read::to_record(&message);
                     if let Ok(mut state) = self.state.lock() {
                         let owned = state.assignment.get(&record.topic).is_some_and(|ids| ids.contains(&record.partition));
@@ -276,7 +286,16 @@ impl Actor {
                     }
                 }
                 Some(Err(KafkaError::PartitionEOF(_))) | None => {}
-                Some(Err(err)) => self.events.warn(&self.spec.name, format!("{err}")),
+                // The cluster going away is said once, as "lost the cluster", by the context;
+                // anything else is said once until it changes, not at every poll.
+                Some(Err(err)) if lost_connection(&err) => {}
+                Some(Err(err)) => {
+                    let said = err.to_string();
+                    if last_error.as_deref() != Some(said.as_str()) {
+                        self.events.warn(&self.spec.name, said.clone());
+                        last_error = Some(said);
+                    }
+                }
             }
 
             if self.spec.follow {

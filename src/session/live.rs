@@ -338,12 +338,29 @@ impl Session {
             return Ok(Outcome::Note("no consumers yet; start one with: start-consumer NAME --group G --topic T".into()));
         }
         let mut table = Table::new(["NAME", "GROUP", "STATE", "ASSIGNED", "POSITION", "COMMITTED", "LAG"]);
+        // With the cluster away (`broker stop`, say) what each consumer knows is still shown.
+        let mut unreachable: Option<Error> = None;
         for handle in self.consumers.values() {
             let state = handle.state();
             let pairs: Vec<(String, i32)> =
                 state.assignment.iter().flat_map(|(t, ids)| ids.iter().map(move |id| (t.clone(), *id))).collect();
-            let committed = self.connection.committed(&handle.spec.group, pairs.clone()).await?;
-            let marks = self.connection.watermarks(pairs.clone()).await?;
+            let looked = match &unreachable {
+                Some(_) => None,
+                None => match self.connection.committed(&handle.spec.group, pairs.clone()).await {
+                    Ok(committed) => match self.connection.watermarks(pairs.clone()).await {
+                        Ok(marks) => Some((committed, marks)),
+                        Err(err) => {
+                            unreachable = Some(err);
+                            None
+                        }
+                    },
+                    Err(err) => {
+                        unreachable = Some(err);
+                        None
+                    }
+                },
+            };
+            let (committed, marks) = looked.unwrap_or_default();
             let single = handle.spec.topics.len() == 1;
             let mut lag: Option<i64> = None;
             for pair in &pairs {
@@ -361,7 +378,14 @@ impl Session {
                 lag.map_or_else(|| "-".into(), |l| l.to_string()),
             ]);
         }
-        Ok(Outcome::Table(table))
+        match unreachable {
+            None => Ok(Outcome::Table(table)),
+            Some(err) if err.is_bad_input() => Err(err),
+            Some(err) => Ok(Outcome::Many(vec![
+                Outcome::Table(table),
+                Outcome::Warning(format!("committed offsets and lag are unknown: {err}")),
+            ])),
+        }
     }
 
     pub(super) async fn start_producer(&mut self, args: StartProducerArgs) -> Result<Outcome> {

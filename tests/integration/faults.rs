@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use kafka_workshop::session::ConnectOptions;
+use kafka_workshop::view::View;
 
 use crate::harness::{run_with, says, table, temp_dir, Workshop};
 
@@ -76,4 +77,29 @@ fn broker_stop_and_start_refuse_what_makes_no_sense() {
     assert!(says(&stopped, "what it held is gone"), "memory storage says so: {stopped:?}");
     let err = shop.fails("broker stop");
     assert_eq!(err.to_string(), "the broker is already stopped; `broker start` brings it back");
+}
+
+/// With the broker gone, a running consumer says once that it lost the cluster, instead of an
+/// error at every poll, and `consumers` still shows what each consumer knows.
+#[test]
+fn a_consumer_says_once_that_it_lost_the_cluster() {
+    let mut shop = Workshop::start();
+    shop.script(
+        "create-topic gone
+         start-consumer reader --group readers --topic gone
+         expect consumer reader assigned gone[0] --within 10s
+         broker stop",
+    );
+    let mut seen = Vec::new();
+    crate::harness::wait_until("reader says it lost the cluster", Duration::from_secs(20), || {
+        seen.extend(shop.events().iter().map(|e| View::plain().event(e)));
+        seen.iter().any(|line| line.contains("lost the cluster"))
+    });
+    let listed = shop.ok("consumers");
+    assert!(says(&listed, "committed offsets and lag are unknown"), "{listed:?}");
+    assert_eq!(table(&listed, &["NAME", "GROUP", "STATE", "ASSIGNED", "POSITION", "COMMITTED", "LAG"]).rows.len(), 1);
+    seen.extend(shop.events().iter().map(|e| View::plain().event(e)));
+    let lost = seen.iter().filter(|line| line.contains("lost the cluster")).count();
+    let errors = seen.iter().filter(|line| line.contains("consumption error")).count();
+    assert_eq!((lost, errors), (1, 0), "{seen:#?}");
 }
