@@ -344,21 +344,15 @@ impl Session {
             let state = handle.state();
             let pairs: Vec<(String, i32)> =
                 state.assignment.iter().flat_map(|(t, ids)| ids.iter().map(move |id| (t.clone(), *id))).collect();
-            let looked = match &unreachable {
+            let looked = match unreachable {
                 Some(_) => None,
-                None => match self.connection.committed(&handle.spec.group, pairs.clone()).await {
-                    Ok(committed) => match self.connection.watermarks(pairs.clone()).await {
-                        Ok(marks) => Some((committed, marks)),
-                        Err(err) => {
-                            unreachable = Some(err);
-                            None
-                        }
-                    },
-                    Err(err) => {
-                        unreachable = Some(err);
-                        None
-                    }
-                },
+                None => {
+                    let group = &handle.spec.group;
+                    let both = async {
+                        Ok((self.connection.committed(group, pairs.clone()).await?, self.connection.watermarks(pairs.clone()).await?))
+                    };
+                    both.await.map_err(|err: Error| unreachable = Some(err)).ok()
+                }
             };
             let (committed, marks) = looked.unwrap_or_default();
             let single = handle.spec.topics.len() == 1;

@@ -60,12 +60,7 @@ impl ConsumerContext for ActorContext {
     /// offset are placed at their end before they are assigned.
     fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
         let assign = err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-        let rebalance = match err {
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => Rebalance::Assign(tpl),
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => Rebalance::Revoke(tpl),
-            _ => Rebalance::Error(KafkaError::Rebalance(err.into())),
-        };
-        self.pre_rebalance(consumer, &rebalance);
+        self.pre_rebalance(consumer, &described(err, tpl));
         if assign && self.from == StartFrom::Latest {
             start_at_the_end(consumer, tpl);
         }
@@ -81,12 +76,7 @@ impl ConsumerContext for ActorContext {
                 (false, false) => drop(rdkafka_sys::rd_kafka_assign(client, std::ptr::null())),
             }
         }
-        let rebalance = match err {
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => Rebalance::Assign(tpl),
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => Rebalance::Revoke(tpl),
-            _ => Rebalance::Error(KafkaError::Rebalance(err.into())),
-        };
-        self.post_rebalance(consumer, &rebalance);
+        self.post_rebalance(consumer, &described(err, tpl));
     }
 
     fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _offsets: &TopicPartitionList) {
@@ -189,6 +179,15 @@ fn to_partitions(list: &TopicPartitionList) -> Partitions {
         partitions.entry(element.topic().to_string()).or_default().insert(element.partition());
     }
     partitions
+}
+
+/// What librdkafka's rebalance callback says, as rust-rdkafka describes it.
+fn described(err: RDKafkaRespErr, tpl: &TopicPartitionList) -> Rebalance<'_> {
+    match err {
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => Rebalance::Assign(tpl),
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => Rebalance::Revoke(tpl),
+        _ => Rebalance::Error(KafkaError::Rebalance(err.into())),
+    }
 }
 
 /// Left to librdkafka, a partition with no committed offset starts at whatever its end is when
