@@ -300,8 +300,10 @@ impl Session {
         });
         let mut shown: u64 = 0;
         let covered = loop {
+            // Settled: the dead member's partitions are held again, and no survivor is still
+            // between giving partitions up and being dealt new ones, so the table is final.
             let held = union(survivors.iter().map(|c| c.state().assignment));
-            if covers(&held, owned) {
+            if covers(&held, owned) && survivors.iter().all(|c| !c.state().joining) {
                 break true;
             }
             if started.elapsed() >= limit {

@@ -257,3 +257,24 @@ fn follow_prints_each_message_as_it_arrives() {
     assert_eq!((record.topic.as_str(), record.partition, record.offset), ("orders", 0, 0));
     assert_eq!((record.key.as_deref(), record.value.as_deref()), (Some("till-1"), Some("hello")));
 }
+
+/// The table `kill-consumer` ends with is the group once it has settled: every survivor has
+/// been dealt its new share, not caught between giving partitions up and getting them back.
+/// Lesson 5's shape: three partitions, four members, one of them a spare.
+#[test]
+fn a_kill_reports_the_group_once_every_survivor_is_dealt_again() {
+    let mut shop = Workshop::start();
+    shop.ok("create-topic shared --partitions 3");
+    for n in 1..=4 {
+        shop.ok(&format!("start-consumer k{n} --group quartet --topic shared"));
+        shop.ok(&format!("expect group quartet members {n} --within 30s"));
+    }
+    shop.script(
+        "expect consumer k1 assigned shared[0] --within 30s
+         expect consumer k4 assigned none --within 30s",
+    );
+    let killed = shop.ok("kill-consumer k1");
+    let now = table(&killed, &["CONSUMER", "ASSIGNED"]);
+    assert_eq!(now.rows.len(), 3, "{now:?}");
+    assert!(now.rows.iter().all(|row| row[1] != "none"), "three survivors share three partitions: {now:?}");
+}

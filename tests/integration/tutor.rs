@@ -116,7 +116,7 @@ fn lines_piped_ahead_of_a_check_all_run_in_order() {
     let dir = lessons.path().display().to_string();
     let run = crate::harness::run_with(
         &["--lessons", &dir],
-        "lesson 1\nnext\ncheck\nhint\nstart-consumer b --group g --topic j\nexpect consumer b assigned j[1] --within 10s\nproduce j typed-ahead --partition 1\npoll b 1 --wait 10s\n",
+        "lesson 1\nnext\ncheck\nhint\nstart-consumer b --group g --topic j\nexpect consumer b assigned j[1] --within 10s\nexpect consumer a assigned j[0] --within 10s\nproduce j typed-ahead --partition 1\npoll b 1 --wait 10s\n",
         Duration::from_secs(60),
     );
     let out = &run.stdout;
