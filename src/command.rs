@@ -60,6 +60,8 @@ pub enum Command {
     KillConsumer(NameArg),
     /// Start a stopped or killed consumer again with the same settings
     RestartConsumer(NameArg),
+    /// Make a consumer stop polling for a while, as a stuck handler would; its heartbeats go on
+    StallConsumer(StallConsumerArgs),
     /// List the consumers started here with their assignments, positions and lag
     Consumers,
     /// Start a named producer that sends a message every so often
@@ -175,6 +177,7 @@ impl Command {
             | Command::StopConsumer(_)
             | Command::KillConsumer(_)
             | Command::RestartConsumer(_)
+            | Command::StallConsumer(_)
             | Command::StopProducer(_)
             | Command::StopTill(_)
             | Command::Query(_) => vec![],
@@ -269,7 +272,7 @@ pub const HELP_GROUPS: &[(&str, &[&str])] = &[
         "consumers and groups",
         &[
             "start-consumer", "poll", "commit", "seek-to-end", "seek-to-beginning", "seek", "stop-consumer",
-            "kill-consumer", "restart-consumer", "consumers", "groups", "describe-group", "offsets",
+            "kill-consumer", "restart-consumer", "stall-consumer", "consumers", "groups", "describe-group", "offsets",
             "reset-offsets", "delete-group",
         ],
     ),

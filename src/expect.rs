@@ -14,6 +14,10 @@ pub enum Condition {
     ConsumerReceived { consumer: String, count: u64 },
     /// Where the consumer reads next in one partition (after a poll or a seek).
     ConsumerPosition { consumer: String, topic: String, partition: i32, offset: i64 },
+    /// The group generation of the consumer's latest assignment.
+    ConsumerGeneration { consumer: String, generation: i32 },
+    /// How many times `restart-consumer` has brought it back.
+    ConsumerRestarts { consumer: String, count: u32 },
     PartitionEndOffset { topic: String, partition: i32, offset: i64 },
     /// How many messages a reader really finds in the partition (after retention or compaction).
     PartitionHolds { topic: String, partition: i32, count: u64 },
@@ -47,6 +51,7 @@ pub enum MessageField {
 
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | consumer C position T[P] N | \
+consumer C generation N | consumer C restarts N | \
 partition T[P] end-offset N | partition T[P] holds N | message T[P] N key K | message T[P] N header k=v | topic T config KEY VALUE | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
@@ -81,6 +86,10 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
             let (topic, partition) = single_partition(spec)?;
             Condition::ConsumerPosition { consumer: consumer.to_string(), topic, partition, offset: number(n)? }
         }
+        ["consumer", consumer, "generation", n] => {
+            Condition::ConsumerGeneration { consumer: consumer.to_string(), generation: number(n)? }
+        }
+        ["consumer", consumer, "restarts", n] => Condition::ConsumerRestarts { consumer: consumer.to_string(), count: number(n)? },
         ["partition", spec, "end-offset", n] => {
             let (topic, partition) = single_partition(spec)?;
             Condition::PartitionEndOffset { topic, partition, offset: number(n)? }

@@ -319,6 +319,7 @@ impl Session {
             Command::StopConsumer(args) => self.stop_consumer(&args.name).await,
             Command::KillConsumer(args) => self.kill_consumer(&args.name).await,
             Command::RestartConsumer(args) => self.restart_consumer(&args.name).await,
+            Command::StallConsumer(args) => self.stall_consumer(&args.name, args.duration).await,
             Command::Consumers => self.consumers_table().await,
             Command::StartProducer(args) => self.start_producer(args).await,
             Command::StopProducer(args) => self.stop_producer(&args.name).await,

@@ -28,6 +28,9 @@ use context::ActorContext;
 const BUFFER_HIGH: usize = 1000;
 const BUFFER_LOW: usize = 100;
 
+/// librdkafka's own max.poll.interval.ms, and `start-consumer`'s default.
+pub const DEFAULT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(300);
+
 /// Everything needed to start (and restart) a consumer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerSpec {
@@ -38,6 +41,10 @@ pub struct ConsumerSpec {
     pub manual_commit: bool,
     pub session_timeout: Duration,
     pub assignor: Assignor,
+    /// max.poll.interval.ms: go this long without polling and librdkafka leaves the group.
+    pub max_poll_interval: Duration,
+    /// group.instance.id: a static member keeps its place across a restart.
+    pub instance_id: Option<String>,
     pub follow: bool,
 }
 
@@ -75,6 +82,8 @@ pub struct ConsumerState {
     pub killed_at: Option<Instant>,
     /// Between joining (or giving partitions up in a rebalance) and its next assignment.
     pub joining: bool,
+    /// Until when it does not poll (stall-consumer), as a stuck message handler would.
+    pub stalled_until: Option<Instant>,
     buffer: VecDeque<Record>,
     lost_cluster: bool,
 }
@@ -90,9 +99,15 @@ impl ConsumerState {
             generation: None,
             killed_at: None,
             joining: true,
+            stalled_until: None,
             buffer: VecDeque::new(),
             lost_cluster: false,
         }
+    }
+
+    /// How much longer it stays stalled, if it is.
+    pub fn stalled_for(&self) -> Option<Duration> {
+        self.stalled_until.and_then(|until| until.checked_duration_since(Instant::now())).filter(|d| !d.is_zero())
     }
 
     fn drop_buffered(&mut self, partitions: &Partitions) {
@@ -112,6 +127,7 @@ enum Request {
     Poll { count: usize, wait: Duration, reply: oneshot::Sender<Vec<Record>> },
     Commit { reply: oneshot::Sender<Result<Offsets>> },
     Seek { partition: Option<i32>, to: SeekTo, reply: oneshot::Sender<Result<Offsets>> },
+    Stall { duration: Duration, reply: oneshot::Sender<()> },
     Stop { reply: oneshot::Sender<()> },
     Kill { reply: oneshot::Sender<()> },
 }
@@ -120,6 +136,8 @@ enum Request {
 #[derive(Clone)]
 pub struct ConsumerHandle {
     pub spec: ConsumerSpec,
+    /// How many times `restart-consumer` brought this consumer back.
+    pub restarts: u32,
     state: Arc<Mutex<ConsumerState>>,
     requests: std::sync::mpsc::Sender<Request>,
 }
@@ -138,6 +156,10 @@ impl ConsumerHandle {
         // Half a second, so a graceful stop moves partitions within a second.
         config.set("heartbeat.interval.ms", "500");
         config.set("partition.assignment.strategy", spec.assignor.as_config());
+        config.set("max.poll.interval.ms", spec.max_poll_interval.as_millis().to_string());
+        if let Some(instance) = &spec.instance_id {
+            config.set("group.instance.id", instance);
+        }
         config.set("fetch.wait.max.ms", "100");
         let verbose = connection.verbose();
         if verbose.is_some() {
@@ -166,7 +188,7 @@ impl ConsumerHandle {
             .name(format!("consumer-{}", spec.name))
             .spawn(move || actor.run())
             .map_err(|e| Error::io(format!("cannot start a thread for {}", spec.name), e))?;
-        Ok(ConsumerHandle { spec, state, requests })
+        Ok(ConsumerHandle { spec, restarts: 0, state, requests })
     }
 
     pub fn state(&self) -> ConsumerState {
@@ -200,6 +222,11 @@ impl ConsumerHandle {
 
     pub async fn seek(&self, partition: Option<i32>, to: SeekTo) -> Result<Offsets> {
         self.ask(|reply| Request::Seek { partition, to, reply }).await?
+    }
+
+    /// Stop polling for `duration`; librdkafka's heartbeats go on meanwhile.
+    pub async fn stall(&self, duration: Duration) -> Result<()> {
+        self.ask(|reply| Request::Stall { duration, reply }).await
     }
 
     /// Commit (unless manual), leave the group, stop.
@@ -256,6 +283,12 @@ impl Actor {
                     Ok(Request::Seek { partition, to, reply }) => {
                         let _ = reply.send(self.seek(partition, to));
                     }
+                    Ok(Request::Stall { duration, reply }) => {
+                        if let Ok(mut state) = self.state.lock() {
+                            state.stalled_until = Some(Instant::now() + duration);
+                        }
+                        let _ = reply.send(());
+                    }
                     Ok(Request::Stop { reply }) => {
                         self.stop();
                         let _ = reply.send(());
@@ -274,6 +307,16 @@ impl Actor {
                 }
             }
 
+            // A stalled consumer calls nothing: no poll, no hand-over. Only librdkafka's own
+            // threads run, so it goes on heartbeating until max.poll.interval.ms runs out.
+            if self.stalled() {
+                if let Some(wait) = waiting.take_if(|w| Instant::now() >= w.deadline) {
+                    let _ = wait.reply.send(wait.handed);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+
             match self.consumer.poll(Duration::from_millis(10)) {
                 Some(Ok(message)) => {
                     last_error = None;
@@ -289,6 +332,22 @@ impl Actor {
                 // The cluster going away is said once, as "lost the cluster", by the context;
                 // anything else is said once until it changes, not at every poll.
                 Some(Err(err)) if lost_connection(&err) => {}
+                Some(Err(err)) if err.rdkafka_error_code() == Some(RDKafkaErrorCode::InconsistentGroupProtocol) => {
+                    let said = format!(
+                        "cannot join group '{}': its members use another assignor; start it with the group's --assignor",
+                        self.spec.group
+                    );
+                    if last_error.as_deref() != Some(said.as_str()) {
+                        self.events.warn(&self.spec.name, said.clone());
+                        last_error = Some(said);
+                    }
+                }
+                Some(Err(err)) if err.rdkafka_error_code() == Some(RDKafkaErrorCode::PollExceeded) => {
+                    self.events.warn(
+                        &self.spec.name,
+                        "was out of the group: it went longer than its max poll interval without polling; it joins again",
+                    );
+                }
                 Some(Err(err)) => {
                     let said = err.to_string();
                     if last_error.as_deref() != Some(said.as_str()) {
@@ -324,6 +383,20 @@ impl Actor {
                     paused = self.consumer.resume(&assignment).is_err();
                 }
             }
+        }
+    }
+
+    /// Whether a stall is on; when one ends, say so once.
+    fn stalled(&self) -> bool {
+        let Ok(mut state) = self.state.lock() else { return false };
+        match state.stalled_until {
+            Some(until) if Instant::now() < until => true,
+            Some(_) => {
+                state.stalled_until = None;
+                self.events.say(&self.spec.name, "polls again after its stall");
+                false
+            }
+            None => false,
         }
     }
 
@@ -427,6 +500,7 @@ impl Actor {
             let _ = self.consumer.commit_consumer_state(CommitMode::Sync);
         }
         let name = self.spec.name.clone();
+        let static_member = self.spec.instance_id.is_some();
         let events = self.events.clone();
         let state = Arc::clone(&self.state);
         // Dropping the consumer closes it: revoke callbacks run and it leaves the group.
@@ -436,7 +510,7 @@ impl Actor {
             state.assignment.clear();
             state.buffer.clear();
         }
-        events.say(&name, "stopped: committed and left the group");
+        events.say(&name, if static_member { "stopped: committed; a static member does not leave its group" } else { "stopped: committed and left the group" });
     }
 
     fn kill(self) {

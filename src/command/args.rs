@@ -175,9 +175,24 @@ pub struct StartConsumerArgs {
     /// How the group shares out partitions
     #[arg(long, value_enum, default_value_t = Assignor::Range)]
     pub assignor: Assignor,
+    /// How long it may go without polling before it leaves the group itself (max.poll.interval.ms)
+    #[arg(long, default_value = "300s", value_parser = parse_duration)]
+    pub max_poll_interval: Duration,
+    /// Join as a static member (group.instance.id): a restart within the session timeout moves nothing
+    #[arg(long)]
+    pub instance_id: Option<String>,
     /// Print each message as it arrives instead of waiting for poll
     #[arg(long)]
     pub follow: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct StallConsumerArgs {
+    /// The consumer's name
+    pub name: String,
+    /// How long it stops polling, as a stuck message handler would (its heartbeats go on)
+    #[arg(value_parser = parse_duration)]
+    pub duration: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]

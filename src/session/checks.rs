@@ -100,7 +100,8 @@ impl Session {
             | Condition::GroupLag { group, .. } => group.clone(),
             Condition::ConsumerAssigned { consumer, .. }
             | Condition::ConsumerReceived { consumer, .. }
-            | Condition::ConsumerPosition { consumer, .. } => self.consumers.get(consumer)?.spec.group.clone(),
+            | Condition::ConsumerPosition { consumer, .. }
+            | Condition::ConsumerGeneration { consumer, .. } => self.consumers.get(consumer)?.spec.group.clone(),
             _ => return None,
         };
         // One of ours on its way in or between assignments, or the coordinator says so
@@ -121,9 +122,11 @@ impl Session {
             | Condition::OrdersPlaiceCooked { .. }
             | Condition::CabinetBalances
             | Condition::AnalystStoredEveryOrder { .. } => self.check_shop(condition).await,
-            Condition::ConsumerAssigned { .. } | Condition::ConsumerReceived { .. } | Condition::ConsumerPosition { .. } => {
-                self.check_consumer(condition)
-            }
+            Condition::ConsumerAssigned { .. }
+            | Condition::ConsumerReceived { .. }
+            | Condition::ConsumerPosition { .. }
+            | Condition::ConsumerGeneration { .. }
+            | Condition::ConsumerRestarts { .. } => self.check_consumer(condition),
             Condition::GroupMembers { .. }
             | Condition::GroupState { .. }
             | Condition::Committed { .. }
@@ -238,7 +241,9 @@ impl Session {
         let name = match condition {
             Condition::ConsumerAssigned { consumer, .. }
             | Condition::ConsumerReceived { consumer, .. }
-            | Condition::ConsumerPosition { consumer, .. } => consumer,
+            | Condition::ConsumerPosition { consumer, .. }
+            | Condition::ConsumerGeneration { consumer, .. }
+            | Condition::ConsumerRestarts { consumer, .. } => consumer,
             _ => return Err(Error::input("not a consumer condition")),
         };
         let handle = self.consumers.get(name).ok_or_else(|| Error::not_found(Thing::Consumer, name.as_str()))?;
@@ -270,6 +275,22 @@ impl Session {
                         "expected consumer {consumer} to read {topic}[{partition}] from offset {offset}; it has not polled or moved there yet"
                     )),
                 }
+            }
+            Condition::ConsumerGeneration { consumer, generation } => match state.generation {
+                Some(found) if found == *generation => {
+                    Verdict::Holds(format!("consumer {consumer} was assigned in generation {generation}"))
+                }
+                Some(found) => Verdict::NotYet(format!(
+                    "expected consumer {consumer} to be in generation {generation}, found {found}: the group rebalanced {}",
+                    if found > *generation { "more often" } else { "less often" }
+                )),
+                None => Verdict::NotYet(format!("consumer {consumer} has no assignment yet, so no generation")),
+            },
+            Condition::ConsumerRestarts { consumer, count } => {
+                let found = handle.restarts;
+                Verdict::when(found == *count, format!("consumer {consumer} was restarted {count} time(s)"), || {
+                    format!("expected consumer {consumer} to have been restarted {count} time(s), found {found}")
+                })
             }
             Condition::ConsumerReceived { consumer, count } => {
                 let found = state.received;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use super::topics::check_partition;
 use super::Session;
-use crate::actors::consumer::{ConsumerHandle, ConsumerSpec, SeekTo, Status};
+use crate::actors::consumer::{ConsumerHandle, ConsumerSpec, SeekTo, Status, DEFAULT_MAX_POLL_INTERVAL};
 use crate::actors::producer::{ProducerHandle, ProducerSpec};
 use crate::command::{PollArgs, SeekArgs, StartConsumerArgs, StartProducerArgs};
 use crate::error::{Error, Result, Thing};
@@ -37,6 +37,16 @@ impl Session {
                 return Err(Error::input(format!("a consumer named '{}' is already running", args.name)));
             }
         }
+        if args.max_poll_interval < args.session_timeout {
+            return Err(Error::input_with_hint(
+                format!(
+                    "--max-poll-interval ({}) must be at least the session timeout ({})",
+                    humantime::format_duration(args.max_poll_interval),
+                    humantime::format_duration(args.session_timeout)
+                ),
+                "librdkafka refuses a poll interval shorter than the session timeout",
+            ));
+        }
         for topic in &args.topics {
             self.connection.topic(topic).await?;
         }
@@ -48,6 +58,8 @@ impl Session {
             manual_commit: args.manual_commit,
             session_timeout: args.session_timeout,
             assignor: args.assignor.into(),
+            max_poll_interval: args.max_poll_interval,
+            instance_id: args.instance_id,
             follow: args.follow,
         };
         self.launch_consumer(spec)
@@ -55,12 +67,18 @@ impl Session {
 
     pub(super) fn launch_consumer(&mut self, spec: ConsumerSpec) -> Result<Outcome> {
         let text = format!(
-            "started consumer '{}' in group '{}' on {} (from {}, session timeout {} s{})",
+            "started consumer '{}' in group '{}' on {} (from {}, session timeout {} s{}{}{})",
             spec.name,
             spec.group,
             spec.topics.join(", "),
             spec.from.as_config(),
             spec.session_timeout.as_secs_f64(),
+            if spec.max_poll_interval == DEFAULT_MAX_POLL_INTERVAL {
+                String::new()
+            } else {
+                format!(", max poll interval {} s", spec.max_poll_interval.as_secs_f64())
+            },
+            spec.instance_id.as_ref().map_or_else(String::new, |id| format!(", static member '{id}'")),
             if spec.manual_commit { ", manual commit" } else { "" }
         );
         let handle = ConsumerHandle::start(spec.clone(), &self.connection, self.events.clone())?;
@@ -74,7 +92,11 @@ impl Session {
             return Err(Error::input(format!("consumer '{name}' is already running")));
         }
         let spec = handle.spec.clone();
+        let restarts = handle.restarts + 1;
         let outcome = self.launch_consumer(spec)?;
+        if let Some(handle) = self.consumers.get_mut(name) {
+            handle.restarts = restarts;
+        }
         // A preparer, cook or analyst comes back to its job too.
         if let Some(job) = self.jobs.get(name).cloned() {
             self.run_job(name, job)?;
@@ -84,6 +106,13 @@ impl Session {
 
     pub(super) async fn poll(&self, args: PollArgs) -> Result<Outcome> {
         let handle = self.running_consumer(&args.name)?;
+        if let Some(left) = handle.state().stalled_for() {
+            return Err(Error::input(format!(
+                "{} is stalled for another {:.0} s: its handler is stuck, so it takes no messages",
+                args.name,
+                left.as_secs_f64().ceil()
+            )));
+        }
         let count = usize::try_from(args.count).unwrap_or(usize::MAX);
         // A long wait shows that it is waiting, and for what.
         let waiting = (args.wait >= Duration::from_secs(2)).then(|| {
@@ -240,18 +269,62 @@ impl Session {
         Ok(())
     }
 
+    /// A stuck handler: the consumer stops polling while librdkafka goes on heartbeating. Once
+    /// `max.poll.interval.ms` runs out librdkafka leaves the group, so wait (with a countdown)
+    /// for the others to take its partitions over; the stall goes on after the prompt is back.
+    pub(super) async fn stall_consumer(&mut self, name: &str, duration: Duration) -> Result<Outcome> {
+        let handle = self.running_consumer(name)?;
+        let owned = handle.state().assignment;
+        let group = handle.spec.group.clone();
+        let limit = handle.spec.max_poll_interval;
+        let started = Instant::now();
+        handle.stall(duration).await?;
+        let mut parts = vec![Outcome::Warning(format!(
+            "{name} stops polling for {} s; its heartbeats go on, so its session ({} s) never times out",
+            duration.as_secs_f64(),
+            handle.spec.session_timeout.as_secs_f64()
+        ))];
+        if duration <= limit {
+            parts.push(Outcome::Note(format!(
+                "that is within its max poll interval ({} s), so it stays in group '{group}' and catches up after",
+                limit.as_secs_f64()
+            )));
+            return Ok(Outcome::Many(parts));
+        }
+        parts.push(Outcome::Note(format!(
+            "after its max poll interval ({} s) librdkafka gives up on it and leaves group '{group}' for it",
+            limit.as_secs_f64()
+        )));
+        parts.extend(self.await_takeover(name, &group, &owned, started, limit + KILL_GRACE, Some((limit, "max poll interval"))).await);
+        Ok(Outcome::Many(parts))
+    }
+
     /// Graceful stop, then wait (bounded) until the group's other consumers here own what it had.
+    /// A static member does not leave, so its partitions wait for it for a session timeout.
     pub(super) async fn stop_consumer(&mut self, name: &str) -> Result<Outcome> {
         let handle = self.running_consumer(name)?;
         let owned = handle.state().assignment;
         let group = handle.spec.group.clone();
         let started = Instant::now();
         handle.stop().await?;
+        if let Some(instance) = &handle.spec.instance_id {
+            return Ok(Outcome::Many(vec![
+                Outcome::Done(format!(
+                    "{name} stopped: {}closed, but as static member '{instance}' it did not leave group '{group}'",
+                    if handle.spec.manual_commit { "" } else { "committed and " }
+                )),
+                Outcome::Note(format!(
+                    "the group keeps {} for it: restart-consumer {name} within {} s and nothing moves",
+                    format_partitions(&owned),
+                    handle.spec.session_timeout.as_secs_f64()
+                )),
+            ]));
+        }
         let mut parts = vec![Outcome::Done(format!(
             "{name} stopped: {}left group '{group}'",
             if handle.spec.manual_commit { "" } else { "committed and " }
         ))];
-        parts.extend(self.await_takeover(&group, &owned, started, STOP_WAIT, None).await);
+        parts.extend(self.await_takeover(name, &group, &owned, started, STOP_WAIT, None).await);
         Ok(Outcome::Many(parts))
     }
 
@@ -267,24 +340,25 @@ impl Session {
             "{name} killed: it did not commit or leave; group '{group}' finds out only when its session times out ({} s)",
             timeout.as_secs_f64()
         ))];
-        parts.extend(self.await_takeover(&group, &owned, started, timeout + KILL_GRACE, Some(timeout)).await);
+        parts.extend(self.await_takeover(name, &group, &owned, started, timeout + KILL_GRACE, Some((timeout, "session timeout"))).await);
         Ok(Outcome::Many(parts))
     }
 
-    /// Wait until running consumers of `group` own every partition in `owned`, with a countdown
-    /// of `countdown` if given. Says what happened either way.
+    /// Wait until running consumers of `group` other than `gone` own every partition in `owned`,
+    /// with a labelled countdown if given. Says what happened either way.
     async fn await_takeover(
         &self,
+        gone: &str,
         group: &str,
         owned: &Partitions,
         started: Instant,
         limit: Duration,
-        countdown: Option<Duration>,
+        countdown: Option<(Duration, &str)>,
     ) -> Vec<Outcome> {
         let survivors: Vec<&ConsumerHandle> = self
             .consumers
             .values()
-            .filter(|c| c.spec.group == group && c.status() == Status::Running)
+            .filter(|c| c.spec.name != gone && c.spec.group == group && c.status() == Status::Running)
             .collect();
         if owned.is_empty() {
             return vec![Outcome::Note("it owned no partitions, so nothing moves".into())];
@@ -295,8 +369,8 @@ impl Session {
                 format_partitions(owned)
             ))];
         }
-        let progress = countdown.map(|timeout| {
-            (self.reporter.progress(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX), "session timeout"), timeout)
+        let progress = countdown.map(|(timeout, label)| {
+            (self.reporter.progress(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX), label), timeout)
         });
         let mut shown: u64 = 0;
         let covered = loop {
@@ -367,7 +441,10 @@ impl Session {
             table.push([
                 handle.spec.name.clone(),
                 handle.spec.group.clone(),
-                state.status.as_str().to_string(),
+                match state.stalled_for() {
+                    Some(left) => format!("stalled {:.0}s", left.as_secs_f64().ceil()),
+                    None => state.status.as_str().to_string(),
+                },
                 format_partitions(&state.assignment),
                 format_offsets(state.positions.iter().map(|((t, p), o)| (t.clone(), *p, *o)), single),
                 format_offsets(committed.iter().map(|((t, p), o)| (t.clone(), *p, *o)), single),

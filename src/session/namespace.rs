@@ -71,7 +71,9 @@ impl Namespace {
             Condition::ConsumerAssigned { consumer, partitions } => {
                 Condition::ConsumerAssigned { consumer: consumer.clone(), partitions: self.qualify_partitions(partitions) }
             }
-            Condition::ConsumerReceived { .. } => condition.clone(),
+            Condition::ConsumerReceived { .. } | Condition::ConsumerGeneration { .. } | Condition::ConsumerRestarts { .. } => {
+                condition.clone()
+            }
             Condition::ConsumerPosition { consumer, topic, partition, offset } => {
                 Condition::ConsumerPosition { consumer: consumer.clone(), topic: q(topic), partition: *partition, offset: *offset }
             }

@@ -160,6 +160,8 @@ impl Session {
             manual_commit: false,
             session_timeout: std::time::Duration::from_secs(6),
             assignor: Assignor::Range,
+            max_poll_interval: crate::actors::consumer::DEFAULT_MAX_POLL_INTERVAL,
+            instance_id: None,
             follow: false,
         };
         self.launch_consumer(spec)?;

@@ -10,6 +10,7 @@ mod groups;
 mod harness;
 mod terminal;
 mod learners;
+mod liveness;
 mod lessons;
 mod picture;
 mod rebalance;
