@@ -30,6 +30,8 @@ pub const CLUSTER_ID: &str = "kafka-workshop";
 pub const NODE_ID: i32 = 1;
 /// The SQLite file inside `--data DIR`.
 const DATABASE: &str = "tansu.db";
+/// The schema folder inside `--data DIR`.
+const SCHEMAS: &str = "schemas";
 /// How long `stop` waits for SQLite storage to be released.
 const RELEASE_WAIT: Duration = Duration::from_secs(10);
 /// How often tansu prunes expired and compacted data unless the storage says otherwise.
@@ -108,11 +110,50 @@ pub fn sqlite_url(cwd: &Path, db: &Path) -> Result<Url> {
     Url::parse(&format!("sqlite:{text}")).map_err(|e| Error::input(format!("bad data path {}: {e}", db.display())))
 }
 
+/// Where the broker's schema registry reads `TOPIC.json`: beside the SQLite database, or for
+/// memory storage a temporary folder that goes with the broker.
+enum SchemaFolder {
+    Temporary(tempfile::TempDir),
+    Kept(PathBuf),
+}
+
+impl SchemaFolder {
+    fn for_storage(storage: &BrokerStorage) -> Result<Self> {
+        match storage {
+            BrokerStorage::Memory => tempfile::Builder::new()
+                .prefix("kafka-workshop-schemas-")
+                .tempdir()
+                .map(SchemaFolder::Temporary)
+                .map_err(|e| Error::io("cannot make the broker's schema folder", e)),
+            BrokerStorage::Sqlite { dir, .. } => {
+                let folder = dir.join(SCHEMAS);
+                std::fs::create_dir_all(&folder)
+                    .map_err(|e| Error::io(format!("cannot create the schema folder {}", folder.display()), e))?;
+                Ok(SchemaFolder::Kept(folder))
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            SchemaFolder::Temporary(dir) => dir.path(),
+            SchemaFolder::Kept(dir) => dir,
+        }
+    }
+
+    fn registry(&self) -> Result<tansu_schema::Registry> {
+        let store = object_store::local::LocalFileSystem::new_with_prefix(self.path())
+            .map_err(|e| Error::broker(format!("cannot open the schema folder {}: {e}", self.path().display())))?;
+        Ok(tansu_schema::Registry::new(store))
+    }
+}
+
 /// A running embedded broker.
 pub struct EmbeddedBroker {
     addr: SocketAddr,
     advertised: String,
     storage: BrokerStorage,
+    schemas: SchemaFolder,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -131,11 +172,13 @@ impl EmbeddedBroker {
             .map_err(|e| Error::input(format!("bad advertised address '{advertised}': {e}")))?;
 
         let stop = CancellationToken::new();
+        let schemas = SchemaFolder::for_storage(&storage)?;
         let store = StorageContainer::builder()
             .cluster_id(CLUSTER_ID)
             .node_id(NODE_ID)
             .advertised_listener(advertised_url)
             .storage(storage.url()?)
+            .schema_registry(Some(schemas.registry()?))
             .cancellation(stop.clone())
             .silent(true)
             .build()
@@ -161,7 +204,7 @@ impl EmbeddedBroker {
             None
         };
         let task = tokio::spawn(serve(listener, store, groups, sasl, stop.clone(), storage.maintenance()));
-        Ok(EmbeddedBroker { addr, advertised, storage, stop, task })
+        Ok(EmbeddedBroker { addr, advertised, storage, schemas, stop, task })
     }
 
     /// The address clients should bootstrap from.
@@ -175,6 +218,11 @@ impl EmbeddedBroker {
 
     pub fn storage(&self) -> &BrokerStorage {
         &self.storage
+    }
+
+    /// The folder whose `TOPIC.json` the broker validates each record of TOPIC against.
+    pub fn schema_folder(&self) -> &Path {
+        self.schemas.path()
     }
 
     /// Stop listening and drop every open connection, as a crashed broker would. Returns once

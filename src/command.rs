@@ -42,6 +42,8 @@ pub enum Command {
     Read(ReadArgs),
     /// Show which partition Kafka's default partitioner picks for a key
     PartitionFor(PartitionForArgs),
+    /// Show, replace or remove the JSON Schema the embedded broker checks a topic's values against
+    Schema(SchemaArgs),
     /// Start a named consumer in a group; it runs while you type
     StartConsumer(StartConsumerArgs),
     /// Hand the next N messages to a consumer, as a table
@@ -153,6 +155,7 @@ impl Command {
             Command::Produce(a) => vec![Topic(&mut a.topic)],
             Command::Read(a) => vec![Topic(&mut a.topic)],
             Command::PartitionFor(a) => a.topic.iter_mut().map(Topic).collect(),
+            Command::Schema(a) => vec![Topic(&mut a.topic)],
             Command::StartConsumer(a) => std::iter::once(Group(&mut a.group)).chain(a.topics.iter_mut().map(Topic)).collect(),
             Command::StartProducer(a) => vec![Topic(&mut a.topic)],
             Command::StartTill(a) => vec![Topic(&mut a.topic)],
@@ -266,7 +269,7 @@ pub fn parse(line: &str) -> Result<Parsed> {
 /// How `help` groups the commands, in the order a course meets them. Every command is in
 /// exactly one group (a unit test checks it).
 pub const HELP_GROUPS: &[(&str, &[&str])] = &[
-    ("topics", &["topics", "create-topic", "describe-topic", "delete-topic", "partition-for"]),
+    ("topics", &["topics", "create-topic", "describe-topic", "delete-topic", "partition-for", "schema"]),
     ("producing and reading", &["produce", "read", "start-producer", "stop-producer", "producers"]),
     (
         "consumers and groups",

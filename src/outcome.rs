@@ -59,6 +59,16 @@ impl Outcome {
         }
     }
 
+    /// The same outcome with each failed part shown as a warning: for a command that a lesson
+    /// expects may fail, whose failure is the point.
+    pub fn forgiven(self) -> Outcome {
+        match self {
+            Outcome::Failure(err) => Outcome::Warning(err.to_string()),
+            Outcome::Many(parts) => Outcome::Many(parts.into_iter().map(Outcome::forgiven).collect()),
+            other => other,
+        }
+    }
+
     pub fn is_quit(&self) -> bool {
         matches!(self, Outcome::Quit)
     }

@@ -29,6 +29,7 @@ mod picture;
 mod produce;
 mod read;
 mod record;
+mod schemas;
 mod shop;
 mod topics;
 mod tutor;
@@ -319,6 +320,7 @@ impl Session {
             Command::StopConsumer(args) => self.stop_consumer(&args.name).await,
             Command::KillConsumer(args) => self.kill_consumer(&args.name).await,
             Command::RestartConsumer(args) => self.restart_consumer(&args.name).await,
+            Command::Schema(args) => self.schema(args).await,
             Command::StallConsumer(args) => self.stall_consumer(&args.name, args.duration).await,
             Command::Consumers => self.consumers_table().await,
             Command::StartProducer(args) => self.start_producer(args).await,

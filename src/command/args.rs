@@ -57,6 +57,21 @@ pub struct CreateTopicArgs {
     /// A topic config such as retention.ms=60000 (repeatable)
     #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub configs: Vec<(String, String)>,
+    /// A JSON Schema every value must match, inline or a .json file (embedded broker only)
+    #[arg(long, value_name = "JSON|FILE")]
+    pub schema: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct SchemaArgs {
+    /// The topic's name
+    pub topic: String,
+    /// A new JSON Schema for its values, inline or a .json file; nothing shows the current one
+    #[arg(value_name = "JSON|FILE")]
+    pub schema: Option<String>,
+    /// Stop checking the topic's values
+    #[arg(long, conflicts_with = "schema")]
+    pub remove: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]

@@ -136,6 +136,7 @@ impl Session {
             | Condition::PartitionHolds { .. }
             | Condition::MessageHas { .. }
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
+            Condition::TopicSchemaField { topic, field } => self.check_schema_field(topic, field),
         }
     }
 

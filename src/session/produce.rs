@@ -1,6 +1,8 @@
 //! `produce`: checks what the learner asked for, hands the messages to the Kafka layer's
 //! produce pipeline, and shows where each one landed.
 
+use std::collections::BTreeMap;
+
 use super::topics::check_partition;
 use super::Session;
 use crate::command::{Acks, ProduceArgs};
@@ -41,7 +43,10 @@ impl Session {
         let Some(id) = &args.transactional_id else {
             let settings = ProducerSettings { acks: args.acks.into(), idempotent: args.idempotent };
             let report = self.connection.produce(settings, &request, progress).await?;
-            return Ok(delivery_outcome(report, &args.topic, keep_rows));
+            // INVALID_RECORD, as librdkafka words it: the broker's schema registry refused it.
+            let refused = report.failures.iter().filter(|(_, _, reason)| reason.contains("failed to validate record"));
+            let reasons = self.schema_reasons(&args.topic, refused.map(|(n, _, _)| (*n, values.render(*n).map(String::from))));
+            return Ok(delivery_outcome(report, &args.topic, keep_rows, &reasons));
         };
         let failed = |step: &str, detail: String| self.transaction_error(step, detail);
         let (report, end) = self.connection.produce_in_transaction(id, &request, progress, failed).await?;
@@ -52,7 +57,7 @@ impl Session {
             )),
             TransactionEnd::Aborted => Outcome::Warning(format!("aborted transaction '{id}': none of its messages count")),
         };
-        Ok(Outcome::Many(vec![delivery_outcome(report, &args.topic, keep_rows), said]))
+        Ok(Outcome::Many(vec![delivery_outcome(report, &args.topic, keep_rows, &BTreeMap::new()), said]))
     }
 
     /// A transaction that could not go on, said plainly, with what to do on the embedded broker.
@@ -103,8 +108,8 @@ fn changes(bar: Box<dyn Progress>, events: Events) -> Box<dyn Progress> {
 }
 
 /// Where the messages went: one row each for a few, a summary per partition for many, and
-/// every failure.
-fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool) -> Outcome {
+/// every failure, with why the topic's schema refused it where that is known.
+fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool, why: &BTreeMap<u64, String>) -> Outcome {
     let mut parts = Vec::new();
     if keep_rows {
         if !report.rows.is_empty() {
@@ -133,8 +138,15 @@ fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool) -> Out
     }
     if let Some((_, _, first)) = report.failures.first() {
         let mut table = Table::new(["MESSAGE", "KEY", "ERROR"]).verbatim(&["KEY"]);
+        if !why.is_empty() {
+            table = Table::new(["MESSAGE", "KEY", "ERROR", "WHY (CHECKED AGAINST THE TOPIC'S SCHEMA)"]).verbatim(&["KEY"]);
+        }
         for (n, key, reason) in report.failures.iter().take(20) {
-            table.push([format!("#{n}"), crate::format::optional(key), reason.clone()]);
+            let mut row = vec![format!("#{n}"), crate::format::optional(key), reason.clone()];
+            if !why.is_empty() {
+                row.push(why.get(n).cloned().unwrap_or_else(|| "-".into()));
+            }
+            table.push(row);
         }
         parts.push(Outcome::Table(table.titled("not delivered")));
         parts.push(Outcome::Failure(Error::kafka(format!("{} message(s) were not delivered: {first}", report.failures.len()))));

@@ -64,6 +64,9 @@ impl Session {
                 args.replication_factor, args.replication_factor
             )));
         }
+        if let Some(schema) = &args.schema {
+            self.check_schema_first(schema)?;
+        }
         let topic = NewTopic {
             name: args.topic.clone(),
             partitions: args.partitions,
@@ -81,10 +84,14 @@ impl Session {
             let list: Vec<String> = args.configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!(", {}", list.join(", "))
         };
-        Ok(Outcome::Done(format!(
+        let created = Outcome::Done(format!(
             "created topic '{}' with {} partition(s), replication factor {}{configs}",
             args.topic, args.partitions, args.replication_factor
-        )))
+        ));
+        match &args.schema {
+            Some(schema) => Ok(Outcome::Many(vec![created, self.attach_schema(&args.topic, schema)?])),
+            None => Ok(created),
+        }
     }
 
     pub(super) async fn describe_topic(&self, name: &str) -> Result<Outcome> {
@@ -168,6 +175,7 @@ impl Session {
     pub(super) async fn delete_topic(&self, name: &str) -> Result<Outcome> {
         self.connection.topic(name).await?;
         self.connection.delete_topic(name).await?;
+        self.forget_schema(name);
         Ok(Outcome::Done(format!("deleted topic '{name}'")))
     }
 
