@@ -5,7 +5,7 @@
 source "$(dirname "$0")/common.sh"
 printf '| replay | seconds | result |\n|---|---|---|\n'
 total_start=$(date +%s%N)
-for target in $(seq 1 15) shop-1 shop-2 shop-3 shop-4 shop-homework-1 shop-homework-2 pizza-demo zoomcamp-demo; do
+for target in $(seq 1 17) shop-1 shop-2 shop-3 shop-4 shop-homework-1 shop-homework-2 pizza-demo zoomcamp-demo; do
   start=$(date +%s%N)
   if KAFKA_WORKSHOP_HOME="$home" "$bin" replay "$target" --no-pause --check --speed max > /dev/null 2>&1; then result=ok; else result=FAILED; fi
   end=$(date +%s%N)

@@ -24,6 +24,8 @@ pub enum Condition {
     /// The message at one offset has this key, or carries this header (`k=v`).
     MessageHas { topic: String, partition: i32, offset: i64, field: MessageField },
     TopicConfig { topic: String, key: String, value: String },
+    /// How many times `broker start` brought the embedded broker back in this session.
+    BrokerRestarts { count: u32 },
     /// The schema the embedded broker checks the topic's values against has this field.
     TopicSchemaField { topic: String, field: String },
     Committed { group: String, topic: String, partition: i32, offset: i64 },
@@ -54,7 +56,7 @@ pub enum MessageField {
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | consumer C position T[P] N | \
 consumer C generation N | consumer C restarts N | \
-partition T[P] end-offset N | partition T[P] holds N | message T[P] N key K | message T[P] N header k=v | topic T config KEY VALUE | topic T schema-field F | \
+partition T[P] end-offset N | partition T[P] holds N | message T[P] N key K | message T[P] N header k=v | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
 
@@ -62,6 +64,7 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let condition = match words.as_slice() {
         ["topic", topic, "partitions", n] => Condition::TopicPartitions { topic: topic.to_string(), count: number(n)? },
+        ["broker", "restarts", n] => Condition::BrokerRestarts { count: number(n)? },
         ["topic", topic, "schema-field", field] => {
             Condition::TopicSchemaField { topic: topic.to_string(), field: field.to_string() }
         }

@@ -75,6 +75,8 @@ pub struct Session {
     /// Where the embedded broker was, while `broker stop` has it down.
     #[cfg(feature = "embedded-broker")]
     stopped_broker: Option<(std::net::SocketAddr, crate::broker::BrokerStorage)>,
+    /// How many times `broker start` brought the embedded broker back.
+    broker_restarts: u32,
     reporter: Arc<dyn Reporter>,
     verbose: bool,
     home: Option<PathBuf>,
@@ -140,6 +142,7 @@ impl Session {
             embedded,
             #[cfg(feature = "embedded-broker")]
             stopped_broker: None,
+            broker_restarts: 0,
             reporter,
             verbose: options.verbose,
             home: options.home.clone(),

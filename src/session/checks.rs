@@ -137,6 +137,12 @@ impl Session {
             | Condition::MessageHas { .. }
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
             Condition::TopicSchemaField { topic, field } => self.check_schema_field(topic, field),
+            Condition::BrokerRestarts { count } => {
+                let found = self.broker_restarts;
+                Ok(Verdict::when(found == *count, format!("the broker was restarted {count} time(s)"), || {
+                    format!("expected the broker to have been restarted {count} time(s) with `broker start`, found {found}")
+                }))
+            }
         }
     }
 

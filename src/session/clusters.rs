@@ -168,6 +168,7 @@ impl Session {
                 let broker = EmbeddedBroker::start(addr, None, storage, false).await?;
                 self.stopped_broker = None;
                 self.embedded = Some(broker);
+                self.broker_restarts += 1;
                 // The clients were refused while it was down; give them a moment to reconnect.
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
                 while let Err(err) = self.connection.cluster_info().await {

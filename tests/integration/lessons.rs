@@ -61,7 +61,7 @@ fn lessons_check_names_file_and_line_of_each_problem() {
 #[test]
 fn every_lesson_and_demo_replays_with_its_checks_passing() {
     let mut files = lesson_files();
-    assert_eq!(files.len(), 15);
+    assert_eq!(files.len(), 17);
     files.extend(demo_files());
     let handles: Vec<_> = files
         .into_iter()
@@ -146,7 +146,7 @@ fn a_recording_replays() {
 fn every_lesson_exists_in_order_and_names_its_number() {
     let mut shop = Workshop::start();
     let listed = shop.ok("lessons");
-    let numbers: Vec<String> = (1..=15).map(|n| n.to_string()).collect();
+    let numbers: Vec<String> = (1..=17).map(|n| n.to_string()).collect();
     assert_eq!(table(&listed, &LESSONS).column("LESSON"), numbers);
     for file in lesson_files() {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
