@@ -212,8 +212,10 @@ fn describe(topic: &str, schema: &Value) -> Outcome {
         Some(Value::Bool(false)) => "any other field is refused",
         _ => "other fields are allowed",
     };
-    Outcome::Many(vec![
-        Outcome::Table(table.titled(format!("schema of {topic} values · {others}"))),
-        Outcome::Note(crate::format::compact_json(&schema.to_string())),
-    ])
+    let title = format!("schema of {topic} values · {others}");
+    let whole = Outcome::Note(crate::format::compact_json(&schema.to_string()));
+    if table.rows.is_empty() {
+        return Outcome::Many(vec![Outcome::Note(title), whole]);
+    }
+    Outcome::Many(vec![Outcome::Table(table.titled(title)), whole])
 }

@@ -61,20 +61,27 @@ fn lessons_check_names_file_and_line_of_each_problem() {
 #[test]
 fn every_lesson_and_demo_replays_with_its_checks_passing() {
     let mut files = lesson_files();
+    files.sort();
     assert_eq!(files.len(), 17);
     files.extend(demo_files());
-    let handles: Vec<_> = files
-        .into_iter()
-        .map(|file| {
+    // A few replays at a time: 25 at once beside the other tests starved a 2-core machine
+    // until a consumer's rejoin took longer than the demo's 20 s deadline.
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(files));
+    let workers: Vec<_> = (0..6)
+        .map(|_| {
+            let queue = std::sync::Arc::clone(&queue);
             std::thread::spawn(move || {
-                let path = file.to_str().unwrap().to_string();
-                let out = run_with(&["replay", &path, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(240));
-                (path, out)
+                let mut done = Vec::new();
+                while let Some(file) = queue.lock().unwrap().pop() {
+                    let path = file.to_str().unwrap().to_string();
+                    let out = run_with(&["replay", &path, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(240));
+                    done.push((path, out));
+                }
+                done
             })
         })
         .collect();
-    for handle in handles {
-        let (path, out) = handle.join().unwrap();
+    for (path, out) in workers.into_iter().flat_map(|worker| worker.join().unwrap()) {
         assert_eq!(out.code, 0, "{path} failed its replay\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
         if !path.contains("/demos/") {
             assert!(out.stdout.contains("Recap"), "{path}: no recap");

@@ -87,3 +87,17 @@ fn a_learners_schema_follows_their_prefix_and_other_clusters_say_what_to_use() {
     assert!(err.to_string().contains("needs the embedded broker"), "{err}");
     assert!(View::plain().error(&err, None).contains("schema registry"), "{}", View::plain().error(&err, None));
 }
+
+#[test]
+fn acks_0_never_hears_a_refusal_and_acks_all_reports_it() {
+    let mut shop = Workshop::start();
+    shop.ok("create-topic checks");
+    shop.ok(r#"schema checks '{"type": "object", "required": ["paid"]}'"#);
+    let unheard = shop.ok(r#"produce checks '{"order": 4}' --acks 0"#);
+    assert_eq!(table(&unheard, &["PARTITION", "OFFSET", "KEY", "TIMESTAMP"]).rows[0][1], "unknown");
+    assert_eq!(end_offset(&mut shop, "checks"), "0", "the refused message was written");
+    let heard = shop.run(r#"produce checks '{"order": 4}' --acks all"#).expect("an outcome");
+    assert!(heard.failure().is_some(), "acks=all did not report the refusal");
+    shop.ok(r#"produce checks '{"order": 5, "paid": 2.5}' --acks 0"#);
+    shop.ok("expect partition checks[0] end-offset 1 --within 5s");
+}
