@@ -42,7 +42,8 @@ impl Session {
         let folder = self.schema_folder()?;
         self.connection.topic(&args.topic).await?;
         let file = schema_file(&folder, &args.topic);
-        let shown = self.shorten(&args.topic);
+        // Every outcome and verdict is shortened to the learner's names on its way out.
+        let shown = &args.topic;
         if args.remove {
             return match std::fs::remove_file(&file) {
                 Ok(()) => Ok(Outcome::Done(format!("'{shown}' has no schema now: the broker accepts any value"))),
@@ -54,7 +55,7 @@ impl Session {
         }
         let Some(text) = args.schema else {
             return match value_schema(&folder, &args.topic)? {
-                Some(schema) => Ok(describe(&shown, &schema)),
+                Some(schema) => Ok(describe(shown, &schema)),
                 None => Ok(Outcome::Note(format!(
                     "'{shown}' has no schema: the broker accepts any value. Give it one with: schema {shown} '{{\"type\": \"object\"}}'"
                 ))),
@@ -68,7 +69,7 @@ impl Session {
         } else {
             format!("'{shown}' has a schema: the broker refuses any value that does not match it")
         };
-        Ok(Outcome::Many(vec![Outcome::Done(said), describe(&shown, &schema)]))
+        Ok(Outcome::Many(vec![Outcome::Done(said), describe(shown, &schema)]))
     }
 
     /// After `create-topic --schema`: put the schema where the broker reads it.
@@ -76,7 +77,7 @@ impl Session {
         let folder = self.schema_folder()?;
         let schema = parse_schema(text)?;
         write_schema(&schema_file(&folder, topic), &schema)?;
-        Ok(describe(&self.shorten(topic), &schema))
+        Ok(describe(topic, &schema))
     }
 
     /// Check the schema before the topic is made, so a bad one leaves nothing behind.
@@ -120,7 +121,7 @@ impl Session {
 
     /// `topic T schema-field F`, read from the file the broker reads.
     pub(super) fn check_schema_field(&self, topic: &str, field: &str) -> Result<Verdict> {
-        let shown = self.shorten(topic);
+        let shown = topic;
         let schema = value_schema(&self.schema_folder()?, topic)?;
         let fields: Vec<String> = schema
             .as_ref()
@@ -138,12 +139,6 @@ impl Session {
         })
     }
 
-    fn shorten(&self, topic: &str) -> String {
-        match &self.namespace {
-            Some(namespace) => namespace.shorten(topic),
-            None => topic.to_string(),
-        }
-    }
 }
 
 fn schema_file(folder: &Path, topic: &str) -> PathBuf {
