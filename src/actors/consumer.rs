@@ -332,16 +332,6 @@ impl Actor {
                 // The cluster going away is said once, as "lost the cluster", by the context;
                 // anything else is said once until it changes, not at every poll.
                 Some(Err(err)) if lost_connection(&err) => {}
-                Some(Err(err)) if err.rdkafka_error_code() == Some(RDKafkaErrorCode::InconsistentGroupProtocol) => {
-                    let said = format!(
-                        "cannot join group '{}': its members use another assignor; start it with the group's --assignor",
-                        self.spec.group
-                    );
-                    if last_error.as_deref() != Some(said.as_str()) {
-                        self.events.warn(&self.spec.name, said.clone());
-                        last_error = Some(said);
-                    }
-                }
                 Some(Err(err)) if err.rdkafka_error_code() == Some(RDKafkaErrorCode::PollExceeded) => {
                     self.events.warn(
                         &self.spec.name,
@@ -349,7 +339,13 @@ impl Actor {
                     );
                 }
                 Some(Err(err)) => {
-                    let said = err.to_string();
+                    let said = match err.rdkafka_error_code() {
+                        Some(RDKafkaErrorCode::InconsistentGroupProtocol) => format!(
+                            "cannot join group '{}': its members use another assignor; start it with the group's --assignor",
+                            self.spec.group
+                        ),
+                        _ => err.to_string(),
+                    };
                     if last_error.as_deref() != Some(said.as_str()) {
                         self.events.warn(&self.spec.name, said.clone());
                         last_error = Some(said);

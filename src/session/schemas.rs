@@ -72,18 +72,10 @@ impl Session {
         Ok(Outcome::Many(vec![Outcome::Done(said), describe(shown, &schema)]))
     }
 
-    /// After `create-topic --schema`: put the schema where the broker reads it.
-    pub(super) fn attach_schema(&self, topic: &str, text: &str) -> Result<Outcome> {
-        let folder = self.schema_folder()?;
-        let schema = parse_schema(text)?;
-        write_schema(&schema_file(&folder, topic), &schema)?;
-        Ok(describe(topic, &schema))
-    }
-
-    /// Check the schema before the topic is made, so a bad one leaves nothing behind.
-    pub(super) fn check_schema_first(&self, text: &str) -> Result<()> {
-        self.schema_folder()?;
-        parse_schema(text).map(drop)
+    /// For `create-topic --schema`: read and check the schema before the topic is made, so a
+    /// bad one leaves nothing behind.
+    pub(super) fn prepare_schema(&self, text: &str) -> Result<PreparedSchema> {
+        Ok(PreparedSchema { folder: self.schema_folder()?, schema: parse_schema(text)? })
     }
 
     /// A deleted topic's schema goes too, so a new topic of that name starts free.
@@ -139,6 +131,20 @@ impl Session {
         })
     }
 
+}
+
+/// A checked schema and the folder it goes to, between `create-topic`'s check and its topic.
+pub(super) struct PreparedSchema {
+    folder: PathBuf,
+    schema: Value,
+}
+
+impl PreparedSchema {
+    /// Put the schema where the broker reads it, once the topic exists.
+    pub(super) fn attach(&self, topic: &str) -> Result<Outcome> {
+        write_schema(&schema_file(&self.folder, topic), &self.schema)?;
+        Ok(describe(topic, &self.schema))
+    }
 }
 
 fn schema_file(folder: &Path, topic: &str) -> PathBuf {

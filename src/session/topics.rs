@@ -64,9 +64,7 @@ impl Session {
                 args.replication_factor, args.replication_factor
             )));
         }
-        if let Some(schema) = &args.schema {
-            self.check_schema_first(schema)?;
-        }
+        let schema = args.schema.as_deref().map(|text| self.prepare_schema(text)).transpose()?;
         let topic = NewTopic {
             name: args.topic.clone(),
             partitions: args.partitions,
@@ -88,8 +86,8 @@ impl Session {
             "created topic '{}' with {} partition(s), replication factor {}{configs}",
             args.topic, args.partitions, args.replication_factor
         ));
-        match &args.schema {
-            Some(schema) => Ok(Outcome::Many(vec![created, self.attach_schema(&args.topic, schema)?])),
+        match schema {
+            Some(schema) => Ok(Outcome::Many(vec![created, schema.attach(&args.topic)?])),
             None => Ok(created),
         }
     }
