@@ -25,6 +25,7 @@ mod storage;
 
 use groups::GroupCoordinator;
 use storage::CorrectedStorage;
+pub use storage::BatchWriter;
 
 pub const CLUSTER_ID: &str = "kafka-workshop";
 pub const NODE_ID: i32 = 1;
@@ -154,6 +155,7 @@ pub struct EmbeddedBroker {
     advertised: String,
     storage: BrokerStorage,
     schemas: SchemaFolder,
+    store: CorrectedStorage,
     stop: CancellationToken,
     task: tokio::task::JoinHandle<()>,
 }
@@ -203,8 +205,8 @@ impl EmbeddedBroker {
         } else {
             None
         };
-        let task = tokio::spawn(serve(listener, store, groups, sasl, stop.clone(), storage.maintenance()));
-        Ok(EmbeddedBroker { addr, advertised, storage, schemas, stop, task })
+        let task = tokio::spawn(serve(listener, store.clone(), groups, sasl, stop.clone(), storage.maintenance()));
+        Ok(EmbeddedBroker { addr, advertised, storage, schemas, store, stop, task })
     }
 
     /// The address clients should bootstrap from.
@@ -223,6 +225,21 @@ impl EmbeddedBroker {
     /// The folder whose `TOPIC.json` the broker validates each record of TOPIC against.
     pub fn schema_folder(&self) -> &Path {
         self.schemas.path()
+    }
+
+    /// Who wrote each batch stored in one partition, read from the broker's storage: the
+    /// producer id and sequence number no client API shows.
+    pub async fn writers(&self, topic: &str, partition: i32) -> Result<Vec<BatchWriter>> {
+        if let BrokerStorage::Sqlite { .. } = self.storage {
+            return Err(Error::unsupported(
+                "tansu 0.6.0's SQLite storage keeps a batch's producer id only inside a transaction",
+                "run without --data: the memory storage keeps every batch as it was produced",
+            ));
+        }
+        self.store
+            .writers(&tansu_storage::Topition::new(topic.to_string(), partition))
+            .await
+            .map_err(|e| Error::broker(format!("cannot read {topic}[{partition}] from the broker's storage: {e}")))
     }
 
     /// Stop listening and drop every open connection, as a crashed broker would. Returns once

@@ -21,6 +21,9 @@ pub enum Condition {
     PartitionEndOffset { topic: String, partition: i32, offset: i64 },
     /// How many messages a reader really finds in the partition (after retention or compaction).
     PartitionHolds { topic: String, partition: i32, count: u64 },
+    /// At least this many of the partition's messages an idempotent producer wrote (their batches carry a
+    /// producer id), read from the embedded broker's storage.
+    PartitionIdempotent { topic: String, partition: i32, count: i64 },
     /// The message at one offset has this key, or carries this header (`k=v`).
     MessageHas { topic: String, partition: i32, offset: i64, field: MessageField },
     TopicConfig { topic: String, key: String, value: String },
@@ -56,7 +59,7 @@ pub enum MessageField {
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | consumer C position T[P] N | \
 consumer C generation N | consumer C restarts N | \
-partition T[P] end-offset N | partition T[P] holds N | message T[P] N key K | message T[P] N header k=v | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
+partition T[P] end-offset N | partition T[P] holds N | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
 
@@ -109,6 +112,10 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
         ["message", spec, n, "header", header] if header.contains('=') => {
             let (topic, partition) = single_partition(spec)?;
             Condition::MessageHas { topic, partition, offset: number(n)?, field: MessageField::Header(header.to_string()) }
+        }
+        ["partition", spec, "idempotent", n] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionIdempotent { topic, partition, count: number(n)? }
         }
         ["partition", spec, "holds", n] => {
             let (topic, partition) = single_partition(spec)?;

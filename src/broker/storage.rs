@@ -83,6 +83,46 @@ impl CorrectedStorage {
     }
 }
 
+/// Who wrote one stored batch: the producer id and first sequence number the batch carries.
+/// A producer that is not idempotent writes producer id -1 and sequence -1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchWriter {
+    pub base_offset: i64,
+    pub records: i64,
+    pub producer_id: i64,
+    pub base_sequence: i32,
+}
+
+impl CorrectedStorage {
+    /// Every batch stored in the partition, oldest first, read back from the storage itself.
+    pub async fn writers(&self, topition: &Topition) -> Result<Vec<BatchWriter>> {
+        let stage = self.inner.offset_stage(topition).await?;
+        let mut offset = stage.log_start().max(0);
+        let mut found = Vec::new();
+        while offset < stage.high_watermark() {
+            let batches = self.fetch(topition, offset, 1, 1 << 20, IsolationLevel::ReadUncommitted).await?;
+            let before = offset;
+            for batch in &batches {
+                let last = batch.base_offset + i64::from(batch.last_offset_delta);
+                if last < offset {
+                    continue;
+                }
+                found.push(BatchWriter {
+                    base_offset: batch.base_offset,
+                    records: i64::from(batch.record_count),
+                    producer_id: batch.producer_id,
+                    base_sequence: batch.base_sequence,
+                });
+                offset = last + 1;
+            }
+            if offset == before {
+                break;
+            }
+        }
+        Ok(found)
+    }
+}
+
 #[async_trait]
 impl Storage for CorrectedStorage {
     async fn list_offsets(

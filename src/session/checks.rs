@@ -137,6 +137,7 @@ impl Session {
             | Condition::MessageHas { .. }
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
             Condition::TopicSchemaField { topic, field } => self.check_schema_field(topic, field),
+            Condition::PartitionIdempotent { topic, partition, count } => self.check_idempotent(topic, *partition, *count).await,
             Condition::BrokerRestarts { count } => {
                 let found = self.broker_restarts;
                 Ok(Verdict::when(found == *count, format!("the broker was restarted {count} time(s)"), || {
@@ -198,6 +199,32 @@ impl Session {
             },
             _ => return Err(Error::input("not a topic condition")),
         })
+    }
+
+    /// `partition T[P] idempotent N`: the producer id each stored batch carries, which no
+    /// client API shows, read from the embedded broker's storage.
+    async fn check_idempotent(&self, topic: &str, partition: i32, count: i64) -> Result<Verdict> {
+        #[cfg(feature = "embedded-broker")]
+        if let Some(broker) = &self.embedded {
+            let writers = broker.writers(topic, partition).await?;
+            let found: i64 = writers.iter().filter(|w| w.producer_id >= 0).map(|w| w.records).sum();
+            let stored: i64 = writers.iter().map(|w| w.records).sum();
+            return Ok(Verdict::when(
+                found >= count,
+                format!("{found} message(s) in {topic}[{partition}] carry an idempotent producer's id and sequence numbers"),
+                || {
+                    format!(
+                        "expected {count} message(s) in {topic}[{partition}] from an idempotent producer, found {found} \
+                         of {stored} (the others carry producer id -1: no numbering, so a retry would be stored twice)"
+                    )
+                },
+            ));
+        }
+        let _ = (topic, partition, count);
+        Err(self.without_embedded(
+            "which producer wrote each batch is read from the embedded broker's storage",
+            "on Apache Kafka, kafka-dump-log.sh --files SEGMENT.log --print-data-log shows each batch's producerId",
+        ))
     }
 
     async fn check_group(&self, condition: &Condition) -> Result<Verdict> {

@@ -90,6 +90,9 @@ impl Namespace {
             Condition::PartitionHolds { topic, partition, count } => {
                 Condition::PartitionHolds { topic: q(topic), partition: *partition, count: *count }
             }
+            Condition::PartitionIdempotent { topic, partition, count } => {
+                Condition::PartitionIdempotent { topic: q(topic), partition: *partition, count: *count }
+            }
             Condition::BrokerRestarts { .. } => condition.clone(),
             Condition::TopicSchemaField { topic, field } => Condition::TopicSchemaField { topic: q(topic), field: field.clone() },
             Condition::TopicConfig { topic, key, value } => {

@@ -26,14 +26,20 @@ impl Session {
         if let Some(broker) = &self.embedded {
             return Ok(broker.schema_folder().to_path_buf());
         }
-        if self.target.is_embedded() {
-            return Err(Error::input_with_hint("the embedded broker is stopped", "start it again with: broker start"));
-        }
-        Err(Error::unsupported(
+        Err(self.without_embedded(
             "a schema checked by the broker needs the embedded broker",
             "Apache Kafka leaves schemas to a schema registry (Confluent Schema Registry, Apicurio or Karapace) \
              and to serializers in the clients; see lesson 15",
         ))
+    }
+
+    /// Why something only the embedded broker can do cannot be done now: it is stopped, or
+    /// this session is on another cluster (`elsewhere` says what to do there).
+    pub(super) fn without_embedded(&self, needs: &str, elsewhere: &str) -> Error {
+        if self.target.is_embedded() {
+            return Error::input_with_hint("the embedded broker is stopped", "start it again with: broker start");
+        }
+        Error::unsupported(needs, elsewhere)
     }
 
     /// `schema T`, `schema T SCHEMA`, `schema T --remove`.

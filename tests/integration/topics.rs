@@ -206,3 +206,31 @@ fn expect_message_checks_a_stored_key_and_header() {
     let missing = shop.fails("expect message labelled[0] 7 key till-1 --within 50ms").to_string();
     assert!(missing.contains("no message at labelled[0] offset 7"), "{missing}");
 }
+
+/// The producer id each stored batch carries is read back from the broker's storage: a plain
+/// producer writes -1, an idempotent one the id the broker gave it.
+#[test]
+fn idempotent_writes_are_told_apart_by_the_stored_producer_id() {
+    let mut shop = Workshop::start();
+    shop.ok("create-topic pays");
+    shop.ok(r#"produce pays '{"paid": {n}}' --count 2 --acks all"#);
+    let plain = shop.fails("expect partition pays[0] idempotent 1 --within 1s");
+    assert!(plain.to_string().contains("found 0 of 2"), "{plain}");
+    shop.ok(r#"produce pays '{"paid": {n}}' --count 3 --acks all --idempotent"#);
+    let counted = shop.ok("expect partition pays[0] idempotent 3 --within 5s");
+    assert!(says(&counted, "3 message(s) in pays[0] carry an idempotent producer's id"), "{counted:?}");
+    let more = shop.fails("expect partition pays[0] idempotent 4 --within 1s");
+    assert!(more.to_string().contains("found 3 of 5"), "{more}");
+}
+
+/// SQLite storage drops the producer id outside a transaction, so the check says it cannot
+/// tell rather than reporting every write as not idempotent.
+#[test]
+fn idempotent_check_on_sqlite_says_the_storage_cannot_tell() {
+    let data = temp_dir("idempotent-sqlite");
+    let mut shop = Workshop::with(ConnectOptions { data: Some(data.path().to_path_buf()), ..ConnectOptions::default() });
+    shop.ok("create-topic pays");
+    shop.ok(r#"produce pays '{"paid": {n}}' --count 3 --acks all --idempotent"#);
+    let unknown = shop.fails("expect partition pays[0] idempotent 3 --within 1s");
+    assert!(unknown.to_string().contains("SQLite storage keeps a batch's producer id only inside a transaction"), "{unknown}");
+}
