@@ -36,6 +36,11 @@ pub struct Cli {
     #[arg(long, env = "KAFKA_WORKSHOP_LEARNER", value_name = "NAME", global = true)]
     pub learner: Option<String>,
 
+    /// With --learner: keep your progress to yourself (nothing goes to the workshop's
+    /// workshop.progress topic, so the instructor's `class` does not list you)
+    #[arg(long, env = "KAFKA_WORKSHOP_PRIVATE", global = true)]
+    pub private: bool,
+
     /// Run the fish-and-chip shop's clock this many times faster (or slower, below 1) than the
     /// talk's: 1 is an order every 1–1.5 s per till. A replay at --speed max uses 10
     #[arg(long, env = "KAFKA_WORKSHOP_SHOP_SPEED", value_name = "FACTOR", global = true, value_parser = parse_shop_speed)]
@@ -91,6 +96,29 @@ pub enum Mode {
     /// Work with lesson files
     #[command(subcommand)]
     Lessons(LessonsCommand),
+    /// A workshop's learners on the cluster at -b: lesson, step, who is stuck; `class clean`
+    /// deletes their topics and groups
+    Class(ClassMode),
+    /// Tell every learner of the workshop on the cluster at -b something, above their prompt
+    Announce(AnnounceMode),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassMode {
+    #[command(flatten)]
+    pub class: crate::command::ClassArgs,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AnnounceMode {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+
+    #[command(flatten)]
+    pub announce: crate::command::AnnounceArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -130,6 +130,10 @@ pub enum Command {
     Record(RecordArgs),
     /// Work as a named learner on a shared cluster: your topics and groups get your prefix
     Learner(LearnerArgs),
+    /// A workshop's learners: lesson, step and who is stuck (`class clean` deletes their topics and groups)
+    Class(ClassArgs),
+    /// Tell every learner in the workshop something; it appears above their prompt
+    Announce(AnnounceArgs),
     /// List the commands, or show one command's flags
     Help(HelpArgs),
     /// Leave kafka-workshop
@@ -207,6 +211,8 @@ impl Command {
             | Command::Where
             | Command::Record(_)
             | Command::Learner(_)
+            | Command::Class(_)
+            | Command::Announce(_)
             | Command::Help(_)
             | Command::Quit => vec![],
         }
@@ -229,6 +235,8 @@ impl Command {
                 | Command::Where
                 | Command::Record(_)
                 | Command::Learner(_)
+                | Command::Class(_)
+                | Command::Announce(_)
                 | Command::Help(_)
                 | Command::Quit
         )
@@ -285,6 +293,7 @@ pub const HELP_GROUPS: &[(&str, &[&str])] = &[
     ),
     ("the fish-and-chip shop", &["start-till", "stop-till", "start-preparer", "start-cook", "start-analyst", "query", "shop"]),
     ("the picture", &["show", "watch", "web"]),
+    ("the workshop room", &["class", "announce"]),
     ("the cluster and the tool", &["cluster", "connect", "broker", "expect", "sleep", "help", "quit"]),
 ];
 

@@ -48,7 +48,40 @@ pub fn connect_options(cli: &Cli, connect: &ConnectArgs, reporter: &dyn Reporter
         lessons: cli.lessons.clone(),
         learner: cli.learner.clone(),
         home: crate::paths::data_dir(),
+        private: cli.private,
     }
+}
+
+/// One command straight from the shell, for an instructor who has no prompt open
+/// (`kafka-workshop class …`, `kafka-workshop announce …`): the same line, through the same
+/// path, as at the prompt. Returns the exit code.
+pub fn one_line(runtime: &Runtime, cli: &Cli, connect: &ConnectArgs, line: &str) -> i32 {
+    use std::io::IsTerminal;
+    let interactive = std::io::stdin().is_terminal();
+    let view = View::for_stdout(interactive);
+    if connect.bootstrap_servers.is_none() {
+        let err = crate::error::Error::input_with_hint(
+            "this is for the workshop's cluster; say where it is",
+            "add -b HOST:PORT (the address learners join with)",
+        );
+        return view.fail(&err, None);
+    }
+    let reporter: std::sync::Arc<dyn Reporter> =
+        if interactive { std::sync::Arc::new(crate::view::Bars) } else { std::sync::Arc::new(crate::report::Quiet) };
+    let options = connect_options(cli, connect, reporter.as_ref(), view);
+    let mut session = match runtime.block_on(Session::connect(&options, reporter)) {
+        Ok(session) => session,
+        Err(err) => return view.fail(&err, None),
+    };
+    let code = match runtime.block_on(session.run_line(line)) {
+        Ok(outcome) => {
+            let shown = present(runtime, &mut session, view, outcome, &mut String::new());
+            shown.failure().map_or(0, |err| view.fail(err, None))
+        }
+        Err(err) => view.fail(&err, None),
+    };
+    runtime.block_on(session.shutdown());
+    code
 }
 
 /// Show an outcome. A live frame (the shop board, `watch`) is kept fresh on the whole screen
@@ -95,6 +128,9 @@ pub fn serve_web(runtime: &Runtime, session: &mut Session, listen: Option<std::n
                 "serving the live picture at {} (read-only; open it on a projector or a second screen)",
                 web.url
             ))];
+            if session.may_teach() {
+                said.push(Outcome::Note(format!("a workshop's learners, live: {}class", web.url)));
+            }
             said.extend(web.warning.map(Outcome::Warning));
             Outcome::Many(said)
         }

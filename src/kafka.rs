@@ -10,6 +10,7 @@ mod context;
 mod errors;
 pub mod produce;
 pub mod read;
+pub mod room;
 
 use std::time::Duration;
 

@@ -9,8 +9,8 @@
 //! 3. the Kafka layer (`kafka`, `actors`), the only code that touches librdkafka, the embedded
 //!    `broker`, and the `lesson` files and `progress`;
 //! 4. the grammar (`command`, `tokenize`, `expect`, `cli`);
-//! 5. small shared modules: `error`, `outcome`, `report`, `format`, `paths`, `security`, `shop`,
-//!    `murmur2`.
+//! 5. small shared modules: `error`, `outcome`, `report`, `room`, `format`, `paths`, `security`,
+//!    `shop`, `murmur2`.
 
 pub mod actors;
 #[cfg(feature = "embedded-broker")]
@@ -28,6 +28,7 @@ pub mod outcome;
 pub mod paths;
 pub mod progress;
 pub mod report;
+pub mod room;
 pub mod security;
 pub mod session;
 pub mod shop;
@@ -54,6 +55,8 @@ pub fn run() -> i32 {
         Some(Mode::Broker(ref args)) => run_broker(&runtime, args),
         Some(Mode::Replay(ref args)) => front::replay::replay(&runtime, args, &cli),
         Some(Mode::Lessons(LessonsCommand::Check { ref dir })) => front::check::run(dir.clone().or(cli.lessons.clone())),
+        Some(Mode::Class(ref mode)) => front::one_line(&runtime, &cli, &mode.connect, &mode.class.line()),
+        Some(Mode::Announce(ref mode)) => front::one_line(&runtime, &cli, &mode.connect, &mode.announce.line()),
         None => front::repl::run(&runtime, &cli),
     }
 }
@@ -78,10 +81,31 @@ fn run_broker(runtime: &tokio::runtime::Runtime, args: &cli::BrokerArgs) -> i32 
             broker.storage().describe(),
             if args.sasl { ", SASL required" } else { "" }
         )));
+        view.show(&join_lines(broker.bootstrap(), args));
         let _ = tokio::signal::ctrl_c().await;
         broker.stop().await;
         0
     })
+}
+
+/// What a workshop's instructor shares: the line each learner types to join, and how to watch
+/// them. A broker that tells clients to come to 0.0.0.0 cannot be joined from elsewhere.
+#[cfg(feature = "embedded-broker")]
+fn join_lines(advertised: &str, args: &cli::BrokerArgs) -> outcome::Outcome {
+    use outcome::Outcome;
+    let sasl = if args.sasl { " --security-protocol sasl_plaintext --sasl-mechanism PLAIN --sasl-username YOUR-NAME" } else { "" };
+    let mut parts = vec![Outcome::Text(format!(
+        "learners join the workshop with:\n    kafka-workshop -b {advertised}{sasl} --learner YOUR-NAME\n\
+         the instructor watches them with:\n    kafka-workshop class -b {advertised}{sasl} --watch"
+    ))];
+    let unreachable = advertised.parse::<std::net::SocketAddr>().is_ok_and(|a| a.ip().is_unspecified() || a.ip().is_loopback());
+    if unreachable {
+        parts.push(Outcome::Warning(format!(
+            "{advertised} is reachable from this machine only: add --advertise HOST:{} with this machine's name or address on the room's network",
+            args.listen.port()
+        )));
+    }
+    Outcome::Many(parts)
 }
 
 #[cfg(not(feature = "embedded-broker"))]

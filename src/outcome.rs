@@ -118,6 +118,8 @@ pub enum LiveSource {
     Shop,
     /// The picture of these topics and groups (`watch`), by their names on the cluster.
     Picture(Selection),
+    /// The workshop's learners (`class --watch`).
+    Class,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +238,9 @@ pub enum Event {
     Said { actor: String, text: String, warning: bool },
     /// What librdkafka says with --verbose (secrets already masked); shown on stderr.
     Log { source: String, text: String },
+    /// The workshop's instructor tells the room something (`announce`); `age` is set for one
+    /// made before this learner joined ("4 min ago").
+    Announcement { from: String, text: String, age: Option<String> },
 }
 
 /// What the session is connected to, for the banner and `cluster`.

@@ -29,6 +29,7 @@ mod picture;
 mod produce;
 mod read;
 mod record;
+mod room;
 mod schemas;
 mod shop;
 mod topics;
@@ -61,6 +62,8 @@ pub struct ConnectOptions {
     pub learner: Option<String>,
     /// Where progress and the analysts' databases live (`paths::data_dir()` for a person).
     pub home: Option<PathBuf>,
+    /// A learner who keeps their progress to themselves: nothing goes to `workshop.progress`.
+    pub private: bool,
 }
 
 pub struct Session {
@@ -96,6 +99,9 @@ pub struct Session {
     namespace: Option<Namespace>,
     tutor: Option<tutor::Tutor>,
     recording: Option<record::Recording>,
+    /// A learner's link to the workshop room (`--learner`).
+    room: Option<room::Room>,
+    private: bool,
 }
 
 impl Session {
@@ -133,7 +139,7 @@ impl Session {
         let connection = Arc::new(connection);
         let scene = Scene::new(Arc::clone(&connection), events.clone());
         scene.update(|stage| stage.namespace = namespace.clone());
-        Ok(Session {
+        let mut session = Session {
             connection,
             scene,
             web: None,
@@ -160,7 +166,11 @@ impl Session {
             namespace,
             tutor: None,
             recording: None,
-        })
+            room: None,
+            private: options.private,
+        };
+        session.join_room();
+        Ok(session)
     }
 
     /// The live actors' events, for the front end to print, with the learner's short names.
@@ -228,8 +238,10 @@ impl Session {
         self.web = Some(url);
     }
 
-    /// Share the session's current state with its observers, and tell them it changed.
-    fn publish(&self) {
+    /// Share the session's current state with its observers, and tell them it changed; a
+    /// learner's progress goes to the workshop room too.
+    fn publish(&mut self) {
+        self.report_to_room();
         let lesson = self.lesson_view();
         self.scene.update(|stage| {
             stage.connection = Arc::clone(&self.connection);
@@ -259,6 +271,7 @@ impl Session {
     /// Stop everything the session started, the embedded broker last.
     pub async fn shutdown(mut self) {
         self.stop_all_actors().await;
+        self.leave_room(std::time::Duration::from_secs(3));
         #[cfg(feature = "embedded-broker")]
         if let Some(broker) = self.embedded.take() {
             broker.stop().await;
@@ -283,6 +296,7 @@ impl Session {
             namespace.qualify_command(&mut command);
         }
         let mut named = command.clone();
+        self.room_activity();
         let result = self.execute(command).await;
         if result.as_ref().is_ok_and(|o| o.failure().is_none()) {
             self.remember_names(&mut named);
@@ -361,6 +375,13 @@ impl Session {
             Command::Where => self.where_am_i(),
             Command::Record(args) => self.record(&args.file),
             Command::Learner(args) => self.set_learner(&args.name),
+            Command::Class(args) => match (args.action, args.watch, args.execute) {
+                (Some(command::ClassAction::Clean), false, execute) => self.class_clean(execute).await,
+                (Some(command::ClassAction::Clean), true, _) => Err(Error::usage("`class clean` shows a plan once; --watch is for `class`")),
+                (None, _, true) => Err(Error::usage("--execute goes with `class clean`")),
+                (None, watch, false) => self.class(watch).await,
+            },
+            Command::Announce(args) => self.announce(&args.text.join(" ")).await,
             Command::Help(args) => record::help(args.command.as_deref()),
             Command::Quit => Ok(Outcome::Quit),
         }

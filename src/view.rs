@@ -227,6 +227,11 @@ impl View {
             ),
             Event::Said { actor, text, warning } => (actor, text.clone(), *warning),
             Event::Log { source, text } => return format!("{source} {text}\n"),
+            Event::Announcement { from, text, age } => {
+                let age = age.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
+                let line = format!("📣 {from}{age}: {text}");
+                return if self.color { format!("{}\n", line.magenta().bold()) } else { format!("{line}\n") };
+            }
         };
         if !self.color {
             return format!("{actor} {text}\n");

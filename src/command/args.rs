@@ -483,6 +483,56 @@ pub struct LearnerArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct ClassArgs {
+    /// `clean`: the learners' topics and groups, as a plan (deleted with --execute)
+    #[arg(value_enum)]
+    pub action: Option<ClassAction>,
+    /// Keep the table fresh until a key is pressed
+    #[arg(long, conflicts_with = "execute")]
+    pub watch: bool,
+    /// With `clean`: delete them, rather than show the plan
+    #[arg(long)]
+    pub execute: bool,
+}
+
+impl ClassArgs {
+    /// The same command as a line of the grammar.
+    pub fn line(&self) -> String {
+        let mut line = String::from("class");
+        if self.action == Some(ClassAction::Clean) {
+            line.push_str(" clean");
+        }
+        if self.watch {
+            line.push_str(" --watch");
+        }
+        if self.execute {
+            line.push_str(" --execute");
+        }
+        line
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClassAction {
+    Clean,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct AnnounceArgs {
+    /// What to say, such as: break until 11:00
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true, value_name = "TEXT")]
+    pub text: Vec<String>,
+}
+
+impl AnnounceArgs {
+    /// The same command as a line of the grammar, each word quoted as typed.
+    pub fn line(&self) -> String {
+        let words = shlex::try_join(self.text.iter().map(String::as_str)).unwrap_or_else(|_| self.text.join(" "));
+        format!("announce {words}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct RecordArgs {
     /// The Markdown file to write, or `stop` to finish and write it
     pub file: String,

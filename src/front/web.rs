@@ -4,7 +4,9 @@
 //! - `GET /`: the page (HTML, CSS and JavaScript built into the binary; it works offline);
 //! - `GET /api/state`: the whole picture as JSON;
 //! - `GET /api/events`: Server-Sent Events: `state` (the picture, at most ten a second, with
-//!   when the change it shows was seen) and `event` (what an actor did, as the REPL prints it).
+//!   when the change it shows was seen) and `event` (what an actor did, as the REPL prints it);
+//! - `GET /class`: the instructor's page, every learner of a workshop (`class`), read again
+//!   every second from `GET /api/class`.
 //!
 //! One painter task draws the picture when something changed and someone is watching, so any
 //! number of pages cost one picture every 100 ms at most.
@@ -30,6 +32,7 @@ use crate::session::Scene;
 const PAGE: &str = include_str!("web/page.html");
 const SCRIPT: &str = include_str!("web/page.js");
 const STYLE: &str = include_str!("web/page.css");
+const CLASS_PAGE: &str = include_str!("web/class.html");
 
 /// The shortest time between two frames.
 const FRAME: Duration = Duration::from_millis(100);
@@ -75,6 +78,8 @@ pub async fn serve(scene: Scene, listen: Option<SocketAddr>) -> Result<Web> {
         .route("/page.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }))
         .route("/api/state", get(state))
         .route("/api/events", get(events))
+        .route("/class", get(|| async { Html(CLASS_PAGE) }))
+        .route("/api/class", get(class))
         .with_state(App { scene, frames });
     tokio::spawn(async move {
         // A browser that goes away mid-stream ends its own connection, nothing more.
@@ -100,6 +105,35 @@ async fn state(State(app): State<App>) -> Response {
         Ok(picture) => {
             let json = frame_json(&picture, crate::report::now_ms());
             ([(header::CONTENT_TYPE, "application/json")], json).into_response()
+        }
+        Err(err) => {
+            let body = serde_json::json!({ "error": err.to_string() }).to_string();
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+    }
+}
+
+/// The workshop's learners now, as JSON: the rows of `class`, whom to help first at the top.
+async fn class(State(app): State<App>) -> Response {
+    match app.scene.class().await {
+        Ok(class) => {
+            let now = crate::report::now_ms();
+            let table = class.table(now);
+            let learners: Vec<serde_json::Value> = class
+                .rows(now)
+                .into_iter()
+                .zip(table.column("STEP"))
+                .zip(table.column("LAST-SEEN"))
+                .map(|(((p, status), step_label), last_seen)| {
+                    serde_json::json!({
+                        "learner": p.learner, "lesson": p.lesson, "title": p.title, "step": p.step, "steps": p.steps,
+                        "step_label": step_label, "goal": p.goal, "status": status, "hints": p.hints,
+                        "failed_checks": p.failed_checks, "last_seen": last_seen,
+                    })
+                })
+                .collect();
+            let body = serde_json::json!({ "summary": class.summary(now), "learners": learners, "drawn_at_ms": now });
+            ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
         }
         Err(err) => {
             let body = serde_json::json!({ "error": err.to_string() }).to_string();

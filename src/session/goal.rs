@@ -148,6 +148,7 @@ impl Session {
         let mut said = said;
         said.push(Outcome::Note(format!("not yet: {}", look.unmet.join("; "))));
         let moving = self.rebalancing(&block).await;
+        self.tutor()?.tally.failed_checks += 1;
         let open = self.open()?;
         open.failed_checks += 1;
         if !moving.is_empty() {

@@ -21,6 +21,12 @@ impl Namespace {
     pub fn new(learner: &str) -> Result<Self, Error> {
         crate::paths::validate_topic_name(learner)
             .map_err(|_| Error::input(format!("'{learner}' cannot be a learner name: use letters, digits, '.', '_' or '-'")))?;
+        if learner == crate::room::RESERVED || learner.starts_with(&format!("{}.", crate::room::RESERVED)) {
+            return Err(Error::input(format!(
+                "'{learner}' cannot be a learner name: the workshop's own topics are called {}.…",
+                crate::room::RESERVED
+            )));
+        }
         Ok(Namespace { prefix: format!("{learner}.") })
     }
 
@@ -214,7 +220,8 @@ impl Namespace {
                 Event::Message { actor, record }
             }
             Event::Said { actor, text, warning } => Event::Said { actor, text: self.shorten(&text), warning },
-            log @ Event::Log { .. } => log,
+            // Said to the whole room, in the instructor's words.
+            other @ (Event::Log { .. } | Event::Announcement { .. }) => other,
         }
     }
 }

@@ -76,6 +76,12 @@ impl Scene {
         self.events.changed();
     }
 
+    /// The workshop's learners, as `workshop.progress` has them now.
+    pub async fn class(&self) -> Result<crate::room::Class> {
+        let connection = self.stage.lock().map_err(|_| Error::kafka("the scene is poisoned"))?.connection.clone();
+        super::room::read_class(&connection).await
+    }
+
     /// Everything the learner has used, in the learner's own names.
     pub async fn picture(&self) -> Result<Picture> {
         self.picture_of(&Selection::default()).await
@@ -369,6 +375,7 @@ impl super::Session {
         use crate::outcome::{LiveSource, Outcome};
         match source {
             LiveSource::Shop => self.shop_board(),
+            LiveSource::Class => self.class_frame().await.unwrap_or_else(Outcome::Failure),
             LiveSource::Picture(selection) => match self.scene.picture_of(selection).await {
                 Ok(picture) => Outcome::Picture(picture),
                 Err(err) => Outcome::Failure(err),

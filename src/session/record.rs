@@ -20,6 +20,7 @@ impl Session {
             "you are learner '{name}': your topics and groups are {name}.NAME on the cluster, shown with their short names"
         );
         self.namespace = Some(namespace);
+        self.join_room();
         Ok(Outcome::Done(said))
     }
 

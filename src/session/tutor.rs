@@ -46,11 +46,23 @@ pub(super) struct Open {
     pub nudged: bool,
     /// Groups a `check` found rebalancing: the watch reports once they have settled.
     pub settling: Vec<String>,
+    /// The learner skipped this step's task: moving on is not reaching its goal.
+    skipped: bool,
 }
 
 impl Open {
     fn new(lesson: Lesson, replayed: bool, step: usize) -> Open {
-        Open { lesson, replayed, step, ran: false, hint: 0, failed_checks: 0, nudged: false, settling: Vec::new() }
+        Open {
+            lesson,
+            replayed,
+            step,
+            ran: false,
+            hint: 0,
+            failed_checks: 0,
+            nudged: false,
+            settling: Vec::new(),
+            skipped: false,
+        }
     }
 
     /// The same lesson at another step, with nothing of this step carried over.
@@ -59,9 +71,24 @@ impl Open {
     }
 }
 
+/// The lesson this session opened last, counted for the workshop room (`class`): it outlives
+/// the lesson being open, so a learner who finished is seen to have finished.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Tally {
+    pub lesson: Option<(u32, String)>,
+    pub step: usize,
+    pub steps: usize,
+    pub hints: u32,
+    pub failed_checks: u32,
+    pub goals_reached: u32,
+    /// The lesson's last step was passed.
+    pub finished: bool,
+}
+
 pub struct Tutor {
     lessons: Vec<Lesson>,
     pub(super) open: Option<Open>,
+    pub(super) tally: Tally,
     progress: Progress,
     progress_path: Option<PathBuf>,
     /// Said once, at the first lesson command, when the progress file was unusable.
@@ -78,7 +105,48 @@ impl Tutor {
             Some(path) => progress::load(path),
             None => (Progress::default(), None),
         };
-        Ok(Tutor { lessons, open: None, progress, progress_path, warning })
+        Ok(Tutor { lessons, open: None, tally: Tally::default(), progress, progress_path, warning })
+    }
+
+    /// A lesson opens: the room's counts start again.
+    fn opening(&mut self, open: Open) {
+        self.tally = Tally { lesson: Some((open.lesson.number, open.lesson.title.clone())), ..Tally::default() };
+        self.open = Some(open);
+    }
+
+    /// Where the learner is, for the workshop room. `step_since_ms` and `last_activity_ms` are
+    /// the room's to fill in.
+    pub(super) fn learner_progress(&self, learner: &str) -> crate::room::LearnerProgress {
+        let tally = &self.tally;
+        let (step, steps) = match &self.open {
+            Some(open) => (open.step + 1, open.lesson.steps.len()),
+            None => (tally.step, tally.steps),
+        };
+        let mut done: Vec<u32> = self.progress.lessons.iter().filter(|(_, p)| p.done).map(|(n, _)| *n).collect();
+        if let (true, Some((number, _))) = (tally.finished, &tally.lesson) {
+            if !done.contains(number) {
+                done.push(*number);
+                done.sort_unstable();
+            }
+        }
+        crate::room::LearnerProgress {
+            learner: learner.to_string(),
+            lesson: tally.lesson.as_ref().map(|(n, _)| *n),
+            title: tally.lesson.as_ref().map(|(_, t)| t.clone()),
+            step,
+            steps,
+            open: self.open.is_some(),
+            online: true,
+            goal: self.current_try().map(|block| block.goal.clone()),
+            goals_reached: tally.goals_reached,
+            hints: tally.hints,
+            failed_checks: tally.failed_checks,
+            step_failed_checks: self.open.as_ref().map_or(0, |o| o.failed_checks),
+            done,
+            step_since_ms: 0,
+            last_activity_ms: 0,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
     }
 
     fn save(&mut self) -> Option<String> {
@@ -108,7 +176,7 @@ fn no_lesson() -> Error {
 }
 
 impl Session {
-    fn tutor(&mut self) -> Result<&mut Tutor> {
+    pub(super) fn tutor(&mut self) -> Result<&mut Tutor> {
         if self.tutor.is_none() {
             let path = crate::paths::progress_file(self.home.as_deref());
             self.tutor = Some(Tutor::new(&self.library, path)?);
@@ -216,7 +284,7 @@ impl Session {
                     .into(),
             ));
         }
-        self.tutor()?.open = Some(Open::new(lesson, false, step));
+        self.tutor()?.opening(Open::new(lesson, false, step));
         parts.extend(self.show_step());
         Ok(Outcome::Many(parts))
     }
@@ -225,7 +293,7 @@ impl Session {
     /// `lesson_cue`; no progress is kept. Returns its heading.
     pub fn open_lesson_material(&mut self, lesson: Lesson) -> Result<Outcome> {
         let heading = Outcome::Done(lesson.heading());
-        self.tutor()?.open = Some(Open::new(lesson, true, 0));
+        self.tutor()?.opening(Open::new(lesson, true, 0));
         Ok(heading)
     }
 
@@ -284,14 +352,28 @@ impl Session {
     /// Move past the current step: to the next one, or out of a finished lesson. What it says
     /// is only the move itself; `show_step` or the front end shows the next step.
     pub fn advance(&mut self) -> Vec<Outcome> {
+        let parts = self.step_on();
+        self.publish();
+        parts
+    }
+
+    fn step_on(&mut self) -> Vec<Outcome> {
         let Some(tutor) = self.tutor.as_mut() else { return Vec::new() };
         let Some(open) = tutor.open.as_mut() else { return Vec::new() };
+        let on_task = matches!(open.lesson.steps.get(open.step).and_then(|s| s.action.as_ref()), Some(Action::Try(_)));
+        if on_task && !open.skipped {
+            tutor.tally.goals_reached += 1;
+        }
+        tutor.tally.steps = open.lesson.steps.len();
         if open.step + 1 < open.lesson.steps.len() {
             *open = open.at(open.step + 1);
+            tutor.tally.step = open.step + 1;
             return Vec::new();
         }
         let (number, title, replayed) = (open.lesson.number, open.lesson.title.clone(), open.replayed);
         tutor.open = None;
+        tutor.tally.step = tutor.tally.steps;
+        tutor.tally.finished = true;
         if replayed {
             return Vec::new();
         }
@@ -356,6 +438,7 @@ impl Session {
         let open = self.open()?;
         let hint = block.hints[open.hint % block.hints.len()].clone();
         open.hint += 1;
+        self.tutor()?.tally.hints += 1;
         Ok(Outcome::Note(format!("hint: {hint}")))
     }
 
@@ -367,7 +450,7 @@ impl Session {
     }
 
     pub(super) fn skip(&mut self) -> Result<Outcome> {
-        self.open()?;
+        self.open()?.skipped = true;
         let mut parts = vec![Outcome::Note("skipped".into())];
         parts.extend(self.advance_and_show());
         Ok(Outcome::Many(parts))

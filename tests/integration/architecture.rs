@@ -24,6 +24,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("expect", 40),
     // Small shared modules.
     ("security", 30),
+    ("room", 26),
     ("report", 25),
     ("outcome", 24),
     ("shop", 22),

@@ -14,6 +14,7 @@ mod liveness;
 mod lessons;
 mod picture;
 mod rebalance;
+mod room;
 mod schemas;
 mod scripts;
 mod security;

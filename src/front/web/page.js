@@ -239,6 +239,7 @@ function logEvent(event) {
       break;
     case "message": text = `${event.actor} ▸ ${event.record.topic}[${event.record.partition}]@${event.record.offset}`; break;
     case "said": text = `${event.actor} ${event.text}`; break;
+    case "announcement": text = `📣 ${event.from}: ${event.text}`; break;
     default: return;
   }
   const item = element("li", event.warning ? "warning" : "", text);
