@@ -205,6 +205,8 @@ impl Group {
             },
         );
         self.protocol_type = Some(join.protocol_type);
+        // An answer from an earlier round that this member never took is not for this join.
+        self.answers.remove(&member_id);
         self.phase = match self.phase {
             Phase::Empty => Phase::Preparing { deadline: now + INITIAL_DELAY, initial: true },
             Phase::Preparing { initial: true, .. } if is_new => {
@@ -317,8 +319,9 @@ impl Group {
                         member.assignment = assignment.clone();
                     }
                 }
+                // The followers' JoinGroup answers stay until each takes its own: a follower
+                // whose answer the leader's SyncGroup overtook still needs it.
                 self.phase = Phase::Stable;
-                self.answers.clear();
                 Step::Answer((code::NONE, self.members[member_id].assignment.clone()))
             }
             Phase::Completing => {
@@ -496,6 +499,23 @@ mod tests {
         assert_eq!(group.sync_answer("c", 2), None);
         group.sync(now, "a", 2, &[("c".into(), Bytes::from_static(b"p2"))]);
         assert_eq!(group.sync_answer("c", 2), Some((code::NONE, Bytes::from_static(b"p2"))));
+    }
+
+    #[test]
+    fn a_follower_overtaken_by_the_leaders_sync_still_gets_its_answer_and_assignment() {
+        // Seen under load: the leader took its answer and synced before the follower's waiting
+        // JoinGroup looked again. The follower's answer must still be there.
+        let now = Instant::now();
+        let mut group = Group::default();
+        assert!(matches!(group.join(now, join("a", &["range"])), Step::Wait(_)));
+        assert!(matches!(group.join(now, join("b", &["range"])), Step::Wait(_)));
+        assert!(group.try_complete(now + INITIAL_DELAY));
+        let leader = group.take_answer("a").unwrap();
+        let assignments = [("a".to_string(), Bytes::from_static(b"p0")), ("b".to_string(), Bytes::from_static(b"p1"))];
+        assert!(matches!(group.sync(now, "a", leader.generation, &assignments), Step::Answer((code::NONE, _))));
+        let follower = group.take_answer("b").expect("b's JoinGroup is answered");
+        assert_eq!(follower.generation, leader.generation);
+        assert_eq!(group.sync(now, "b", follower.generation, &[]), Step::Answer((code::NONE, Bytes::from_static(b"p1"))));
     }
 
     #[test]
