@@ -38,7 +38,7 @@ pub struct Cli {
 
     /// With --learner: keep your progress to yourself (nothing goes to the workshop's
     /// workshop.progress topic, so the instructor's `class` does not list you)
-    #[arg(long, env = "KAFKA_WORKSHOP_PRIVATE", global = true)]
+    #[arg(long, env = "KAFKA_WORKSHOP_PRIVATE", global = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub private: bool,
 
     /// Run the fish-and-chip shop's clock this many times faster (or slower, below 1) than the

@@ -122,7 +122,7 @@ impl Tail {
     pub fn start(connection: &Connection, topic: &str, mut each: impl FnMut(Tailed) + Send + 'static) -> Result<Tail> {
         let mut config: ClientConfig = connection.client_config();
         config.set("enable.auto.commit", "false");
-        config.set("fetch.wait.max.ms", "100");
+        config.set("fetch.wait.max.ms", "500");
         // librdkafka wants a group id even for assign(); nothing is ever joined or committed.
         config.set("group.id", "kafka-workshop-room");
         let consumer: BaseConsumer<Context> =
