@@ -218,8 +218,17 @@ impl Session {
     }
 
     /// `class`: every learner, whom to help first at the top, and a summary.
+    /// The instructor's first `class` sets the room up: its topics, if they are missing.
     pub(super) async fn class(&self, watch: bool) -> Result<Outcome> {
+        let setup = match self.namespace {
+            None => ensure_room_topics(&self.connection).await.err().map(|err| Outcome::Warning(err.to_string())),
+            Some(_) => None,
+        };
         let frame = self.class_frame().await?;
+        let frame = match setup {
+            Some(warning) => Outcome::Many(vec![warning, frame]),
+            None => frame,
+        };
         Ok(if watch { Outcome::Live(Live { source: LiveSource::Class, frame: Box::new(frame) }) } else { frame })
     }
 

@@ -271,3 +271,47 @@ fn the_page_in_a_real_browser_follows_produce_and_a_stop() {
     std::fs::write(&file, png).unwrap();
     println!("screenshot of the page: {}", file.display());
 }
+
+/// The instructor's page: `/api/class` has the rows of `class`, and the page in a browser shows
+/// a learner's new step without being reloaded.
+#[test]
+fn the_class_page_follows_a_learner_in_a_real_browser() {
+    use headless_chrome::{Browser, LaunchOptions};
+
+    let broker = crate::harness::BackgroundBroker::start(&[]);
+    let mut instructor = broker.client(None);
+    let address = serve(&mut instructor);
+    let mut amy = broker.client(Some("amy"));
+    amy.ok("lesson 2");
+    let class = || {
+        let (status, body) = get(&address, "/api/class");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+    };
+    wait_until("amy on /api/class", Duration::from_secs(10), || {
+        let class = class();
+        class["learners"][0]["learner"] == "amy" && class["learners"][0]["step_label"] == "1/5"
+    });
+    assert!(class()["summary"].as_str().unwrap().starts_with("1 learner · lesson 2: 1"));
+
+    let flags: Vec<&std::ffi::OsStr> =
+        ["--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"].iter().map(std::ffi::OsStr::new).collect();
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium()))
+        .sandbox(false)
+        .window_size(Some((1500, 700)))
+        .args(flags)
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let browser = Browser::new(options).expect("headless chromium starts");
+    let tab = browser.new_tab().unwrap();
+    tab.navigate_to(&format!("http://{address}/class")).unwrap();
+    let read = |js: &str| tab.evaluate(js, false).ok().and_then(|r| r.value).and_then(|v| v.as_str().map(str::to_string));
+    let step = r#"(() => { const row = [...document.querySelectorAll('#learners tr')].find(r => r.cells[0].textContent === 'amy'); return row ? row.cells[2].textContent : ''; })()"#;
+    wait_until("amy's step on the page", Duration::from_secs(20), || read(step).as_deref() == Some("1/5"));
+    amy.ok("next");
+    wait_until("amy's next step on the page, unreloaded", Duration::from_secs(5), || read(step).as_deref() == Some("2/5"));
+    let status = r#"document.querySelector('#learners tr .badge').textContent"#;
+    assert_eq!(read(status).as_deref(), Some("working"));
+}
