@@ -57,6 +57,11 @@ pub struct Cli {
           global = true, value_parser = crate::command::parse_listen)]
     pub web: Option<std::net::SocketAddr>,
 
+    /// For scripts: each command's result as one JSON object a line on stdout, errors as JSON on
+    /// stderr (like kcat -J). Reads commands from a pipe or --script, never a prompt
+    #[arg(long, global = true)]
+    pub json: bool,
+
     /// Show what librdkafka and the broker say (never secrets)
     #[arg(long, short, global = true)]
     pub verbose: bool,

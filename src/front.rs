@@ -57,8 +57,8 @@ pub fn connect_options(cli: &Cli, connect: &ConnectArgs, reporter: &dyn Reporter
 /// path, as at the prompt. Returns the exit code.
 pub fn one_line(runtime: &Runtime, cli: &Cli, connect: &ConnectArgs, line: &str) -> i32 {
     use std::io::IsTerminal;
-    let interactive = std::io::stdin().is_terminal();
-    let view = View::for_stdout(interactive);
+    let interactive = !cli.json && std::io::stdin().is_terminal();
+    let view = View { json: cli.json, ..View::for_stdout(interactive) };
     if connect.bootstrap_servers.is_none() {
         let err = crate::error::Error::input_with_hint(
             "this is for the workshop's cluster; say where it is",

@@ -24,6 +24,12 @@ pub const STUCK_AFTER: Duration = Duration::from_secs(3 * 60);
 /// The room's names: no learner may be called this, or their prefix would own the room's topics.
 pub const RESERVED: &str = "workshop";
 
+/// A topic `topics` leaves out unless asked with --all: Kafka's own (`__consumer_offsets`)
+/// and the workshop room's.
+pub fn is_internal(topic: &str) -> bool {
+    topic.starts_with("__") || topic.strip_prefix(RESERVED).is_some_and(|rest| rest.starts_with('.'))
+}
+
 /// The class table's columns.
 pub const CLASS_COLUMNS: [&str; 7] = ["LEARNER", "LESSON", "STEP", "STATUS", "HINTS", "FAILED-CHECKS", "LAST-SEEN"];
 

@@ -3,6 +3,7 @@
 //! and the front ends prints.
 
 mod board;
+mod json;
 mod markdown;
 mod picture;
 pub mod terminal;
@@ -23,18 +24,20 @@ use crate::outcome::{format_partitions, Event, Outcome, Partitions, Table, Targe
 pub struct View {
     pub color: bool,
     pub interactive: bool,
+    /// `--json`: one JSON object a command, for scripts.
+    pub json: bool,
 }
 
 impl View {
     pub fn plain() -> Self {
-        View { color: false, interactive: false }
+        View { color: false, interactive: false, json: false }
     }
 
     /// Colour and box tables when stdout is a terminal (and NO_COLOR is not set).
     pub fn for_stdout(interactive: bool) -> Self {
         use std::io::IsTerminal;
         let color = interactive && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        View { color, interactive }
+        View { color, interactive, json: false }
     }
 
     /// A replay: colour, box tables and pacing when a person watches it at a terminal; plain
@@ -42,7 +45,7 @@ impl View {
     pub fn for_replay() -> Self {
         use std::io::IsTerminal;
         let watched = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        View { color: watched, interactive: watched }
+        View { color: watched, interactive: watched, json: false }
     }
 
     /// The process's own arguments did not parse: clap's message (or the help asked for).
@@ -65,6 +68,13 @@ impl View {
     /// Print an outcome on stdout.
     pub fn show(&self, outcome: &Outcome) {
         let mut out = std::io::stdout().lock();
+        if self.json {
+            if !matches!(outcome, Outcome::Nothing) {
+                let _ = writeln!(out, "{}", json::outcome(outcome));
+                let _ = out.flush();
+            }
+            return;
+        }
         let _ = out.write_all(self.render(outcome).as_bytes());
         let _ = out.flush();
     }
@@ -73,6 +83,12 @@ impl View {
     pub fn show_events(&self, events: impl Iterator<Item = Event>) {
         let mut out = std::io::stdout().lock();
         for event in events {
+            if self.json {
+                if !matches!(event, Event::Log { .. }) {
+                    let _ = writeln!(out, "{}", json::event(&event));
+                }
+                continue;
+            }
             if matches!(event, Event::Log { .. }) {
                 eprint!("{}", self.event(&event));
             } else {
@@ -97,6 +113,10 @@ impl View {
     /// The one place an error becomes what the user sees: its line (naming the script line if
     /// there is one) and its hint on stderr. Returns the exit code for a script run.
     pub fn fail(&self, err: &Error, line: Option<usize>) -> i32 {
+        if self.json {
+            eprintln!("{}", json::error(err, line));
+            return err.exit_code();
+        }
         eprint!("{}", self.error(err, line));
         err.exit_code()
     }

@@ -33,7 +33,7 @@ pub struct ConnectCommandArgs {
 
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct TopicsArgs {
-    /// Also show internal topics such as __consumer_offsets
+    /// Also show internal topics: __consumer_offsets, and a workshop's workshop.progress and workshop.announcements
     #[arg(long)]
     pub all: bool,
 }

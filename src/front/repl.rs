@@ -27,8 +27,8 @@ use crate::view::{Bars, View};
 
 /// The REPL or the script runner, on the cluster the command line names. Returns the exit code.
 pub fn run(runtime: &Runtime, cli: &Cli) -> i32 {
-    let interactive = cli.script.is_none() && std::io::stdin().is_terminal();
-    let view = View::for_stdout(interactive);
+    let interactive = cli.script.is_none() && !cli.json && std::io::stdin().is_terminal();
+    let view = View { json: cli.json, ..View::for_stdout(interactive) };
     let reporter: Arc<dyn Reporter> = if interactive { Arc::new(Bars) } else { Arc::new(Quiet) };
     let options = super::connect_options(cli, &cli.connect, reporter.as_ref(), view);
     let mut session = match runtime.block_on(Session::connect(&options, reporter)) {

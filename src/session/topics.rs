@@ -35,7 +35,7 @@ impl Session {
     pub(super) async fn topics(&self, args: TopicsArgs) -> Result<Outcome> {
         let info = self.connection.cluster_info().await?;
         let topics: Vec<&TopicInfo> =
-            info.topics.iter().filter(|t| (args.all || !t.name.starts_with("__")) && self.visible(&t.name)).collect();
+            info.topics.iter().filter(|t| (args.all || !crate::room::is_internal(&t.name)) && self.visible(&t.name)).collect();
         if topics.is_empty() {
             return Ok(Outcome::Note("no topics yet; create one with: create-topic NAME --partitions 3".into()));
         }

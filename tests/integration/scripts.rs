@@ -113,3 +113,36 @@ fn each_kind_of_failure_ends_a_script_with_its_documented_exit_code() {
         assert!(out.stderr.starts_with(said), "{script}: {}", out.stderr);
     }
 }
+
+/// `--json`: one JSON object a command on stdout, tables as rows keyed by column, events as
+/// their own objects, and the error that stops the script as JSON on stderr.
+#[test]
+fn json_output_is_one_object_a_command_and_errors_go_to_stderr() {
+    let run = crate::harness::run_with(
+        &["--json"],
+        "create-topic orders --partitions 2\n\
+         produce orders x --key k --count 3\n\
+         topics\n\
+         start-consumer c --group g --topic orders --from earliest --follow\n\
+         expect consumer c received 3 --within 20s\n\
+         describe-topic nope\n\
+         topics\n",
+        std::time::Duration::from_secs(120),
+    );
+    assert_eq!(run.code, 2, "a missing topic is the user's to fix:\n{}", run.stderr);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not one JSON object a line ({e}): {line}")))
+        .collect();
+    let outcomes: Vec<&serde_json::Value> = lines.iter().filter(|l| l.get("ok").is_some()).collect();
+    assert_eq!(outcomes.len(), 5, "one object for each command that ran:\n{}", run.stdout);
+    assert_eq!(outcomes[0]["done"][0], "created topic 'orders' with 2 partition(s), replication factor 1");
+    let topics = &outcomes[2]["tables"][0];
+    assert_eq!(topics["columns"], serde_json::json!(["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"]));
+    assert_eq!(topics["rows"][0], serde_json::json!({"NAME": "orders", "PARTITIONS": "2", "REPLICATION": "1", "MESSAGES": "3"}));
+    assert!(lines.iter().any(|l| l["event"]["kind"] == "assigned" && l["event"]["actor"] == "c"), "{}", run.stdout);
+    let error: serde_json::Value = serde_json::from_str(run.stderr.trim()).unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", run.stderr));
+    assert_eq!((error["line"].as_u64(), error["exit_code"].as_i64()), (Some(6), Some(2)));
+    assert!(error["error"].as_str().unwrap().contains("nope"), "{error}");
+}
