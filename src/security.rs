@@ -214,6 +214,12 @@ pub fn redact_line(line: &str) -> String {
     let mut out = Vec::with_capacity(words.len());
     for word in &words {
         let setting = word.strip_prefix("-X").unwrap_or(word);
+        let url = mask_url_password(word);
+        if url != *word {
+            masked = true;
+            out.push(quoted(&url));
+            continue;
+        }
         match setting.split_once('=') {
             Some((key, _)) if is_secret(key) => {
                 masked = true;
@@ -227,6 +233,16 @@ pub fn redact_line(line: &str) -> String {
         return line.to_string();
     }
     out.join(" ")
+}
+
+/// `scheme://user:secret@host…` → `scheme://user:***@host…`; anything else as it is.
+pub fn mask_url_password(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else { return text.to_string() };
+    let Some((credentials, host)) = rest.split_once('@') else { return text.to_string() };
+    match credentials.split_once(':') {
+        Some((user, password)) if !password.is_empty() && !credentials.contains('/') => format!("{scheme}://{user}:***@{host}"),
+        _ => text.to_string(),
+    }
 }
 
 fn quoted(word: &str) -> String {
@@ -270,6 +286,16 @@ pub fn certificate_info(path: &Path) -> Result<CertificateInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_in_a_url_is_masked_in_a_recorded_line() {
+        assert_eq!(mask_url_password("postgres://kw:s3cret@db:5432/shop"), "postgres://kw:***@db:5432/shop");
+        assert_eq!(mask_url_password("postgres://kw@db:5432/shop"), "postgres://kw@db:5432/shop");
+        assert_eq!(mask_url_password("redis://:s3cret@cache:6379"), "redis://:***@cache:6379");
+        let line = redact_line("start-analyst a --topic orders --db postgres://kw:s3cret@db/shop");
+        assert_eq!(line, "start-analyst a --topic orders --db 'postgres://kw:***@db/shop'");
+        assert!(!line.contains("s3cret"));
+    }
 
     #[test]
     fn flags_become_librdkafka_properties_and_missing_files_are_named() {

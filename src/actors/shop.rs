@@ -150,8 +150,8 @@ pub enum Job {
     Preparer { cook_topic: Option<String>, cabinet: bool },
     /// Cook what an order needs, mark it ready, send it back to `orders_topic`.
     Cook { orders_topic: String, cabinet: bool },
-    /// Store every order as a row in a SQLite database.
-    Analyst { db: std::path::PathBuf, run: String },
+    /// Store every order as a row in SQLite or PostgreSQL.
+    Analyst { db: crate::actors::analyst::Store, run: String },
 }
 
 impl Job {
@@ -321,7 +321,7 @@ impl Worker {
         self
     }
 
-    async fn analyse(self, db: &std::path::Path, run: &str) -> Self {
+    async fn analyse(self, db: &crate::actors::analyst::Store, run: &str) -> Self {
         let store = match AnalystDb::open(db).await {
             Ok(store) => store,
             Err(err) => {

@@ -336,9 +336,13 @@ pub struct StartAnalystArgs {
     /// The analysts' consumer group: a group of its own, so it gets every order too
     #[arg(long, short, default_value = "analysts")]
     pub group: String,
-    /// The SQLite database file (default: NAME.sqlite in kafka-workshop's data folder)
+    /// A SQLite file (default: NAME.sqlite in kafka-workshop's data folder), or PostgreSQL:
+    /// postgres://USER@HOST:PORT/DB[?sslmode=require] (password from PGPASSWORD or a prompt)
+    #[arg(long, value_name = "FILE|URL")]
+    pub db: Option<String>,
+    /// Also print the Kafka Connect JDBC sink that would do this analyst's job, as JSON
     #[arg(long)]
-    pub db: Option<std::path::PathBuf>,
+    pub show_connect_config: bool,
     /// Store orders from the start of the topic, or only new ones
     #[arg(long, value_enum, default_value_t = StartFrom::Latest)]
     pub from: StartFrom,

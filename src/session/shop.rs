@@ -2,11 +2,11 @@
 //! shows them, and the checks that prove what they did against the cluster.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use super::topics::check_partition;
 use super::Session;
 use crate::actors::consumer::{ConsumerSpec, Status};
+use crate::actors::analyst::Store;
 use crate::actors::shop::{start_worker, AnalystDb, Job, TillHandle, TillSpec};
 use crate::command::{QueryArgs, StartAnalystArgs, StartCookArgs, StartPreparerArgs, StartTillArgs};
 use crate::error::{Error, Result, Thing};
@@ -18,7 +18,7 @@ mod checks;
 
 /// What an analyst was started with, for its checks and queries.
 pub(super) struct AnalystRun {
-    pub(super) db: PathBuf,
+    pub(super) db: Store,
     pub(super) run: String,
     pub(super) topic: String,
     /// Where the analyst's group started reading, per partition.
@@ -106,29 +106,30 @@ impl Session {
     }
 
     pub(super) async fn start_analyst(&mut self, args: StartAnalystArgs) -> Result<Outcome> {
-        let db = match args.db {
-            Some(path) => path,
-            None => self
-                .home
-                .as_ref()
-                .ok_or_else(|| Error::input("no data folder for the database: give --db FILE"))?
-                .join(format!("{}.sqlite", args.name)),
+        let db = match args.db.as_deref() {
+            Some(raw) => Store::parse(raw, |prompt| self.reporter.secret(prompt))?,
+            None => Store::Sqlite(
+                self.home
+                    .as_ref()
+                    .ok_or_else(|| Error::input("no data folder for the database: give --db FILE"))?
+                    .join(format!("{}.sqlite", args.name)),
+            ),
         };
-        // Fail now, not in the background, if the file cannot be a database.
+        let connect = args.show_connect_config.then(|| connect_config(&args.name, &args.topic, &db));
+        // Fail now, not in the background, if the database cannot be opened.
         AnalystDb::open(&db).await?;
         let run = format!("{}-{}", args.name, std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis()));
         let job = Job::Analyst { db: db.clone(), run: run.clone() };
         let started = self.start_worker(&args.name, &args.group, &args.topic, args.from.into(), job).await?;
         let start = self.group_positions(&args.group, &args.topic).await?;
-        self.analysts.insert(args.name.clone(), AnalystRun { db: db.clone(), run, topic: args.topic.clone(), start });
-        Ok(Outcome::Done(format!(
-            "analyst '{}' joined group '{}' on '{}'{started}; each order becomes a row in {} (table orders); query it with: query {} \"SELECT …\"",
-            args.name,
-            args.group,
-            args.topic,
-            db.display(),
-            args.name
-        )))
+        let shown = db.describe();
+        self.analysts.insert(args.name.clone(), AnalystRun { db, run, topic: args.topic.clone(), start });
+        let mut parts = vec![Outcome::Done(format!(
+            "analyst '{}' joined group '{}' on '{}'{started}; each order becomes a row in {shown} (table orders); query it with: query {} \"SELECT …\"",
+            args.name, args.group, args.topic, args.name
+        ))];
+        parts.extend(connect.into_iter().flatten());
+        Ok(Outcome::many(parts))
     }
 
     /// Start a consumer for a shop participant and the worker that does its job. A group that
@@ -226,4 +227,47 @@ fn open_tills(tills: &BTreeMap<u32, TillHandle>) -> String {
     } else {
         open.join(", ")
     }
+}
+
+/// `start-analyst … --show-connect-config`: the Kafka Connect JDBC sink that would do the
+/// analyst's job in production, as JSON to POST to a Connect cluster's `/connectors`.
+fn connect_config(name: &str, topic: &str, db: &Store) -> Vec<Outcome> {
+    let (url, user) = match db {
+        Store::Postgres(config) => {
+            let described = db.describe();
+            let address = described.split_once('@').map_or(described.as_str(), |(_, a)| a);
+            (format!("jdbc:postgresql://{address}"), config.get_user().unwrap_or_default().to_string())
+        }
+        Store::Sqlite(path) => (format!("jdbc:sqlite:{}", path.display()), String::new()),
+    };
+    let mut config = serde_json::json!({
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "tasks.max": "1",
+        "topics": topic,
+        "connection.url": url,
+        "table.name.format": "orders",
+        "insert.mode": "insert",
+        "pk.mode": "kafka",
+        "pk.fields": "topic,partition,offset",
+        "auto.create": "true",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "true",
+    });
+    if !user.is_empty() {
+        config["connection.user"] = serde_json::json!(user);
+        // Connect reads it from the worker's environment; it is never written here.
+        config["connection.password"] = serde_json::json!("${env:PGPASSWORD}");
+    }
+    let connector = serde_json::json!({ "name": format!("{name}-jdbc-sink"), "config": config });
+    vec![
+        Outcome::Text(serde_json::to_string_pretty(&connector).unwrap_or_default()),
+        Outcome::Note(
+            "POST it to a Kafka Connect cluster (curl -X POST -H 'Content-Type: application/json' --data @sink.json http://CONNECT:8083/connectors). \
+             Connect would add distributed workers that share the topic's partitions, offsets Connect commits for you, \
+             and converters; the JDBC sink needs values with a schema, so the tills' plain JSON would need JSON with a schema envelope, \
+             or Avro or JSON Schema through a registry (lesson 12)"
+                .into(),
+        ),
+    ]
 }

@@ -18,6 +18,7 @@ mod room;
 mod schemas;
 mod scripts;
 mod security;
+mod servers;
 mod shop;
 mod tls;
 mod topics;

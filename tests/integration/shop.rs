@@ -176,3 +176,42 @@ fn a_killed_preparer_restarts_and_goes_back_to_work() {
     assert!(text.contains("== PREPARER alice ·"), "{text}");
     assert!(text.contains("== TILL 1 ·") && text.contains("closed =="), "{text}");
 }
+
+/// The analyst into a real PostgreSQL, as the talk's homework has it: every order of a running
+/// shop is a row there, `stored-every-order` holds against it, and SQL runs there. The password
+/// is never shown; a wrong one is one line naming the server.
+#[test]
+fn the_analyst_stores_every_order_in_postgresql() {
+    let postgres = crate::servers::Postgres::start();
+    let with_password = postgres.url().replace("kw@", &format!("kw:{}@", crate::servers::Postgres::PASSWORD));
+    let mut shop = Workshop::start();
+    shop.session().set_shop_speedup(10.0);
+    shop.ok("create-topic orders --partitions 2");
+    let started = shop.ok(&format!("start-analyst pat --topic orders --from earliest --db '{with_password}' --show-connect-config"));
+    let said = kafka_workshop::view::View::plain().render(&started);
+    assert!(said.contains(&format!("a row in postgres://kw@127.0.0.1:{}/postgres", postgres.port)), "{said}");
+    assert!(!said.contains(crate::servers::Postgres::PASSWORD), "the password is shown:\n{said}");
+    assert!(said.contains("io.confluent.connect.jdbc.JdbcSinkConnector") && said.contains("${env:PGPASSWORD}"), "{said}");
+    shop.script(
+        "start-preparer alice --group preparers --topic orders
+         expect consumer pat assigned orders[0,1] --within 30s
+         expect consumer alice assigned orders[0,1] --within 30s
+         start-till 1 --topic orders
+         start-till 2 --topic orders
+         expect preparer alice served 4 --within 60s",
+    );
+    shop.ok("stop-till all");
+    let stored = shop.ok("expect analyst pat stored-every-order --within 60s");
+    assert!(stored.said()[0].starts_with(&format!("postgres://kw@127.0.0.1:{}/postgres holds a row for each", postgres.port)), "{stored:?}");
+    let n = count_after(stored.said()[0], "holds a row for each of the ");
+    let rows = shop.ok(r#"query pat "SELECT count(*) AS n, count(DISTINCT order_number) AS orders, min(pg_typeof(stored_at)::text) AS kind FROM orders""#);
+    assert_eq!(table(&rows, &["n", "orders", "kind"]).rows, [[n.to_string(), n.to_string(), "timestamp with time zone".to_string()]]);
+    let err = shop.fails(r#"query pat "SELECT nonsense FROM nowhere""#);
+    assert!(err.to_string().starts_with("the query failed") && err.exit_code() == 2, "{err}");
+
+    let wrong = postgres.url().replace("kw@", "kw:not-the-password@");
+    let err = shop.fails(&format!("start-analyst eve --topic orders --db '{wrong}'"));
+    let line = err.to_string();
+    assert!(line.contains(&format!("PostgreSQL at postgres://kw@127.0.0.1:{}/postgres", postgres.port)), "{line}");
+    assert!(line.contains("password authentication failed") && !line.contains('\n') && !line.contains("not-the-password"), "{line}");
+}

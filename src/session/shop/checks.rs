@@ -268,7 +268,7 @@ impl Session {
         }
         Ok(Verdict::Holds(format!(
             "{} holds a row for each of the {} orders on {} since analyst {name} started, once each",
-            run.db.display(),
+            run.db.describe(),
             messages.len(),
             run.topic
         )))
