@@ -6,4 +6,5 @@
 pub mod consumer;
 pub mod producer;
 pub mod analyst;
+pub mod cabinet;
 pub mod shop;

@@ -93,6 +93,8 @@ pub struct Session {
     /// The shop job of each consumer that is a preparer, cook or analyst.
     jobs: BTreeMap<String, crate::actors::shop::Job>,
     analysts: BTreeMap<String, shop::AnalystRun>,
+    /// The hot cabinet in Redis, once a participant uses one.
+    redis_cabinet: Option<crate::actors::cabinet::RedisCabinet>,
     events: Events,
     event_receiver: Option<Receiver<Event>>,
     library: Library,
@@ -160,6 +162,7 @@ impl Session {
             tills: BTreeMap::new(),
             jobs: BTreeMap::new(),
             analysts: BTreeMap::new(),
+            redis_cabinet: None,
             events,
             event_receiver: Some(receiver),
             library: Library::choose(options.lessons.clone()),

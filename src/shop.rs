@@ -147,6 +147,8 @@ pub struct Cabinet {
     pub cooked: BTreeMap<String, u32>,
     /// Portions the preparers have taken out, per item.
     pub taken: BTreeMap<String, u32>,
+    /// A cabinet in Redis: its stock as last read there (the counts above stay empty).
+    pub remote: Option<String>,
 }
 
 /// Cod and chips are cooked in batches this much bigger than what the order lacks.
@@ -185,6 +187,9 @@ impl Cabinet {
 
     /// `chips 3 · cod 1 · plaice 0`
     pub fn describe(&self) -> String {
+        if let Some(remote) = &self.remote {
+            return format!("{remote} (in Redis)");
+        }
         let items = ["cod", "chips", "plaice"];
         items.iter().map(|i| format!("{i} {}", self.stock.get(*i).copied().unwrap_or(0))).collect::<Vec<_>>().join(" · ")
     }

@@ -143,13 +143,20 @@ impl TillHandle {
     }
 }
 
+/// Where the hot cabinet is: in this session, or in Redis for every session that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CabinetAt {
+    Here,
+    Redis(super::cabinet::RedisCabinet),
+}
+
 /// What a consumer-based participant does with each message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
     /// Make up each order; send it to `cook_topic` if something must be cooked first.
-    Preparer { cook_topic: Option<String>, cabinet: bool },
+    Preparer { cook_topic: Option<String>, cabinet: Option<CabinetAt> },
     /// Cook what an order needs, mark it ready, send it back to `orders_topic`.
-    Cook { orders_topic: String, cabinet: bool },
+    Cook { orders_topic: String, cabinet: Option<CabinetAt> },
     /// Store every order as a row in SQLite or PostgreSQL.
     Analyst { db: crate::actors::analyst::Store, run: String },
 }
@@ -246,25 +253,63 @@ impl Worker {
         }
     }
 
-    async fn prepare(mut self, cook_topic: Option<String>, cabinet: bool) -> Self {
+    /// Ask the Redis cabinet, waiting (and saying so, once) while it cannot be reached; None if
+    /// the participant stopped meanwhile. Its order waits, as an unserved message waits in Kafka.
+    async fn ask_redis<T, F, Fut>(&self, role: Role, redis: &super::cabinet::RedisCabinet, order: u64, ask: F) -> Option<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, String>>,
+    {
+        let mut away = false;
+        loop {
+            match ask().await {
+                Ok(answer) => {
+                    if away {
+                        self.shop.say(role, &self.name, format!("the cabinet at {} is back; order {order} goes on", redis.shown), false);
+                    }
+                    let stock = redis.describe().await;
+                    self.shop.with(|log| log.cabinet.remote = Some(stock));
+                    return Some(answer);
+                }
+                Err(why) => {
+                    if !away {
+                        self.shop.warn(
+                            role,
+                            &self.name,
+                            format!("the cabinet at {} cannot be reached ({why}); order {order} waits until it is back", redis.shown),
+                        );
+                        away = true;
+                    }
+                    if self.consumer.status() != Status::Running {
+                        return None;
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+
+    async fn prepare(mut self, cook_topic: Option<String>, cabinet: Option<CabinetAt>) -> Self {
         while let Some(record) = self.next().await {
             let Some(mut order) = self.order_in(Role::Preparer, &record) else { continue };
             if !self.work_for(Pace::PREPARING).await {
                 break;
             }
-            let ready = if cabinet {
+            let ready = match &cabinet {
                 // The hot cabinet decides: everything there, or off to the cook.
-                let taken = self.shop.with(|log| log.cabinet.take(&order));
-                order.ready = Some(taken);
-                taken
-            } else {
+                Some(CabinetAt::Here) => Some(self.shop.with(|log| log.cabinet.take(&order))),
+                Some(CabinetAt::Redis(redis)) => self.ask_redis(Role::Preparer, redis, order.order, || redis.take(&order)).await,
                 // The talk's rule: an order without "ready" is ready unless it has plaice.
-                *order.ready.get_or_insert(!order.has_plaice())
+                None => Some(*order.ready.get_or_insert(!order.has_plaice())),
             };
+            let Some(ready) = ready else { break };
+            if cabinet.is_some() {
+                order.ready = Some(ready);
+            }
             let from = Placed { order: order.order, topic: record.topic.clone(), partition: record.partition, offset: record.offset };
             if ready {
                 self.shop.with(|log| log.served.push(Served { by: self.name.clone(), from, ready: order.ready }));
-                let note = if cabinet { format!(" · cabinet: {}", self.shop.with(|log| log.cabinet.describe())) } else { String::new() };
+                let note = if cabinet.is_some() { format!(" · cabinet: {}", self.shop.with(|log| log.cabinet.describe())) } else { String::new() };
                 self.shop.say(
                     Role::Preparer,
                     &self.name,
@@ -285,7 +330,7 @@ impl Worker {
             match self.send(cook_topic, &order).await {
                 Ok(placed) => {
                     self.shop.with(|log| log.to_cook.push(placed));
-                    let why = if cabinet { "the cabinet is short" } else { "it has plaice" };
+                    let why = if cabinet.is_some() { "the cabinet is short" } else { "it has plaice" };
                     self.shop.say(Role::Preparer, &self.name, format!("order {} not ready ({why}) → cook", order.order), false);
                 }
                 Err(err) => self.shop.warn(Role::Preparer, &self.name, err.to_string()),
@@ -294,19 +339,27 @@ impl Worker {
         self
     }
 
-    async fn cook(mut self, orders_topic: &str, cabinet: bool) -> Self {
+    async fn cook(mut self, orders_topic: &str, cabinet: Option<CabinetAt>) -> Self {
         while let Some(record) = self.next().await {
             let Some(mut order) = self.order_in(Role::Cook, &record) else { continue };
             self.shop.say(Role::Cook, &self.name, format!("cooking for order {}…", order.order), false);
             if !self.work_for(Pace::COOKING).await {
                 break;
             }
-            let what = if cabinet {
-                let cooked = self.shop.with(|log| log.cabinet.stock_for(&order));
-                let list: Vec<String> = cooked.iter().map(|(item, n)| format!("{n} {item}")).collect();
-                if list.is_empty() { "nothing needed".to_string() } else { format!("cooked {}", list.join(", ")) }
-            } else {
-                "cooked the plaice".to_string()
+            let cooked = match &cabinet {
+                Some(CabinetAt::Here) => Some(self.shop.with(|log| log.cabinet.stock_for(&order))),
+                Some(CabinetAt::Redis(redis)) => {
+                    let Some(cooked) = self.ask_redis(Role::Cook, redis, order.order, || redis.stock_for(&order)).await else { break };
+                    Some(cooked)
+                }
+                None => None,
+            };
+            let what = match cooked {
+                Some(cooked) => {
+                    let list: Vec<String> = cooked.iter().map(|(item, n)| format!("{n} {item}")).collect();
+                    if list.is_empty() { "nothing needed".to_string() } else { format!("cooked {}", list.join(", ")) }
+                }
+                None => "cooked the plaice".to_string(),
             };
             // Forgetting this sends the order round the loop for ever, as the talk warns.
             order.ready = Some(true);

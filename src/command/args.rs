@@ -303,9 +303,10 @@ pub struct StartPreparerArgs {
     /// Send orders with plaice to this topic, for the cook
     #[arg(long)]
     pub cook_topic: Option<String>,
-    /// Make up orders from the hot cabinet, sending them to the cook when it is short (homework 1)
-    #[arg(long, requires = "cook_topic")]
-    pub cabinet: bool,
+    /// Make up orders from the hot cabinet, sending them to the cook when it is short (homework
+    /// 1); `--cabinet redis://HOST:PORT` keeps it in Redis, shared with other sessions
+    #[arg(long, requires = "cook_topic", num_args = 0..=1, default_missing_value = "here", value_name = "redis://HOST:PORT")]
+    pub cabinet: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
@@ -321,9 +322,10 @@ pub struct StartCookArgs {
     /// The cooks' consumer group
     #[arg(long, short, default_value = "cooks")]
     pub group: String,
-    /// Stock the hot cabinet for each order instead of cooking just its plaice (homework 1)
-    #[arg(long)]
-    pub cabinet: bool,
+    /// Stock the hot cabinet for each order instead of cooking just its plaice (homework 1);
+    /// `--cabinet redis://HOST:PORT` keeps it in Redis, shared with other sessions
+    #[arg(long, num_args = 0..=1, default_missing_value = "here", value_name = "redis://HOST:PORT")]
+    pub cabinet: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]

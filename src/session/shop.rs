@@ -7,7 +7,8 @@ use super::topics::check_partition;
 use super::Session;
 use crate::actors::consumer::{ConsumerSpec, Status};
 use crate::actors::analyst::Store;
-use crate::actors::shop::{start_worker, AnalystDb, Job, TillHandle, TillSpec};
+use crate::actors::cabinet::RedisCabinet;
+use crate::actors::shop::{start_worker, AnalystDb, CabinetAt, Job, TillHandle, TillSpec};
 use crate::command::{QueryArgs, StartAnalystArgs, StartCookArgs, StartPreparerArgs, StartTillArgs};
 use crate::error::{Error, Result, Thing};
 use crate::kafka::{Assignor, StartFrom};
@@ -89,7 +90,7 @@ impl Session {
         if let Some(cook_topic) = &args.cook_topic {
             self.connection.topic(cook_topic).await?;
         }
-        let job = Job::Preparer { cook_topic: args.cook_topic.clone(), cabinet: args.cabinet };
+        let job = Job::Preparer { cook_topic: args.cook_topic.clone(), cabinet: self.cabinet_at(args.cabinet.as_deref()).await? };
         let started = self.start_worker(&args.name, &args.group, &args.topic, StartFrom::Latest, job).await?;
         let cook = args.cook_topic.map(|c| format!("; orders to cook go to '{c}'")).unwrap_or_default();
         Ok(Outcome::Done(format!("preparer '{}' joined group '{}' on '{}'{started}{cook}", args.name, args.group, args.topic)))
@@ -97,7 +98,7 @@ impl Session {
 
     pub(super) async fn start_cook(&mut self, args: StartCookArgs) -> Result<Outcome> {
         self.connection.topic(&args.orders_topic).await?;
-        let job = Job::Cook { orders_topic: args.orders_topic.clone(), cabinet: args.cabinet };
+        let job = Job::Cook { orders_topic: args.orders_topic.clone(), cabinet: self.cabinet_at(args.cabinet.as_deref()).await? };
         let started = self.start_worker(&args.name, &args.group, &args.topic, StartFrom::Latest, job).await?;
         Ok(Outcome::Done(format!(
             "cook '{}' joined group '{}' on '{}'{started}; cooked orders go back to '{}'",
@@ -193,6 +194,27 @@ impl Session {
             return Ok(Outcome::Note("the query returned no rows".into()));
         }
         Ok(Outcome::Table(table))
+    }
+
+    /// `--cabinet` (this session's), `--cabinet redis://…` (connected once, then shared by the
+    /// session's participants), or no cabinet.
+    async fn cabinet_at(&mut self, cabinet: Option<&str>) -> Result<Option<CabinetAt>> {
+        let Some(at) = cabinet else { return Ok(None) };
+        if at == "here" {
+            return Ok(Some(CabinetAt::Here));
+        }
+        if !(at.starts_with("redis://") || at.starts_with("rediss://")) {
+            return Err(Error::input(format!(
+                "--cabinet takes no value (this session's cabinet) or a Redis URL such as redis://localhost:6379, not '{}'",
+                crate::security::mask_url_password(at)
+            )));
+        }
+        let redis = match self.redis_cabinet.clone().filter(|r| r.is_at(at)) {
+            Some(redis) => redis,
+            None => RedisCabinet::connect(at).await?,
+        };
+        self.redis_cabinet = Some(redis.clone());
+        Ok(Some(CabinetAt::Redis(redis)))
     }
 
     pub(super) fn analyst(&self, name: &str) -> Result<&AnalystRun> {

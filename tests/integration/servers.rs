@@ -1,5 +1,5 @@
 //! Real servers for the tests that need them, each on a free port in its own temporary folder,
-//! stopped when dropped: PostgreSQL for the analyst. Debian's packages are installed by the
+//! stopped when dropped: PostgreSQL for the analyst, Redis for the hot cabinet. Debian's packages are installed by the
 //! tests themselves (`apt-get`) on a machine that lacks them, once per run.
 
 use std::net::TcpListener;
@@ -125,5 +125,58 @@ impl Drop for Postgres {
             .arg(self.dir.path().join("data"))
             .args(["-m", "immediate", "stop"])
             .output();
+    }
+}
+
+/// A Redis server with a password, keeping its data in an append-only file in its folder so it
+/// comes back with its data after `stop` and `start`, as a real one restarted would.
+pub struct Redis {
+    dir: TempDir,
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl Redis {
+    pub const PASSWORD: &'static str = "cod-and-chips";
+
+    pub fn start() -> Redis {
+        install("redis-server", || Path::new("/usr/bin/redis-server").exists());
+        let mut redis = Redis { dir: temp_dir("redis"), port: free_port(), child: None };
+        redis.resume();
+        redis
+    }
+
+    /// `redis://:PASSWORD@127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("redis://:{}@127.0.0.1:{}", Self::PASSWORD, self.port)
+    }
+
+    /// Start it (again) on the same port, with the same data.
+    pub fn resume(&mut self) {
+        let child = Command::new("/usr/bin/redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
+            .args(["--appendfsync", "always", "--requirepass", Self::PASSWORD, "--dir"])
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        self.child = Some(child);
+        let port = self.port;
+        wait_until("Redis accepts connections", Duration::from_secs(30), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    }
+
+    /// Kill it, as a crash would.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

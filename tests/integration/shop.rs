@@ -215,3 +215,52 @@ fn the_analyst_stores_every_order_in_postgresql() {
     assert!(line.contains(&format!("PostgreSQL at postgres://kw@127.0.0.1:{}/postgres", postgres.port)), "{line}");
     assert!(line.contains("password authentication failed") && !line.contains('\n') && !line.contains("not-the-password"), "{line}");
 }
+
+/// The hot cabinet in a real Redis, as the talk's homework keeps it: two sessions, each with a
+/// preparer and a cook of its own, share one cabinet and its books balance; Redis going away
+/// mid-shop is one line, and the shop goes on when it is back; a wrong password is one line
+/// naming the server.
+#[test]
+fn two_sessions_share_a_hot_cabinet_in_redis_that_survives_an_outage() {
+    let mut redis = crate::servers::Redis::start();
+    let broker = crate::harness::BackgroundBroker::start(&[]);
+    let url = redis.url();
+    let mut shops: Vec<Workshop> = ["s1", "s2"].iter().map(|learner| broker.client(Some(learner))).collect();
+    for shop in &mut shops {
+        shop.session().set_shop_speedup(10.0);
+        shop.script(&format!(
+            "create-topic orders
+             create-topic cook
+             start-preparer preparer --group preparers --topic orders --cook-topic cook --cabinet {url}
+             start-cook cook --topic cook --orders-topic orders --cabinet {url}
+             expect consumer preparer assigned orders[0] --within 30s
+             expect consumer cook assigned cook[0] --within 30s
+             start-till 1 --topic orders --plaice"
+        ));
+    }
+    for shop in &mut shops {
+        shop.ok("expect preparer preparer served 3 --within 90s");
+    }
+    let _ = shops[0].events();
+    redis.stop();
+    crate::harness::wait_until("the preparer or cook says the cabinet cannot be reached", Duration::from_secs(30), || {
+        shops[0].events().iter().any(|e| matches!(e, Event::Said { text, warning: true, .. } if text.contains("cannot be reached")))
+    });
+    redis.resume();
+    crate::harness::wait_until("the shop goes on once Redis is back", Duration::from_secs(30), || {
+        shops[0].events().iter().any(|e| matches!(e, Event::Said { text, .. } if text.contains("is back")))
+    });
+    for shop in &mut shops {
+        shop.ok("stop-till all");
+        shop.ok("expect orders orders served-once --within 120s");
+        let balanced = shop.ok("expect cabinet balances --within 30s");
+        let said = balanced.said()[0].to_string();
+        assert!(said.starts_with(&format!("the cabinet at redis://:***@127.0.0.1:{} balances", redis.port)), "{said}");
+        assert!(!said.contains(crate::servers::Redis::PASSWORD), "{said}");
+    }
+    let wrong = url.replace(crate::servers::Redis::PASSWORD, "not-it");
+    let err = shops[0].fails(&format!("start-cook cook2 --topic cook --orders-topic orders --cabinet {wrong}"));
+    let line = err.to_string();
+    assert!(line.contains(&format!("redis://:***@127.0.0.1:{}", redis.port)) && line.contains("refused the password"), "{line}");
+    assert!(!line.contains('\n') && !line.contains("not-it"), "{line}");
+}

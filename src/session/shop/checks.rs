@@ -201,7 +201,7 @@ impl Session {
     /// cluster) took out.
     async fn cabinet_balances(&self) -> Result<Verdict> {
         let (cabinet, served) = self.shop.with(|log| (log.cabinet.clone(), log.served.clone()));
-        if cabinet == Default::default() {
+        if cabinet == Default::default() && self.redis_cabinet.is_none() {
             return Ok(Verdict::NotYet("the hot cabinet has not been used: start preparers and a cook with --cabinet".into()));
         }
         let mut taken: BTreeMap<String, u32> = BTreeMap::new();
@@ -216,6 +216,9 @@ impl Session {
                     *taken.entry(item).or_default() += n;
                 }
             }
+        }
+        if let Some(redis) = &self.redis_cabinet {
+            return Ok(redis_balances(redis, &taken, served.len()).await);
         }
         if taken != cabinet.taken {
             return Ok(Verdict::NotYet(format!("the served orders on the cluster need {taken:?}, but the cabinet gave out {:?}", cabinet.taken)));
@@ -273,4 +276,35 @@ impl Session {
             run.topic
         )))
     }
+}
+
+/// A cabinet in Redis, perhaps shared with other sessions: for every item it holds what all the
+/// cooks put in less what all the preparers took, never less than nothing, and what this
+/// session's served orders (read back from the cluster) needed is part of what was taken.
+async fn redis_balances(redis: &crate::actors::cabinet::RedisCabinet, ours: &BTreeMap<String, u32>, served: usize) -> Verdict {
+    let counts = match redis.counts().await {
+        Ok(counts) => counts,
+        Err(why) => return Verdict::NotYet(format!("the cabinet at {} cannot be read: {why}", redis.shown)),
+    };
+    let get = |m: &BTreeMap<String, i64>, item: &str| m.get(item).copied().unwrap_or(0);
+    let items: BTreeSet<&String> = counts.stock.keys().chain(counts.cooked.keys()).chain(counts.taken.keys()).collect();
+    for item in items {
+        let (stock, cooked, taken) = (get(&counts.stock, item), get(&counts.cooked, item), get(&counts.taken, item));
+        if stock != cooked - taken || stock < 0 {
+            return Verdict::NotYet(format!("the cabinet at {} holds {stock} {item}, but cooks put in {cooked} and preparers took {taken}", redis.shown));
+        }
+    }
+    for (item, n) in ours {
+        if i64::from(*n) > get(&counts.taken, item) {
+            return Verdict::NotYet(format!("this session's served orders needed {n} {item}, but the cabinet at {} gave out {}", redis.shown, get(&counts.taken, item)));
+        }
+    }
+    let list = |m: &BTreeMap<String, i64>| m.iter().map(|(i, n)| format!("{n} {i}")).collect::<Vec<_>>().join(", ");
+    Verdict::Holds(format!(
+        "the cabinet at {} balances: cooks put in {}; preparers took {} ({served} of those orders served here); it holds {}",
+        redis.shown,
+        list(&counts.cooked),
+        list(&counts.taken),
+        list(&counts.stock)
+    ))
 }
