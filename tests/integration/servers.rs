@@ -16,8 +16,10 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-/// Install a Debian package unless `present` already holds; once per run, whatever asks.
-fn install(package: &str, present: impl Fn() -> bool) {
+/// Install a Debian package unless `present` already holds. One apt-get at a time across the
+/// whole test run (the browser test installs Chromium through here too), and each waits for
+/// dpkg's lock rather than failing on it.
+pub fn install(package: &str, present: impl Fn() -> bool) {
     static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = APT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if present() {
@@ -25,7 +27,13 @@ fn install(package: &str, present: impl Fn() -> bool) {
     }
     println!("installing Debian's {package} for the tests");
     let installed = Command::new("sh")
-        .args(["-c", &format!("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {package} >/dev/null")])
+        .args([
+            "-c",
+            &format!(
+                "apt-get -o DPkg::Lock::Timeout=300 update -qq && \
+                 DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq {package} >/dev/null"
+            ),
+        ])
         .status()
         .is_ok_and(|s| s.success());
     assert!(installed && present(), "could not install {package} with apt-get");

@@ -205,14 +205,7 @@ fn chromium() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let path = PathBuf::from("/usr/bin/chromium");
-        if !path.exists() {
-            println!("installing Debian's chromium for the browser test");
-            let installed = std::process::Command::new("sh")
-                .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null"])
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(installed && path.exists(), "could not install chromium with apt-get");
-        }
+        crate::servers::install("chromium", || path.exists());
         path
     })
     .clone()
