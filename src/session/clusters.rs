@@ -93,10 +93,14 @@ impl Session {
         self.tills.clear();
         self.jobs.clear();
         self.analysts.clear();
+        // A learner's room is on the cluster they leave: they join the new one's.
+        self.leave_room(std::time::Duration::from_secs(1));
+        self.room = None;
         self.connection = std::sync::Arc::new(connection);
         self.target = target;
         self.security = args.security;
         self.settings = args.properties;
+        self.join_room();
         let how = self.security.protocol().map_or("plaintext", |p| p.as_config());
         parts.push(Outcome::Done(format!(
             "connected to {} ({} broker(s), {how})",
