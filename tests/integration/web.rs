@@ -211,10 +211,27 @@ fn chromium() -> PathBuf {
     .clone()
 }
 
+/// Headless Chromium with a window of this size.
+fn browser(width: u32, height: u32) -> headless_chrome::Browser {
+    use headless_chrome::{Browser, LaunchOptions};
+    let flags: Vec<&std::ffi::OsStr> = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+    let options = LaunchOptions::default_builder()
+        .path(Some(chromium()))
+        .sandbox(false)
+        .window_size(Some((width, height)))
+        .args(flags)
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    Browser::new(options).expect("headless chromium starts")
+}
+
 #[test]
 fn the_page_in_a_real_browser_follows_produce_and_a_stop() {
     use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
-    use headless_chrome::{Browser, LaunchOptions};
 
     let mut shop = Workshop::start();
     let address = serve(&mut shop);
@@ -226,19 +243,7 @@ fn the_page_in_a_real_browser_follows_produce_and_a_stop() {
          expect consumer a assigned orders[0] --within 30s
          expect consumer b assigned orders[1] --within 30s",
     );
-    let flags: Vec<&std::ffi::OsStr> = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-        .iter()
-        .map(std::ffi::OsStr::new)
-        .collect();
-    let options = LaunchOptions::default_builder()
-        .path(Some(chromium()))
-        .sandbox(false)
-        .window_size(Some((1600, 1000)))
-        .args(flags)
-        .idle_browser_timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
-    let browser = Browser::new(options).expect("headless chromium starts");
+    let browser = browser(1600, 1000);
     let tab = browser.new_tab().unwrap();
     // The page never finishes loading in the browser's eyes: its event stream stays open.
     tab.navigate_to(&format!("http://{address}/")).unwrap();
@@ -269,7 +274,6 @@ fn the_page_in_a_real_browser_follows_produce_and_a_stop() {
 /// a learner's new step without being reloaded.
 #[test]
 fn the_class_page_follows_a_learner_in_a_real_browser() {
-    use headless_chrome::{Browser, LaunchOptions};
 
     let broker = crate::harness::BackgroundBroker::start(&[]);
     let mut instructor = broker.client(None);
@@ -287,17 +291,7 @@ fn the_class_page_follows_a_learner_in_a_real_browser() {
     });
     assert!(class()["summary"].as_str().unwrap().starts_with("1 learner · lesson 2: 1"));
 
-    let flags: Vec<&std::ffi::OsStr> =
-        ["--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"].iter().map(std::ffi::OsStr::new).collect();
-    let options = LaunchOptions::default_builder()
-        .path(Some(chromium()))
-        .sandbox(false)
-        .window_size(Some((1500, 700)))
-        .args(flags)
-        .idle_browser_timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
-    let browser = Browser::new(options).expect("headless chromium starts");
+    let browser = browser(1500, 700);
     let tab = browser.new_tab().unwrap();
     tab.navigate_to(&format!("http://{address}/class")).unwrap();
     let read = |js: &str| tab.evaluate(js, false).ok().and_then(|r| r.value).and_then(|v| v.as_str().map(str::to_string));
