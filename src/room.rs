@@ -27,7 +27,12 @@ pub const RESERVED: &str = "workshop";
 /// A topic `topics` leaves out unless asked with --all: Kafka's own (`__consumer_offsets`)
 /// and the workshop room's.
 pub fn is_internal(topic: &str) -> bool {
-    topic.starts_with("__") || topic.strip_prefix(RESERVED).is_some_and(|rest| rest.starts_with('.'))
+    topic.starts_with("__") || in_room(topic)
+}
+
+/// `workshop.…`: one of the room's own names.
+pub fn in_room(name: &str) -> bool {
+    name.strip_prefix(RESERVED).is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// The class table's columns.

@@ -93,11 +93,6 @@ impl Publisher {
         }
     }
 
-    /// Whether a record has failed to go.
-    pub fn failed(&self) -> bool {
-        self.context.failed.load(Ordering::SeqCst)
-    }
-
     /// Give what is queued up to `within` to reach the cluster (when the session ends).
     pub fn flush(&self, within: Duration) {
         let _ = self.producer.flush(within);

@@ -21,7 +21,7 @@ impl Namespace {
     pub fn new(learner: &str) -> Result<Self, Error> {
         crate::paths::validate_topic_name(learner)
             .map_err(|_| Error::input(format!("'{learner}' cannot be a learner name: use letters, digits, '.', '_' or '-'")))?;
-        if learner == crate::room::RESERVED || learner.starts_with(&format!("{}.", crate::room::RESERVED)) {
+        if learner == crate::room::RESERVED || crate::room::in_room(learner) {
             return Err(Error::input(format!(
                 "'{learner}' cannot be a learner name: the workshop's own topics are called {}.…",
                 crate::room::RESERVED
