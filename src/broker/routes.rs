@@ -8,6 +8,8 @@
 //!   read and every consumer waits that long per fetch. Kafka answers as soon as it has
 //!   `fetch.min.bytes`; so does this: it asks tansu without waiting, and only when there is
 //!   nothing to send does it ask again every few milliseconds until the client's wait is up.
+//!   Its answer for a topic it does not have is mended too (`mend_unknown_topics`): tansu 0.6.0
+//!   sends a zero topic id with a "current leader" hint, and that hint crashes librdkafka.
 
 use std::sync::Arc;
 
@@ -193,12 +195,58 @@ impl Service<(), FetchRequest> for Fetch {
         let mut now_only = req;
         now_only.max_wait_ms = 0;
         loop {
-            let response = FetchService.serve(Context::with_state(self.storage.clone()), now_only.clone()).await?;
+            let mut response = FetchService.serve(Context::with_state(self.storage.clone()), now_only.clone()).await?;
             if has_records(&response) || tokio::time::Instant::now() >= deadline {
+                mend_unknown_topics(&now_only, &mut response);
                 return Ok(response);
             }
             tokio::time::sleep(FETCH_RECHECK.min(deadline - tokio::time::Instant::now())).await;
         }
+    }
+}
+
+/// A topic deleted under a client (or deleted and created again, with a new topic id) gets the
+/// answer Apache Kafka gives, not tansu 0.6.0's.
+///
+/// tansu answers a fetch for a topic it does not have with a zero topic id and, in every
+/// partition, a CurrentLeader tag naming leader 0, epoch 0, beside an empty NodeEndpoints list.
+/// Kafka sends CurrentLeader only with NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH (KIP-951).
+/// librdkafka 2.12 treats the tag as news of a new leader: it queues a metadata update that
+/// names the topic by that zero id and a NULL name, and its main thread then looks the NULL
+/// name up in its metadata cache (`rd_kafka_metadata_update_op` →
+/// `rd_kafka_metadata_cache_find` → `strcmp`), which is a segmentation fault.
+///
+/// So: no leader hints with any other error, no empty endpoint list, and a topic asked for by
+/// id that is gone is answered with that id and UNKNOWN_TOPIC_ID, as Kafka does.
+pub(super) fn mend_unknown_topics(request: &FetchRequest, response: &mut FetchResponse) {
+    const NOT_LEADER_OR_FOLLOWER: i16 = 6;
+    const FENCED_LEADER_EPOCH: i16 = 74;
+    const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+    const UNKNOWN_TOPIC_ID: i16 = 100;
+    let asked = request.topics.as_deref().unwrap_or_default();
+    for (index, topic) in response.responses.iter_mut().flatten().enumerate() {
+        let by_id = asked.get(index).and_then(|fetch| fetch.topic_id).filter(|id| *id != [0; 16]);
+        let unknown = topic.topic_id.is_none_or(|id| id == [0; 16]);
+        if unknown {
+            if let Some(id) = by_id {
+                topic.topic_id = Some(id);
+            }
+        }
+        for partition in topic.partitions.iter_mut().flatten() {
+            if unknown && by_id.is_some() && partition.error_code == UNKNOWN_TOPIC_OR_PARTITION {
+                partition.error_code = UNKNOWN_TOPIC_ID;
+            }
+            if !matches!(partition.error_code, NOT_LEADER_OR_FOLLOWER | FENCED_LEADER_EPOCH) {
+                partition.current_leader = None;
+                if partition.error_code != 0 {
+                    partition.diverging_epoch = None;
+                    partition.snapshot_id = None;
+                }
+            }
+        }
+    }
+    if response.node_endpoints.as_ref().is_some_and(Vec::is_empty) {
+        response.node_endpoints = None;
     }
 }
 

@@ -22,6 +22,13 @@
 //! Kafka's coordinator would have removed them by then. A group known only from before a
 //! restart (SQLite) is described as empty: nobody can be a member of it any more.
 //!
+//! **Deleted topics**: the memory storage accepts a produce to a topic that no longer exists
+//! (deleted, or gone with a `broker stop`), acknowledges it, and keeps the batches where a topic
+//! of the same name created later finds them. Kafka answers UNKNOWN_TOPIC_OR_PARTITION. So this
+//! layer knows which topics the memory storage has, with their partition counts (it starts
+//! empty, and every create and delete passes through here), refuses a produce to any other
+//! partition, and forgets a deleted topic's batches.
+//!
 //! Everything else is delegated as it is.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,11 +64,19 @@ pub struct CorrectedStorage {
     batches: Arc<Mutex<BTreeMap<Topition, BTreeMap<i64, i64>>>>,
     /// The latest state of every group the coordinator stored since the broker started.
     groups: Arc<Mutex<BTreeMap<String, GroupDetail>>>,
+    /// Memory storage only: every topic it has, with its partition count.
+    topics: Arc<Mutex<BTreeMap<String, i32>>>,
 }
 
 impl CorrectedStorage {
     pub fn new(inner: StorageContainer, memory: bool) -> Self {
-        CorrectedStorage { inner, memory, batches: Arc::default(), groups: Arc::default() }
+        CorrectedStorage { inner, memory, batches: Arc::default(), groups: Arc::default(), topics: Arc::default() }
+    }
+
+    /// Memory storage only: whether the partition exists now.
+    fn has_partition(&self, topition: &Topition) -> bool {
+        let Ok(topics) = self.topics.lock() else { return true };
+        topics.get(topition.topic()).is_some_and(|&count| (0..count).contains(&topition.partition()))
     }
 
     /// The base offset of the batch holding `offset` inside it (not at its start).
@@ -160,7 +175,14 @@ impl Storage for CorrectedStorage {
     }
 
     async fn create_topic(&self, topic: CreatableTopic, validate_only: bool) -> Result<Uuid> {
-        self.inner.create_topic(topic, validate_only).await
+        let (name, partitions) = (topic.name.clone(), topic.num_partitions);
+        let id = self.inner.create_topic(topic, validate_only).await?;
+        if self.memory && !validate_only {
+            if let Ok(mut topics) = self.topics.lock() {
+                topics.insert(name, partitions);
+            }
+        }
+        Ok(id)
     }
 
     async fn incremental_alter_resource(&self, resource: AlterConfigsResource) -> Result<AlterConfigsResourceResponse> {
@@ -172,7 +194,23 @@ impl Storage for CorrectedStorage {
     }
 
     async fn delete_topic(&self, topic: &TopicId) -> Result<ErrorCode> {
-        self.inner.delete_topic(topic).await
+        // The name, before the topic (and the way from its id to its name) is gone.
+        let name = match topic {
+            TopicId::Name(name) => Some(name.clone()),
+            TopicId::Id(_) => self.inner.metadata(Some(std::slice::from_ref(topic))).await.ok().and_then(|meta| {
+                meta.topics().first().and_then(|t| t.name.clone())
+            }),
+        };
+        let deleted = self.inner.delete_topic(topic).await?;
+        if let (true, Some(name)) = (self.memory, name) {
+            if let Ok(mut topics) = self.topics.lock() {
+                topics.remove(&name);
+            }
+            if let Ok(mut batches) = self.batches.lock() {
+                batches.retain(|topition, _| topition.topic() != name);
+            }
+        }
+        Ok(deleted)
     }
 
     async fn brokers(&self) -> Result<Vec<DescribeClusterBroker>> {
@@ -180,6 +218,9 @@ impl Storage for CorrectedStorage {
     }
 
     async fn produce(&self, transaction_id: Option<&str>, topition: &Topition, batch: deflated::Batch) -> Result<i64> {
+        if self.memory && !self.has_partition(topition) {
+            return Err(tansu_storage::Error::Api(ErrorCode::UnknownTopicOrPartition));
+        }
         let records = i64::from(batch.last_offset_delta);
         let base = self.inner.produce(transaction_id, topition, batch).await?;
         if self.memory {
