@@ -28,6 +28,9 @@ use context::ActorContext;
 const BUFFER_HIGH: usize = 1000;
 const BUFFER_LOW: usize = 100;
 
+/// How soon a consumer hears that a topic it subscribes to was deleted or created.
+const TOPIC_NEWS: Duration = Duration::from_secs(2);
+
 /// librdkafka's own max.poll.interval.ms, and `start-consumer`'s default.
 pub const DEFAULT_MAX_POLL_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -84,6 +87,11 @@ pub struct ConsumerState {
     pub joining: bool,
     /// Until when it does not poll (stall-consumer), as a stuck message handler would.
     pub stalled_until: Option<Instant>,
+    /// The subscribed topics the cluster does not have: with none of them there, librdkafka
+    /// stays out of the group and waits, holding nothing.
+    pub waiting_for: Vec<String>,
+    /// Every topic it has been assigned partitions of, to tell a deleted topic from a new one.
+    topics_read: std::collections::BTreeSet<String>,
     buffer: VecDeque<Record>,
     lost_cluster: bool,
 }
@@ -100,6 +108,8 @@ impl ConsumerState {
             killed_at: None,
             joining: true,
             stalled_until: None,
+            waiting_for: Vec::new(),
+            topics_read: std::collections::BTreeSet::new(),
             buffer: VecDeque::new(),
             lost_cluster: false,
         }
@@ -161,6 +171,11 @@ impl ConsumerHandle {
             config.set("group.instance.id", instance);
         }
         config.set("fetch.wait.max.ms", "100");
+        // A subscribed topic that is deleted is given up after this long (librdkafka waits 30 s
+        // by default for news of it to reach every broker), and one that comes back, or is
+        // created after the consumer started, is found within this long (5 min by default).
+        config.set("topic.metadata.propagation.max.ms", TOPIC_NEWS.as_millis().to_string());
+        config.set("topic.metadata.refresh.interval.ms", TOPIC_NEWS.as_millis().to_string());
         let verbose = connection.verbose();
         if verbose.is_some() {
             config.set_log_level(RDKafkaLogLevel::Debug);
@@ -177,7 +192,7 @@ impl ConsumerHandle {
         };
         let consumer: BaseConsumer<ActorContext> = config
             .create_with_context(context)
-            .map_err(|e| Error::input(format!("cannot create consumer {}: {e}", spec.name)))?;
+            .map_err(|e| crate::kafka::client_error(&format!("consumer {}", spec.name), &e))?;
         let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&topics)
@@ -197,6 +212,13 @@ impl ConsumerHandle {
 
     pub fn status(&self) -> Status {
         self.state().status
+    }
+
+    /// On its way into its group, or between giving partitions up and being dealt new ones. A
+    /// consumer none of whose topics exist is not joining: it waits outside the group.
+    pub fn joining(&self) -> bool {
+        let state = self.state();
+        state.status == Status::Running && state.joining && state.waiting_for.len() < self.spec.topics.len()
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T> {
@@ -238,6 +260,11 @@ impl ConsumerHandle {
     pub async fn kill(&self) -> Result<()> {
         self.ask(|reply| Request::Kill { reply }).await
     }
+}
+
+/// A consumption error that says a subscribed topic is not on the cluster.
+fn unknown_topic(err: &KafkaError) -> bool {
+    matches!(err.rdkafka_error_code(), Some(RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic))
 }
 
 /// A consumption error that only says the broker cannot be reached.
@@ -338,6 +365,13 @@ impl Actor {
                         "was out of the group: it went longer than its max poll interval without polling; it joins again",
                     );
                 }
+                Some(Err(err)) if unknown_topic(&err) => {
+                    let said = self.missing_topics();
+                    if !said.is_empty() && last_error.as_deref() != Some(said.as_str()) {
+                        self.events.warn(&self.spec.name, said.clone());
+                        last_error = Some(said);
+                    }
+                }
                 Some(Err(err)) => {
                     let said = match err.rdkafka_error_code() {
                         Some(RDKafkaErrorCode::InconsistentGroupProtocol) => format!(
@@ -380,6 +414,42 @@ impl Actor {
                 }
             }
         }
+    }
+
+    /// What to say about the subscribed topics the cluster does not have: deleted (this consumer
+    /// read them before) or not created yet. The consumer keeps its subscription, as Kafka's
+    /// clients do, and takes the topic's partitions again when it exists.
+    fn missing_topics(&self) -> String {
+        let had = self.state.lock().map(|state| state.topics_read.clone()).unwrap_or_default();
+        let missing: Vec<String> = self
+            .spec
+            .topics
+            .iter()
+            .filter(|topic| {
+                !self
+                    .consumer
+                    .fetch_metadata(Some(topic), Duration::from_secs(2))
+                    .is_ok_and(|meta| meta.topics().iter().any(|t| t.name() == *topic && t.error().is_none()))
+            })
+            .cloned()
+            .collect();
+        if let Ok(mut state) = self.state.lock() {
+            state.waiting_for = missing.clone();
+        }
+        if missing.is_empty() {
+            return String::new();
+        }
+        let deleted: Vec<&str> = missing.iter().filter(|t| had.contains(*t)).map(String::as_str).collect();
+        let absent: Vec<&str> = missing.iter().filter(|t| !had.contains(*t)).map(String::as_str).collect();
+        let mut said = Vec::new();
+        if !deleted.is_empty() {
+            said.push(format!("lost its topic: {} was deleted; it waits for it to come back", deleted.join(", ")));
+        }
+        if !absent.is_empty() {
+            said.push(format!("waits for topic {}: it does not exist yet", absent.join(", ")));
+        }
+        self.events.changed();
+        said.join("; ")
     }
 
     /// Whether a stall is on; when one ends, say so once.

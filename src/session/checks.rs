@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use super::Session;
-use crate::actors::consumer::Status;
 use crate::error::{Error, Result, Thing};
 use crate::expect::{parse_condition, Condition, MessageField};
 use crate::outcome::{format_partitions, Outcome};
@@ -106,7 +105,7 @@ impl Session {
         };
         // One of ours on its way in or between assignments, or the coordinator says so
         // (PreparingRebalance, CompletingRebalance).
-        let ours = self.consumers.values().any(|c| c.spec.group == group && c.status() == Status::Running && c.state().joining);
+        let ours = self.consumers.values().any(|c| c.spec.group == group && c.joining());
         let moving = ours || self.connection.group(&group).await.ok().flatten().is_some_and(|g| g.state.ends_with("Rebalance"));
         moving.then(|| match &self.namespace {
             Some(namespace) => namespace.shorten(&group),
@@ -285,7 +284,7 @@ impl Session {
         Ok(match condition {
             // Between joining and its first assignment (or mid-rebalance) a consumer holds
             // nothing yet, which is not the same as being assigned nothing.
-            Condition::ConsumerAssigned { consumer, .. } if state.status == Status::Running && state.joining => {
+            Condition::ConsumerAssigned { consumer, .. } if handle.joining() => {
                 Verdict::NotYet(format!("consumer {consumer} has not finished joining its group yet"))
             }
             Condition::ConsumerAssigned { consumer, partitions } => {

@@ -377,7 +377,7 @@ impl Session {
             // Settled: the dead member's partitions are held again, and no survivor is still
             // between giving partitions up and being dealt new ones, so the table is final.
             let held = union(survivors.iter().map(|c| c.state().assignment));
-            if covers(&held, owned) && survivors.iter().all(|c| !c.state().joining) {
+            if covers(&held, owned) && survivors.iter().all(|c| !c.joining()) {
                 break true;
             }
             if started.elapsed() >= limit {
@@ -443,6 +443,9 @@ impl Session {
                 handle.spec.group.clone(),
                 match state.stalled_for() {
                     Some(left) => format!("stalled {:.0}s", left.as_secs_f64().ceil()),
+                    None if state.status == crate::actors::consumer::Status::Running && !state.waiting_for.is_empty() => {
+                        format!("waiting for {}", state.waiting_for.join(","))
+                    }
                     None => state.status.as_str().to_string(),
                 },
                 format_partitions(&state.assignment),

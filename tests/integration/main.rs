@@ -4,6 +4,7 @@
 
 mod architecture;
 mod bad_input;
+mod deleted;
 mod faults;
 mod fuzz;
 mod groups;

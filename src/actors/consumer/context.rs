@@ -118,6 +118,8 @@ impl ConsumerContext for ActorContext {
                 if let Ok(mut state) = self.state.lock() {
                     state.lost_cluster = false;
                     state.joining = false;
+                    state.topics_read.extend(added.keys().cloned());
+                    state.waiting_for.retain(|topic| !added.contains_key(topic));
                     state.member_id = member_id;
                     state.generation = generation;
                     match now {
