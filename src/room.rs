@@ -21,6 +21,11 @@ pub const ANNOUNCEMENTS_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 pub const RECENT_ANNOUNCEMENT: Duration = Duration::from_secs(10 * 60);
 /// A learner with failed checks and no new step for this long is stuck.
 pub const STUCK_AFTER: Duration = Duration::from_secs(3 * 60);
+/// A running session says it is alive this often, even while its learner reads.
+pub const ALIVE_EVERY: Duration = Duration::from_secs(5);
+/// A session that has not said so for this long has ended without saying goodbye (a crash, a
+/// closed laptop, a lost network): it is shown as left, never as working.
+pub const GONE_AFTER: Duration = Duration::from_secs(20);
 /// The room's names: no learner may be called this, or their prefix would own the room's topics.
 pub const RESERVED: &str = "workshop";
 
@@ -68,6 +73,10 @@ pub struct LearnerProgress {
     /// When the learner reached the current step, and last ran a command (ms since the epoch).
     pub step_since_ms: u64,
     pub last_activity_ms: u64,
+    /// When the session last said it is running (every `ALIVE_EVERY`); 0 from versions that
+    /// did not say.
+    #[serde(default)]
+    pub alive_ms: u64,
     /// kafka-workshop's version.
     pub version: String,
 }
@@ -81,6 +90,7 @@ impl LearnerProgress {
     pub fn same_place(&self, other: &LearnerProgress) -> bool {
         let mut other = other.clone();
         other.last_activity_ms = self.last_activity_ms;
+        other.alive_ms = self.alive_ms;
         *self == other
     }
 
@@ -89,7 +99,8 @@ impl LearnerProgress {
         if !self.open && lesson_done {
             return Status::Done;
         }
-        if !self.online {
+        let silent = Duration::from_millis(now_ms.saturating_sub(self.alive_ms));
+        if !self.online || (self.alive_ms > 0 && silent > GONE_AFTER) {
             return Status::Left;
         }
         let on_step = Duration::from_millis(now_ms.saturating_sub(self.step_since_ms));
@@ -250,6 +261,7 @@ mod tests {
             done: vec![],
             step_since_ms: 0,
             last_activity_ms: 0,
+            alive_ms: 0,
             version: "0".into(),
         }
     }

@@ -25,8 +25,11 @@ const ROOM: &str = "workshop";
 pub(super) struct Room {
     learner: String,
     /// None with `--private`.
-    publisher: Option<Publisher>,
+    publisher: Option<Arc<Publisher>>,
     _announcements: Option<Tail>,
+    /// The progress published last, which `alive` publishes again every `room::ALIVE_EVERY`.
+    latest: Arc<std::sync::Mutex<Option<LearnerProgress>>>,
+    alive: Option<tokio::task::JoinHandle<()>>,
     last_sent: Option<(LearnerProgress, Instant)>,
     /// The (lesson, step) the learner is on, and since when.
     step: (Option<u32>, usize, u64),
@@ -56,7 +59,10 @@ impl Room {
             })
             .map_err(|err| events.warn(ROOM, format!("cannot publish your progress: {err}")))
             .ok()
+            .map(Arc::new)
         };
+        let latest = Arc::new(std::sync::Mutex::new(None));
+        let alive = publisher.clone().map(|publisher| tokio::spawn(say_alive(learner.to_string(), publisher, Arc::clone(&latest))));
         let joined_ms = now_ms();
         let heard = events.clone();
         let tail = Tail::start(connection, ANNOUNCEMENTS_TOPIC, move |record| {
@@ -70,6 +76,8 @@ impl Room {
             learner: learner.to_string(),
             publisher,
             _announcements: tail,
+            latest,
+            alive,
             last_sent: None,
             step: (None, 0, joined_ms),
             last_activity_ms: joined_ms,
@@ -85,6 +93,7 @@ impl Room {
         }
         progress.step_since_ms = self.step.2;
         progress.last_activity_ms = self.last_activity_ms;
+        progress.alive_ms = now_ms();
         let due = match &self.last_sent {
             None => true,
             Some((sent, at)) => !sent.same_place(&progress) || (sent.last_activity_ms != progress.last_activity_ms && at.elapsed() >= HEARTBEAT),
@@ -95,7 +104,36 @@ impl Room {
         if let Ok(value) = serde_json::to_string(&progress) {
             publisher.send(&self.learner, &value);
         }
+        if let Ok(mut latest) = self.latest.lock() {
+            *latest = Some(progress.clone());
+        }
         self.last_sent = Some((progress, Instant::now()));
+    }
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        if let Some(alive) = self.alive.take() {
+            alive.abort();
+        }
+    }
+}
+
+/// While the session runs, say so every `room::ALIVE_EVERY`: the latest progress again, with a
+/// new `alive_ms`. A session that stops saying it (killed, crashed, cut off) is shown as left.
+async fn say_alive(learner: String, publisher: Arc<Publisher>, latest: Arc<std::sync::Mutex<Option<LearnerProgress>>>) {
+    let mut every = tokio::time::interval(room::ALIVE_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(mut progress) = latest.lock().ok().and_then(|latest| latest.clone()) else { continue };
+        if !progress.online {
+            return;
+        }
+        progress.alive_ms = now_ms();
+        if let Ok(value) = serde_json::to_string(&progress) {
+            publisher.send(&learner, &value);
+        }
     }
 }
 
@@ -268,15 +306,17 @@ impl Session {
         let prefixes: Vec<Namespace> = class.learners.keys().filter_map(|l| Namespace::new(l).ok()).collect();
         let owner = |name: &str| prefixes.iter().find(|ns| ns.owns(name)).map(|ns| ns.learner().to_string());
         let info = self.connection.cluster_info().await?;
-        let mut plan: Vec<(String, &str, String)> = Vec::new();
+        // (learner, kind, name, members still running: a group with members cannot be deleted)
+        let mut plan: Vec<(String, &str, String, usize)> = Vec::new();
         for group in self.connection.groups(None).await? {
             if let Some(learner) = owner(&group.name) {
-                plan.push((learner, "group", group.name));
+                let running = self.connection.group(&group.name).await.ok().flatten().map_or(0, |g| g.members.len());
+                plan.push((learner, "group", group.name, running));
             }
         }
         for topic in &info.topics {
             if let Some(learner) = owner(&topic.name) {
-                plan.push((learner, "topic", topic.name.clone()));
+                plan.push((learner, "topic", topic.name.clone(), 0));
             }
         }
         plan.sort();
@@ -286,43 +326,68 @@ impl Session {
                 class.learners.len()
             )));
         }
-        let topics = plan.iter().filter(|(_, kind, _)| *kind == "topic").count();
+        let now = now_ms();
+        let busy: Vec<&str> = class
+            .rows(now)
+            .into_iter()
+            .filter(|(p, status)| p.open && matches!(status, room::Status::Working | room::Status::Stuck))
+            .map(|(p, _)| p.learner.as_str())
+            .collect();
+        let mid_lesson = (!busy.is_empty()).then(|| {
+            Outcome::Warning(format!(
+                "{} learner(s) are in the middle of a lesson ({}): their lesson's topics go too",
+                busy.len(),
+                busy.join(", ")
+            ))
+        });
+        let kept = |running: usize| format!("kept: {running} member(s) still running; their learner stops them first");
+        let topics = plan.iter().filter(|(_, kind, _, _)| *kind == "topic").count();
         let groups = plan.len() - topics;
         if !execute {
-            let mut table = Table::new(["LEARNER", "KIND", "NAME"]);
-            for (learner, kind, name) in &plan {
-                table.push([learner.as_str(), kind, name.as_str()]);
+            let mut table = Table::new(["LEARNER", "KIND", "NAME", "NOTE"]);
+            for (learner, kind, name, running) in &plan {
+                let note = if *running > 0 { kept(*running) } else { String::new() };
+                table.push([learner.as_str(), kind, name.as_str(), note.as_str()]);
             }
-            return Ok(Outcome::Many(vec![
-                Outcome::Table(table),
-                Outcome::Note(format!(
-                    "plan only: `class clean --execute` deletes these {topics} topic(s) and {groups} group(s); \
-                     {PROGRESS_TOPIC}, {ANNOUNCEMENTS_TOPIC} and every name outside a learner's prefix stay"
-                )),
-            ]));
+            let mut parts = vec![Outcome::Table(table)];
+            parts.extend(mid_lesson);
+            parts.push(Outcome::Note(format!(
+                "plan only: `class clean --execute` deletes these {topics} topic(s) and {groups} group(s), except groups whose members \
+                 still run; {PROGRESS_TOPIC}, {ANNOUNCEMENTS_TOPIC} and every name outside a learner's prefix stay"
+            )));
+            return Ok(Outcome::Many(parts));
         }
         let mut table = Table::new(["LEARNER", "KIND", "NAME", "RESULT"]);
-        let mut failed = 0;
+        let (mut failed, mut skipped) = (0, 0);
         // Groups first: a group's offsets point into the topics.
-        for (learner, kind, name) in &plan {
-            let result = if *kind == "group" { self.connection.delete_group(name).await } else { self.connection.delete_topic(name).await };
-            let said = match result {
-                Ok(()) => "deleted".to_string(),
-                Err(err) => {
-                    failed += 1;
-                    err.to_string()
+        for (learner, kind, name, running) in &plan {
+            let said = if *running > 0 {
+                skipped += 1;
+                kept(*running)
+            } else {
+                let result =
+                    if *kind == "group" { self.connection.delete_group(name).await } else { self.connection.delete_topic(name).await };
+                match result {
+                    Ok(()) => "deleted".to_string(),
+                    Err(err) => {
+                        failed += 1;
+                        err.to_string()
+                    }
                 }
             };
             table.push([learner.as_str(), kind, name.as_str(), said.as_str()]);
         }
         let mut parts = vec![Outcome::Table(table)];
-        let summary = format!("deleted {} of {} topic(s) and group(s)", plan.len() - failed, plan.len());
+        parts.extend(mid_lesson);
+        let deleted = plan.len() - failed - skipped;
+        let mut summary = format!("deleted {deleted} of {} topic(s) and group(s)", plan.len());
+        if skipped > 0 {
+            summary.push_str(&format!("; kept {skipped} group(s) whose members still run (run it again once they stop)"));
+        }
         if failed == 0 {
             parts.push(Outcome::Done(summary));
         } else {
-            parts.push(Outcome::Failure(Error::kafka(format!(
-                "{summary}; {failed} failed (a group with members still running cannot be deleted: ask its learner to stop, then run it again)"
-            ))));
+            parts.push(Outcome::Failure(Error::kafka(format!("{summary}; {failed} could not be deleted"))));
         }
         Ok(Outcome::Many(parts))
     }
