@@ -98,12 +98,28 @@ pub struct Tutor {
 impl Tutor {
     pub fn new(library: &Library, progress_path: Option<PathBuf>) -> Result<Self> {
         let (lessons, problems) = library.load()?;
-        if let Some((source, problem)) = problems.first() {
-            return Err(Error::input(format!("{source}:{}: {}", problem.line, problem.message)));
+        // One bad file costs that lesson, not the folder: the others open, and this is said.
+        let left_out = problems.first().map(|(source, problem)| {
+            let files: std::collections::BTreeSet<&String> = problems.iter().map(|(s, _)| s).collect();
+            format!(
+                "{} lesson file(s) left out for problems, first {source}:{}: {}; `kafka-workshop lessons check` lists them all",
+                files.len(),
+                problem.line,
+                problem.message
+            )
+        });
+        if lessons.is_empty() {
+            if let Some(said) = left_out {
+                return Err(Error::input(said));
+            }
         }
-        let (progress, warning) = match &progress_path {
+        let (progress, saved) = match &progress_path {
             Some(path) => progress::load(path),
             None => (Progress::default(), None),
+        };
+        let warning = match (left_out, saved) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
         };
         Ok(Tutor { lessons, open: None, tally: Tally::default(), progress, progress_path, warning })
     }
@@ -145,6 +161,7 @@ impl Tutor {
             done,
             step_since_ms: 0,
             last_activity_ms: 0,
+            alive_ms: 0,
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }

@@ -12,7 +12,7 @@ use kafka_workshop::session::ConnectOptions;
 use crate::harness::{command, run_with, says, table, temp_dir, wait_until, BackgroundBroker, Workshop};
 
 const CLASS: [&str; 7] = ["LEARNER", "LESSON", "STEP", "STATUS", "HINTS", "FAILED-CHECKS", "LAST-SEEN"];
-const PLAN: [&str; 3] = ["LEARNER", "KIND", "NAME"];
+const PLAN: [&str; 4] = ["LEARNER", "KIND", "NAME", "NOTE"];
 
 /// The class table's rows as (learner, lesson, step, status, hints, failed checks), or none yet.
 fn class_rows(instructor: &mut Workshop) -> Vec<[String; 6]> {
@@ -172,4 +172,29 @@ fn class_from_the_shell_and_a_reserved_learner_name() {
     let refused = run_with(&["-b", &broker.bootstrap, "--learner", "workshop"], "", Duration::from_secs(60));
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("cannot be a learner name"), "{}", refused.stderr);
+}
+
+#[test]
+fn a_learner_whose_session_is_killed_shows_as_left_not_working() {
+    let broker = BackgroundBroker::start(&[]);
+    let mut instructor = broker.client(None);
+    let home = temp_dir("killed-learner");
+    let mut learner = command(home.path())
+        .args(["-b", &broker.bootstrap, "--learner", "zed"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the learner's session");
+    use std::io::Write;
+    let mut typing = learner.stdin.take().expect("stdin");
+    typing.write_all(b"lesson 1\n").unwrap();
+    let status = |instructor: &mut Workshop| class_rows(instructor).into_iter().find(|r| r[0] == "zed").map(|r| r[3].clone());
+    wait_until("the learner is working", Duration::from_secs(30), || status(&mut instructor).as_deref() == Some("working"));
+    // A crash says no goodbye: the room notices that the session stopped saying it is alive.
+    learner.kill().unwrap();
+    let _ = learner.wait();
+    let limit = kafka_workshop::room::GONE_AFTER + kafka_workshop::room::ALIVE_EVERY * 3;
+    wait_until("the killed learner shows as left", limit, || status(&mut instructor).as_deref() == Some("left"));
+    drop(typing);
 }
