@@ -9,7 +9,8 @@
 //!   every second from `GET /api/class`.
 //!
 //! One painter task draws the picture when something changed and someone is watching, so any
-//! number of pages cost one picture every 100 ms at most.
+//! number of pages cost one picture every 100 ms at most. `server` holds the connections to
+//! limits (how many, how slow, how idle), so a room's browsers cannot starve the session.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -27,6 +28,9 @@ use tokio::sync::{broadcast, watch};
 
 use crate::error::{Error, Result};
 use crate::report::Signal;
+
+mod server;
+pub use server::{CONNECTIONS, HEADER_TIMEOUT, IDLE_TIMEOUT, PER_PEER};
 use crate::session::Scene;
 
 const PAGE: &str = include_str!("web/page.html");
@@ -82,8 +86,7 @@ pub async fn serve(scene: Scene, listen: Option<SocketAddr>) -> Result<Web> {
         .route("/api/class", get(class))
         .with_state(App { scene, frames });
     tokio::spawn(async move {
-        // A browser that goes away mid-stream ends its own connection, nothing more.
-        let _ = axum::serve(listener, app).await;
+        server::serve(listener, app).await;
         painter.abort();
     });
     let warning = (!bound.ip().is_loopback()).then(|| {

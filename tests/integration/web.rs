@@ -302,3 +302,54 @@ fn the_class_page_follows_a_learner_in_a_real_browser() {
     let status = r#"document.querySelector('#learners tr .badge').textContent"#;
     assert_eq!(read(status).as_deref(), Some("working"));
 }
+
+/// A connection to `address` from another loopback address, as another machine in the room.
+fn connect_from(rt: &tokio::runtime::Runtime, from: [u8; 4], address: &str) -> Option<TcpStream> {
+    let target: std::net::SocketAddr = address.parse().unwrap();
+    rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+        socket.bind(std::net::SocketAddr::from((from, 0))).ok()?;
+        let stream = socket.connect(target).await.ok()?;
+        stream.into_std().ok()
+    })
+    .inspect(|s| s.set_nonblocking(false).unwrap())
+}
+
+#[test]
+fn idle_and_slow_connections_cannot_take_the_page_or_the_session_down() {
+    use kafka_workshop::front::web::{HEADER_TIMEOUT, PER_PEER};
+    let mut shop = Workshop::start();
+    let address = serve(&mut shop);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // A neighbour opens 400 connections and sends nothing.
+    let idle: Vec<TcpStream> = (0..400).filter_map(|_| connect_from(&rt, [127, 0, 0, 2], &address)).collect();
+    assert_eq!(idle.len(), 400);
+    // Everyone else still gets the page and its state.
+    let (status, _) = get(&address, "/api/state");
+    assert_eq!(status, 200);
+    // Beyond its share, the neighbour is told so and closed at once: it holds no descriptor.
+    let refused = idle
+        .iter()
+        .filter(|stream| {
+            let mut stream = *stream;
+            stream.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+            let mut answer = [0u8; 64];
+            matches!(stream.read(&mut answer), Ok(n) if String::from_utf8_lossy(&answer[..n]).contains(" 503 "))
+        })
+        .count();
+    assert_eq!(refused, 400 - PER_PEER, "every connection beyond {PER_PEER} from one address is refused");
+    // The session's own clients are unharmed.
+    let topic = crate::harness::unique("busy");
+    shop.ok(&format!("create-topic {topic}"));
+    shop.ok(&format!("start-consumer c --group g --topic {topic}"));
+    shop.ok(&format!("expect consumer c assigned {topic}[0] --within 20s"));
+    drop(idle);
+    // A request whose headers never finish is closed after the header timeout.
+    let mut slow = connect_from(&rt, [127, 0, 0, 3], &address).unwrap();
+    slow.write_all(b"GET /api/state HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow.set_read_timeout(Some(HEADER_TIMEOUT + Duration::from_secs(10))).unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(started.elapsed() < HEADER_TIMEOUT + Duration::from_secs(5), "closed after {:?}", started.elapsed());
+}
