@@ -25,6 +25,66 @@ pub fn compact_json(text: &str) -> String {
     }
 }
 
+/// Text from the cluster (a key, a value, a header, a client id) as it may go to a terminal:
+/// every control character, and every character that reorders text (bidirectional overrides),
+/// written out as an escape, so `\x1b]0;PWNED\x07` shows as those characters instead of
+/// retitling the window. A line break inside a value is shown as `\n`, so one message is one
+/// line. Everything else is kept as it is.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) && u32::from(c) <= 0xff => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A message with every long '…'-quoted part cut short: an error about a 1 MB value names
+/// its start, not all of it.
+pub fn clip_quotes(message: &str) -> String {
+    const LONGEST: usize = 60;
+    let parts: Vec<&str> = message.split('\'').collect();
+    if parts.len() < 3 || parts.iter().skip(1).step_by(2).all(|p| p.chars().count() <= LONGEST) {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4096));
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('\'');
+        }
+        let quoted = i % 2 == 1 && i + 1 < parts.len();
+        match part.char_indices().nth(40) {
+            Some((at, _)) if quoted && part.chars().count() > LONGEST => {
+                out.push_str(&part[..at]);
+                out.push_str(&format!("… ({} characters)", part.chars().count()));
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
+}
+
+/// How an error names one character: `a space`, `'/'`, or its escape for a control character.
+pub fn quoted_char(c: char) -> String {
+    match c {
+        ' ' => "a space".into(),
+        c if c.is_control() => format!("'{}'", visible(&c.to_string())),
+        c => format!("'{c}'"),
+    }
+}
+
 /// `1234567` → `1,234,567`.
 pub fn group_digits(n: u64) -> String {
     let digits = n.to_string();
@@ -129,6 +189,25 @@ mod tests {
         let key = Template::raw(Some("till-{n}"));
         assert_eq!(key.render(3).as_deref(), Some("till-3"));
         assert!(Template::value(Some(r#"{"order": "#)).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_written_out() {
+        assert_eq!(visible("till-1"), "till-1");
+        assert_eq!(visible("\x1b]0;PWNED\x07\x1b[2J"), "\\x1b]0;PWNED\\x07\\x1b[2J");
+        assert_eq!(visible("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(visible("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(visible("café 🐟"), "café 🐟");
+    }
+
+    #[test]
+    fn long_quoted_parts_of_messages_are_cut() {
+        let long = "x".repeat(1000);
+        let cut = clip_quotes(&format!("invalid value '{long}' for '--key <KEY>'"));
+        assert!(cut.starts_with("invalid value 'xxxx") && cut.contains("… (1000 characters)' for '--key <KEY>'"), "{cut}");
+        assert!(cut.len() < 120);
+        assert_eq!(clip_quotes("unknown command 'x'"), "unknown command 'x'");
     }
 
     #[test]

@@ -17,7 +17,14 @@ pub use markdown::render_markdown;
 pub use terminal::Bars;
 
 use crate::error::Error;
+use crate::format::visible;
 use crate::outcome::{format_partitions, Event, Outcome, Partitions, Table, Target};
+
+/// Text of many lines, each line made `visible`: line breaks stay, every other control
+/// character is written out.
+fn visible_lines(text: &str) -> String {
+    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
+}
 
 /// How output is drawn: a person at a terminal gets colour and box tables; a pipe gets plain text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +58,13 @@ impl View {
     /// The process's own arguments did not parse: clap's message (or the help asked for).
     /// Returns the exit code.
     pub fn bad_arguments(&self, err: &clap::Error) -> i32 {
+        if self.json && err.use_stderr() {
+            let message = err.render().to_string();
+            let first = message.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            let failed = Error::Usage { message: crate::format::clip_quotes(first), hint: Some("--help lists the flags".into()) };
+            eprintln!("{}", json::error(&failed, None));
+            return 2;
+        }
         let _ = err.print();
         if err.use_stderr() {
             2
@@ -133,13 +147,14 @@ impl View {
             Outcome::Nothing | Outcome::Quit => {}
             Outcome::Done(text) => self.line(out, "ok", text, |s| s.green().to_string()),
             Outcome::Note(text) => {
-                out.push_str(&if self.color { text.dimmed().to_string() } else { text.clone() });
+                let text = visible_lines(text);
+                out.push_str(&if self.color { text.dimmed().to_string() } else { text });
                 out.push('\n');
             }
             Outcome::Warning(text) => self.line(out, "warning", text, |s| s.yellow().to_string()),
             Outcome::Table(table) => out.push_str(&self.table(table)),
             Outcome::Text(text) => {
-                out.push_str(text.trim_end());
+                out.push_str(&visible_lines(text.trim_end()));
                 out.push('\n');
             }
             Outcome::Narration(markdown) => {
@@ -174,7 +189,7 @@ impl View {
         let label = format!("{label}:");
         out.push_str(&if self.color { paint(&label) } else { label });
         out.push(' ');
-        out.push_str(text);
+        out.push_str(&visible_lines(text));
         out.push('\n');
     }
 
@@ -192,7 +207,7 @@ impl View {
             grid.force_no_tty();
         }
         grid.set_header(table.columns.iter().map(|c| {
-            let cell = Cell::new(c);
+            let cell = Cell::new(visible(c));
             if self.color {
                 cell.add_attribute(Attribute::Bold)
             } else {
@@ -200,11 +215,12 @@ impl View {
             }
         }));
         for row in &table.rows {
-            grid.add_row(row.iter().map(Cell::new));
+            grid.add_row(row.iter().map(|cell| Cell::new(visible(cell))));
         }
         let mut out = String::new();
         if let Some(title) = &table.title {
-            out.push_str(&if self.color { title.bold().to_string() } else { title.clone() });
+            let title = visible(title).into_owned();
+            out.push_str(&if self.color { title.bold().to_string() } else { title });
             out.push('\n');
         }
         if table.rows.is_empty() {
@@ -220,9 +236,10 @@ impl View {
     pub fn error(&self, err: &Error, line: Option<usize>) -> String {
         let place = line.map(|n| format!("line {n}: ")).unwrap_or_default();
         let label = if self.color { "error:".red().bold().to_string() } else { "error:".into() };
-        let mut out = format!("{label} {place}{err}\n");
+        let said = crate::security::redact_text(&crate::format::clip_quotes(&err.to_string()));
+        let mut out = format!("{label} {place}{}\n", visible_lines(&said));
         if let Some(hint) = err.hint() {
-            let hint = format!("hint: {hint}");
+            let hint = format!("hint: {}", visible_lines(&crate::security::redact_text(&hint)));
             out.push_str(&format!("  {}\n", if self.color { hint.dimmed().to_string() } else { hint }));
         }
         out
@@ -246,13 +263,14 @@ impl View {
                 false,
             ),
             Event::Said { actor, text, warning } => (actor, text.clone(), *warning),
-            Event::Log { source, text } => return format!("{source} {text}\n"),
+            Event::Log { source, text } => return format!("{} {}\n", visible(source), visible(text)),
             Event::Announcement { from, text, age } => {
                 let age = age.as_ref().map(|a| format!(" ({a})")).unwrap_or_default();
-                let line = format!("📣 {from}{age}: {text}");
+                let line = format!("📣 {}{age}: {}", visible(from), visible(text));
                 return if self.color { format!("{}\n", line.magenta().bold()) } else { format!("{line}\n") };
             }
         };
+        let (actor, text) = (visible(actor), visible(&text).into_owned());
         if !self.color {
             return format!("{actor} {text}\n");
         }

@@ -20,7 +20,7 @@ impl View {
             for panel in &board.panels {
                 out.push_str(&format!("== {} ==\n", heading(panel)));
                 for line in &panel.lines {
-                    out.push_str(&format!("   {line}\n"));
+                    out.push_str(&format!("   {}\n", crate::format::visible(line)));
                 }
             }
             return out;
@@ -44,8 +44,8 @@ impl View {
                 }
             }));
             grid.add_row(row.iter().map(|panel| {
-                let mut text: Vec<&str> = panel.lines.iter().map(String::as_str).collect();
-                text.resize(crate::shop::PANEL_LINES.max(text.len()), "");
+                let mut text: Vec<std::borrow::Cow<'_, str>> = panel.lines.iter().map(|l| crate::format::visible(l)).collect();
+                text.resize(crate::shop::PANEL_LINES.max(text.len()), std::borrow::Cow::Borrowed(""));
                 text.join("\n")
             }));
             out.push_str(&grid.to_string());

@@ -75,7 +75,9 @@ fn board_tables(board: &crate::shop::Board) -> Vec<Value> {
 }
 
 pub fn error(err: &Error, line: Option<usize>) -> Value {
-    json!({ "error": err.to_string(), "hint": err.hint(), "line": line, "exit_code": err.exit_code() })
+    let said = crate::security::redact_text(&crate::format::clip_quotes(&err.to_string()));
+    let hint = err.hint().map(|hint| crate::security::redact_text(&hint));
+    json!({ "error": said, "hint": hint, "line": line, "exit_code": err.exit_code() })
 }
 
 pub fn event(event: &Event) -> Value {

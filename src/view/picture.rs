@@ -7,6 +7,7 @@
 use owo_colors::{AnsiColors, OwoColorize};
 
 use super::View;
+use crate::format::visible;
 use crate::outcome::format_partitions;
 use crate::outcome::picture::{Cell, GroupView, PartitionView, Picture, TopicView};
 
@@ -34,7 +35,7 @@ impl View {
         }
         if !picture.keys.is_empty() {
             let legend: Vec<String> =
-                picture.keys.iter().enumerate().map(|(i, key)| format!("{}={key}", self.tag(i))).collect();
+                picture.keys.iter().enumerate().map(|(i, key)| format!("{}={}", self.tag(i), visible(key))).collect();
             out.push_str(&format!("keys: {}\n", legend.join("  ")));
         }
         for group in &picture.groups {
@@ -82,13 +83,13 @@ impl View {
         let column = |offset: i64| row_start + 2 * usize::try_from((offset - first).max(0)).unwrap_or(0);
         for mark in &partition.committed {
             let line = match (mark.offset, mark.lag) {
-                (Some(offset), Some(lag)) => marker(column(offset), offset < first, &format!("{} committed {offset} · lag {lag}", mark.group)),
-                _ => format!("{}{}: no commit yet\n", " ".repeat(row_start), mark.group),
+                (Some(offset), Some(lag)) => marker(column(offset), offset < first, &format!("{} committed {offset} · lag {lag}", visible(&mark.group))),
+                _ => format!("{}{}: no commit yet\n", " ".repeat(row_start), visible(&mark.group)),
             };
             out.push_str(&line);
         }
         for position in &partition.positions {
-            let text = format!("{} reads {} next", position.consumer, position.offset);
+            let text = format!("{} reads {} next", visible(&position.consumer), position.offset);
             out.push_str(&marker(column(position.offset), position.offset < first, &text));
         }
     }
@@ -119,17 +120,17 @@ impl View {
         facts.extend(group.generation.map(|g| format!("generation {g}")));
         facts.extend(group.lag.map(|l| format!("lag {l}")));
         facts.push(format!("{} member(s)", group.members.len()));
-        let title = format!("group {} · {}", group.name, facts.join(" · "));
+        let title = format!("group {} · {}", visible(&group.name), facts.join(" · "));
         out.push_str(&if self.color { title.bold().to_string() } else { title });
         out.push('\n');
-        let width = group.members.iter().map(|m| m.label().chars().count()).max().unwrap_or(0);
+        let width = group.members.iter().map(|m| visible(&m.label()).chars().count()).max().unwrap_or(0);
         for member in &group.members {
             let dying = group.dying.iter().find(|d| Some(&d.consumer) == member.name.as_ref());
             let target = match &member.assignment {
                 Some(partitions) => format_partitions(partitions),
                 None => "(the cluster does not say)".into(),
             };
-            let line = format!("  {:<width$} ──▶ {target}\n", member.label());
+            let line = format!("  {:<width$} ──▶ {target}\n", visible(&member.label()));
             out.push_str(&if self.color && dying.is_some() { line.dimmed().to_string() } else { line });
         }
         for dying in &group.dying {
@@ -144,7 +145,7 @@ impl View {
 
 /// ` · preparers: alice · billing: c9…`
 fn owners(partition: &PartitionView) -> String {
-    partition.owners.iter().map(|o| format!(" · {}: {}", o.group, o.owner)).collect()
+    partition.owners.iter().map(|o| format!(" · {}: {}", visible(&o.group), visible(&o.owner))).collect()
 }
 
 /// A `^` under column `at` with its text; one before the drawn cells points left.

@@ -28,7 +28,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 25),
     ("outcome", 24),
     ("shop", 22),
-    ("format", 21),
+    ("format", 20),
     ("paths", 21),
     ("tokenize", 20),
     ("murmur2", 20),
