@@ -37,7 +37,8 @@ pub fn connect_options(cli: &Cli, connect: &ConnectArgs, reporter: &dyn Reporter
             view.note_err(&format!("found {}; add --certs certs to connect with it", found.display()));
         }
     }
-    let password = if security.needs_password() { crate::session::sasl_password(reporter) } else { None };
+    let password =
+        if security.needs_password() { crate::session::sasl_password(reporter, &connect.properties) } else { None };
     ConnectOptions {
         bootstrap_servers: connect.bootstrap_servers.clone(),
         properties: connect.properties.clone(),

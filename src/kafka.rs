@@ -19,7 +19,7 @@ pub use produce::{Delivery, DeliveryReport, ProduceRequest};
 pub use read::{ReadPlan, ReadResult};
 
 pub(crate) use context::Context;
-pub(crate) use errors::describe_kafka_error;
+pub(crate) use errors::{client_error, describe_kafka_error};
 
 /// How long a command waits for the cluster before it says it cannot reach it.
 pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(8);

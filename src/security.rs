@@ -81,17 +81,40 @@ impl Mechanism {
     }
 }
 
-/// A password. It has no Display, and its Debug never shows it.
+/// A password, and where it came from. It has no Display, and its Debug never shows it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(String, SecretFrom);
+
+/// Where a password came from, for `cluster` to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretFrom {
+    Environment,
+    Prompt,
+    /// `-X sasl.password=…`
+    Setting,
+}
+
+impl SecretFrom {
+    pub fn describe(self) -> String {
+        match self {
+            SecretFrom::Environment => format!("password from ${PASSWORD_ENV}"),
+            SecretFrom::Prompt => "password typed at the prompt".into(),
+            SecretFrom::Setting => "password from -X sasl.password".into(),
+        }
+    }
+}
 
 impl Secret {
-    pub fn new(value: String) -> Self {
-        Secret(value)
+    pub fn new(value: String, from: SecretFrom) -> Self {
+        Secret(value, from)
     }
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    pub fn from(&self) -> SecretFrom {
+        self.1
     }
 }
 
@@ -206,36 +229,87 @@ pub fn shown(key: &str, value: &str) -> String {
     }
 }
 
-/// A typed line with the values of secret `-X key=value` settings masked, for history and
-/// recordings.
+/// A typed line with every secret masked, for history, recordings and what is echoed: the
+/// values of secret settings (`-X sasl.password=…`, `-X sasl.password …`, libpq's
+/// `password=…`) and the passwords in URLs. It reads the raw text, not the parsed words, so a
+/// line that does not tokenize or parse (an unclosed quote, say) is masked just the same.
 pub fn redact_line(line: &str) -> String {
-    let Ok(words) = crate::tokenize::tokenize(line) else { return line.to_string() };
-    let mut masked = false;
-    let mut out = Vec::with_capacity(words.len());
-    for word in &words {
-        let setting = word.strip_prefix("-X").unwrap_or(word);
-        let url = mask_url_password(word);
-        if url != *word {
-            masked = true;
-            out.push(quoted(&url));
-            continue;
-        }
-        match setting.split_once('=') {
-            Some((key, _)) if is_secret(key) => {
-                masked = true;
-                // The mask is shown as it is, not quoted like a word the shell would expand.
-                out.push(format!("{}{}=***", if word.starts_with("-X") { "-X" } else { "" }, quoted(key)));
-            }
-            _ => out.push(quoted(word)),
-        }
-    }
-    if !masked {
-        return line.to_string();
-    }
-    out.join(" ")
+    redact(line, true)
 }
 
-/// `scheme://user:secret@host…` → `scheme://user:***@host…`; anything else as it is.
+/// Any text (an error, say) with the secrets it holds masked: the values of `key=value`
+/// settings whose key names a secret, and the passwords in URLs.
+pub fn redact_text(text: &str) -> String {
+    redact(text, false)
+}
+
+/// `typed`: the text is a command line, where a secret setting's value may be the next word.
+fn redact(text: &str, typed: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    // After a word that names a secret setting with no value (`-X sasl.password`), the next
+    // word is its value.
+    let mut value_next = false;
+    while !rest.is_empty() {
+        let space = rest.len() - rest.trim_start().len();
+        out.push_str(&rest[..space]);
+        rest = &rest[space..];
+        if rest.is_empty() {
+            break;
+        }
+        let end = word_end(rest);
+        let word = &rest[..end];
+        rest = &rest[end..];
+        if value_next {
+            value_next = false;
+            out.push_str("***");
+            continue;
+        }
+        // A quoted word of several words (libpq's "host=db password=… dbname=shop"): each of them.
+        let open = word.chars().next().filter(|c| matches!(c, '\'' | '"'));
+        if let (Some(quote), true) = (open, word.contains(char::is_whitespace)) {
+            let inner = word[1..].strip_suffix(quote).unwrap_or(&word[1..]);
+            let close = (word.len() > 1 && word.ends_with(quote)).then_some(quote);
+            out.push(quote);
+            out.push_str(&redact(inner, typed));
+            out.extend(close);
+            continue;
+        }
+        let bare = word.trim_start_matches(['\'', '"']);
+        let setting = bare.strip_prefix("-X").unwrap_or(bare).trim_start_matches(['\'', '"']);
+        match setting.split_once('=') {
+            Some((key, value)) if is_secret(key.trim_matches(['\'', '"'])) && !value.is_empty() => {
+                let keep = word.len() - value.len();
+                out.push_str(&word[..keep]);
+                out.push_str("***");
+            }
+            Some(_) => out.push_str(&mask_url_password(word)),
+            None if typed && is_secret(setting.trim_matches(['\'', '"'])) && setting.contains('.') => {
+                out.push_str(word);
+                value_next = true;
+            }
+            None => out.push_str(&mask_url_password(word)),
+        }
+    }
+    out
+}
+
+/// Where the word at the start of `text` ends: at whitespace outside quotes, or at the end of
+/// the text when a quote is never closed.
+fn word_end(text: &str) -> usize {
+    let mut quote: Option<char> = None;
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => return at,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// `scheme://user:secret@host…` → `scheme://user:***@host…`, wherever it is in `text`.
 pub fn mask_url_password(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else { return text.to_string() };
     let Some((credentials, host)) = rest.split_once('@') else { return text.to_string() };
@@ -245,9 +319,6 @@ pub fn mask_url_password(text: &str) -> String {
     }
 }
 
-fn quoted(word: &str) -> String {
-    shlex::try_quote(word).map_or_else(|_| word.to_string(), |q| q.into_owned())
-}
 
 /// What a certificate says about itself, for `cluster`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -293,8 +364,25 @@ mod tests {
         assert_eq!(mask_url_password("postgres://kw@db:5432/shop"), "postgres://kw@db:5432/shop");
         assert_eq!(mask_url_password("redis://:s3cret@cache:6379"), "redis://:***@cache:6379");
         let line = redact_line("start-analyst a --topic orders --db postgres://kw:s3cret@db/shop");
-        assert_eq!(line, "start-analyst a --topic orders --db 'postgres://kw:***@db/shop'");
+        assert_eq!(line, "start-analyst a --topic orders --db postgres://kw:***@db/shop");
         assert!(!line.contains("s3cret"));
+    }
+
+    #[test]
+    fn secrets_are_masked_in_lines_that_do_not_parse() {
+        for line in [
+            "connect H -X sasl.password s3cretPW 'unclosed",
+            "connect H -X 'sasl.password=s3cretPW",
+            "start-analyst a --db 'postgres://u:s3cretPW@db/shop",
+            "start-analyst a --topic o --db \"host=db password=s3cretPW dbname=shop\"",
+            "connect H -X ssl_key_password=s3cretPW",
+            "connect H -X sasl.oauthbearer.client.secret=s3cretPW",
+        ] {
+            let masked = redact_line(line);
+            assert!(!masked.contains("s3cretPW"), "{line} → {masked}");
+            assert!(masked.contains("***"), "{line} → {masked}");
+        }
+        assert_eq!(redact_line("produce t 'a b' --key k"), "produce t 'a b' --key k");
     }
 
     #[test]
@@ -319,7 +407,7 @@ mod tests {
         let args = SecurityArgs { sasl_username: Some("ann".into()), ..SecurityArgs::default() };
         assert!(args.needs_password());
         assert!(args.properties(None).unwrap_err().to_string().contains(PASSWORD_ENV));
-        let secret = Secret::new("hunter2".into());
+        let secret = Secret::new("hunter2".into(), SecretFrom::Environment);
         assert!(!format!("{secret:?}").contains("hunter2"));
         let props = args.properties(Some(&secret)).unwrap();
         assert!(props.contains(&("security.protocol".into(), "sasl_ssl".into())));

@@ -85,6 +85,8 @@ pub struct Session {
     home: Option<PathBuf>,
     /// The TLS and SASL flags in effect, and the `-X` settings, for `cluster`.
     security: crate::security::SecurityArgs,
+    /// Where the SASL password in use came from.
+    password_from: Option<crate::security::SecretFrom>,
     settings: Vec<(String, String)>,
     consumers: BTreeMap<String, ConsumerHandle>,
     producers: BTreeMap<String, ProducerHandle>,
@@ -155,6 +157,7 @@ impl Session {
             verbose: options.verbose,
             home: options.home.clone(),
             security: options.security.clone(),
+            password_from: options.password.as_ref().map(crate::security::Secret::from),
             settings: options.properties.clone(),
             consumers: BTreeMap::new(),
             producers: BTreeMap::new(),

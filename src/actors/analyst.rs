@@ -23,11 +23,13 @@ impl Store {
     /// `--db`: a `postgres://` or `postgresql://` URL, or a SQLite file. A URL without a
     /// password takes `PGPASSWORD`, or asks `ask` (a prompt that does not echo).
     pub fn parse(raw: &str, ask: impl FnOnce(&str) -> Option<String>) -> Result<Store> {
-        if !(raw.starts_with("postgres://") || raw.starts_with("postgresql://")) {
+        let url = raw.starts_with("postgres://") || raw.starts_with("postgresql://");
+        if !url && !is_conninfo(raw) {
             return Ok(Store::Sqlite(PathBuf::from(raw)));
         }
         let mut config: tokio_postgres::Config = raw.parse().map_err(|e| {
-            Error::input(format!("'{}' is not a PostgreSQL URL: {e}", crate::security::mask_url_password(raw)))
+            let what = if url { "a PostgreSQL URL" } else { "a PostgreSQL connection string" };
+            Error::input(format!("'{}' is not {what}: {e}", crate::security::redact_text(raw)))
                 .with_hint("postgres://USER@HOST:PORT/DATABASE?sslmode=require")
         })?;
         if config.get_user().is_none() {
@@ -60,6 +62,13 @@ impl Store {
             }
         }
     }
+}
+
+/// libpq's other way of naming a database, `host=db user=kw password=… dbname=shop`: words of
+/// `key=value` where a key is one libpq knows. A SQLite file is never named like that.
+fn is_conninfo(raw: &str) -> bool {
+    const KEYS: [&str; 8] = ["host", "hostaddr", "port", "dbname", "user", "password", "sslmode", "connect_timeout"];
+    raw.split_whitespace().any(|word| word.split_once('=').is_some_and(|(key, _)| KEYS.contains(&key)))
 }
 
 /// The analyst's database: one row per order message it consumed.

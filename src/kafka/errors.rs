@@ -60,8 +60,19 @@ impl Explainer {
     }
 }
 
-/// A client that could not even be configured: the settings are wrong.
+/// A client that could not even be configured: the settings are wrong. librdkafka's own text
+/// quotes the value it refused, which for a secret setting, or a setting it does not know (a
+/// misspelt `ssl_key_password`), could be a password: that value is never repeated.
 pub fn client_error(what: &str, err: &KafkaError) -> Error {
+    if let KafkaError::ClientConfig(_, description, key, value) = err {
+        let unknown = description.contains("No such configuration property");
+        let said = if (unknown || crate::security::is_secret(key)) && !value.is_empty() {
+            description.replace(value.as_str(), "***")
+        } else {
+            description.clone()
+        };
+        return Error::input(format!("cannot configure the {what}: {said}"));
+    }
     Error::input(format!("cannot configure the {what}: {}", describe_kafka_error(err)))
 }
 

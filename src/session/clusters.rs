@@ -16,13 +16,17 @@ type Started = (Connection, Target, Option<crate::broker::EmbeddedBroker>);
 #[cfg(not(feature = "embedded-broker"))]
 type Started = (Connection, Target, Option<()>);
 
-/// The SASL password: `$KAFKA_SASL_PASSWORD`, else asked for without echo where someone can answer.
-pub fn sasl_password(reporter: &dyn Reporter) -> Option<security::Secret> {
-    std::env::var(security::PASSWORD_ENV)
-        .ok()
-        .filter(|p| !p.is_empty())
-        .or_else(|| reporter.secret("SASL password (not echoed): "))
-        .map(security::Secret::new)
+/// The SASL password: `-X sasl.password=…` when a script gives one, else
+/// `$KAFKA_SASL_PASSWORD`, else asked for without echo where someone can answer.
+pub fn sasl_password(reporter: &dyn Reporter, properties: &[(String, String)]) -> Option<security::Secret> {
+    use security::{Secret, SecretFrom};
+    if let Some((_, given)) = properties.iter().rev().find(|(k, v)| k == "sasl.password" && !v.is_empty()) {
+        return Some(Secret::new(given.clone(), SecretFrom::Setting));
+    }
+    if let Some(value) = std::env::var(security::PASSWORD_ENV).ok().filter(|p| !p.is_empty()) {
+        return Some(Secret::new(value, SecretFrom::Environment));
+    }
+    reporter.secret("SASL password (not echoed): ").map(|value| Secret::new(value, SecretFrom::Prompt))
 }
 
 /// Start the embedded broker on a free port and connect to it; ready means it answers metadata.
@@ -59,9 +63,7 @@ pub(super) fn client_properties(
     password: Option<&security::Secret>,
     extra: &[(String, String)],
 ) -> Result<Vec<(String, String)>> {
-    // A password given with -X sasl.password (in a script, say) serves too.
-    let given = extra.iter().rev().find(|(k, _)| k == "sasl.password").map(|(_, v)| security::Secret::new(v.clone()));
-    let mut properties = security.properties(password.or(given.as_ref()))?;
+    let mut properties = security.properties(password)?;
     properties.extend(extra.iter().cloned());
     Ok(properties)
 }
@@ -76,7 +78,9 @@ impl Session {
             }
             self.embedded_connection(&args.properties).await?
         } else {
-            let password = if args.security.needs_password() { sasl_password(self.reporter.as_ref()) } else { None };
+            let password =
+                if args.security.needs_password() { sasl_password(self.reporter.as_ref(), &args.properties) } else { None };
+            self.password_from = password.as_ref().map(security::Secret::from);
             let properties = client_properties(&args.security, password.as_ref(), &args.properties)?;
             let connection = Connection::new(&args.bootstrap, &properties, self.log())?;
             (connection, Target::External { bootstrap: args.bootstrap.clone() })
@@ -218,7 +222,8 @@ impl Session {
         let mut said = format!("security: {protocol}");
         if let Some(user) = &self.security.sasl_username {
             let mechanism = self.security.sasl_mechanism.map_or("PLAIN", |m| m.as_config());
-            said.push_str(&format!(", SASL {mechanism} as {user} (password from ${})", security::PASSWORD_ENV));
+            let from = self.password_from.map_or_else(|| "no password".to_string(), security::SecretFrom::describe);
+            said.push_str(&format!(", SASL {mechanism} as {user} ({from})"));
         }
         if let Some(dir) = &self.security.certs {
             said.push_str(&format!(", mutual TLS with the certificates in {}", dir.display()));

@@ -99,6 +99,8 @@ fn sasl_plain_against_the_embedded_broker_never_shows_the_password() {
     out.assert_ok();
     assert_eq!(out.table(&["PARTITION", "OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"])[0][4], "hello");
     assert!(out.stdout.contains("SASL PLAIN as ann (password from $KAFKA_SASL_PASSWORD)"), "{}", out.stdout);
+    // After `connect … -X sasl.password=…` the password came from the setting, and nobody was asked.
+    assert!(out.stdout.contains("SASL PLAIN as ann (password from -X sasl.password)"), "{}", out.stdout);
     assert!(out.table(&["SETTING (-X)", "VALUE"]).contains(&vec!["sasl.password".to_string(), "***".to_string()]));
     let kept = std::fs::read_to_string(&recording).unwrap();
     assert!(kept.contains("sasl.password=***"), "{kept}");
@@ -180,4 +182,34 @@ fn a_replayed_lesson_runs_a_secret_setting_without_showing_it() {
     out.assert_ok();
     assert!(out.stdout.contains("-X sasl.password=***"), "{}", out.stdout);
     assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+}
+
+#[test]
+fn a_secret_never_shows_in_an_error_whatever_went_wrong() {
+    let secret = "s3cretPW-4d2b";
+    let dir = temp_dir("secret-errors");
+    for line in [
+        format!("connect 127.0.0.1:1 -X sasl.oauthbearer.client.secret={secret}"),
+        // Misspelt: librdkafka does not know the key, and says so, quoting it.
+        format!("connect 127.0.0.1:1 -X ssl_key_password={secret}"),
+        // libpq's key=value form is PostgreSQL, not a SQLite file called that.
+        format!("create-topic o\nstart-analyst a --topic o --db \"host=127.0.0.1 port=1 user=kw password={secret} dbname=shop\""),
+        // A line that does not even tokenize.
+        format!("connect 127.0.0.1:1 -X sasl.password {secret} 'unclosed"),
+    ] {
+        for json in [false, true] {
+            let mut cmd = command(dir.path());
+            cmd.current_dir(dir.path());
+            if json {
+                cmd.arg("--json");
+            }
+            let out = run_command(cmd, &format!("{line}\n"), Duration::from_secs(60));
+            assert_ne!(out.code, 0, "{line}: {}", out.stdout);
+            for text in [&out.stdout, &out.stderr] {
+                assert!(!text.contains(secret), "{line} (json {json}) showed the secret:\n{text}");
+            }
+        }
+    }
+    let made: Vec<String> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(made.iter().all(|name| !name.contains(secret)), "a file was named after the connection string: {made:?}");
 }
