@@ -325,6 +325,10 @@ pub fn command_help(name: &str) -> Option<String> {
 
 /// The closest command name to a mistyped one, if any is close enough to be a useful guess.
 pub fn suggest(word: &str) -> Option<String> {
+    // Jaro-Winkler costs the product of the two lengths; no command is longer than this.
+    if word.len() > 40 {
+        return None;
+    }
     command_names()
         .into_iter()
         .map(|name| (strsim::jaro_winkler(word, &name), name))
@@ -338,7 +342,7 @@ fn unknown_command(word: &str) -> Error {
         Some(name) => format!("did you mean `{name}`? `help` lists every command"),
         None => "`help` lists every command".to_string(),
     };
-    Error::Usage { message: format!("unknown command '{word}'"), hint: Some(hint) }
+    Error::Usage { message: format!("unknown command '{}'", crate::paths::clip(word)), hint: Some(hint) }
 }
 
 /// clap's own message, cut to one line, with a pointer to the command's help.
@@ -357,7 +361,7 @@ fn usage_error(command: &str, err: &clap::Error) -> Error {
         Some(tip) => format!("{tip}; {help}"),
         None => help,
     };
-    Error::Usage { message: format!("{command}: {message}"), hint: Some(hint) }
+    Error::Usage { message: format!("{}: {}", crate::paths::clip(command), crate::format::clip_quotes(&message)), hint: Some(hint) }
 }
 
 /// `KEY=VALUE`, as used by --config, --header and -X.

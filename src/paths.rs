@@ -23,13 +23,38 @@ pub fn progress_file(home: Option<&std::path::Path>) -> Option<PathBuf> {
 
 /// Kafka's rule: 1–249 characters from letters, digits, '.', '_' and '-', and not "." or "..".
 pub fn validate_topic_name(name: &str) -> Result<()> {
-    let legal = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if name.is_empty() || name.len() > 249 || !legal || name == "." || name == ".." {
+    if name.is_empty() {
+        return Err(Error::input("a topic needs a name: use letters, digits, '.', '_' or '-'"));
+    }
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
         return Err(Error::input(format!(
-            "'{name}' is not a valid topic name: use 1–249 letters, digits, '.', '_' or '-'"
+            "'{}' is not a valid topic name: {} is not allowed; use letters, digits, '.', '_' or '-'",
+            clip(name),
+            crate::format::quoted_char(bad)
         )));
     }
+    if name.len() > MAX_TOPIC_NAME {
+        return Err(Error::input(format!(
+            "'{}' is {} characters long: Kafka allows topic names of at most {MAX_TOPIC_NAME}",
+            clip(name),
+            name.len()
+        )));
+    }
+    if name == "." || name == ".." {
+        return Err(Error::input(format!("'{name}' cannot be a topic name: Kafka keeps '.' and '..' for itself")));
+    }
     Ok(())
+}
+
+/// The longest topic name Kafka accepts.
+pub const MAX_TOPIC_NAME: usize = 249;
+
+/// A name as an error quotes it: its first 40 characters, and `…` if there were more.
+pub fn clip(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -42,6 +67,10 @@ mod tests {
         assert!(validate_topic_name("has space").is_err());
         assert!(validate_topic_name("").is_err());
         assert!(validate_topic_name("..").is_err());
-        assert!(validate_topic_name(&"x".repeat(250)).is_err());
+        let long = validate_topic_name(&"x".repeat(250)).unwrap_err().to_string();
+        assert!(long.contains("is 250 characters long: Kafka allows topic names of at most 249"), "{long}");
+        assert!(long.len() < 120, "the error quotes a clipped name: {long}");
+        let spaced = validate_topic_name("has space").unwrap_err().to_string();
+        assert!(spaced.contains("a space is not allowed"), "{spaced}");
     }
 }

@@ -11,16 +11,38 @@ use crate::expect::Condition;
 use crate::outcome::picture::Picture;
 use crate::outcome::{Event, Live, Outcome, Partitions, Table};
 
+/// The longest learner name: Kafka's names are at most 249 characters, and a learner's
+/// topics should keep most of them.
+pub const MAX_LEARNER: usize = 64;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Namespace {
     prefix: String,
 }
 
 impl Namespace {
-    /// `alice` → names become `alice.NAME`. The learner name follows topic-name rules.
+    /// `alice` → names become `alice.NAME`. A learner name has no '.', so the learner a
+    /// cluster name belongs to is always the part before its first '.': learner `a` with topic
+    /// `b.t` and learner `a.b` with topic `t` would otherwise both be `a.b.t`.
     pub fn new(learner: &str) -> Result<Self, Error> {
-        crate::paths::validate_topic_name(learner)
-            .map_err(|_| Error::input(format!("'{learner}' cannot be a learner name: use letters, digits, '.', '_' or '-'")))?;
+        let refuse = |why: String| Error::input(format!("'{}' cannot be a learner name: {why}", crate::paths::clip(learner)));
+        if learner.is_empty() {
+            return Err(Error::input("a learner needs a name: use letters, digits, '_' or '-'"));
+        }
+        if let Some(bad) = learner.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))) {
+            let why = if bad == '.' {
+                "'.' separates a learner's name from their topics' names; use letters, digits, '_' or '-'".to_string()
+            } else {
+                format!("{} is not allowed; use letters, digits, '_' or '-'", crate::format::quoted_char(bad))
+            };
+            return Err(refuse(why));
+        }
+        if !learner.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(refuse("it must start with a letter or a digit (names starting with '_' are Kafka's own)".into()));
+        }
+        if learner.len() > MAX_LEARNER {
+            return Err(refuse(format!("it is {} characters long; at most {MAX_LEARNER}, so your topics' names can be long", learner.len())));
+        }
         if learner == crate::room::RESERVED || crate::room::in_room(learner) {
             return Err(Error::input(format!(
                 "'{learner}' cannot be a learner name: the workshop's own topics are called {}.…",
@@ -250,6 +272,21 @@ mod tests {
         );
         assert_eq!(alice.shorten("topic 'alice.orders' does not exist"), "topic 'orders' does not exist");
         assert!(Namespace::new("has space").is_err());
+    }
+
+    #[test]
+    fn learner_names_say_why_they_are_refused_and_never_collide() {
+        let why = |name: &str| Namespace::new(name).unwrap_err().to_string();
+        // `a` with topic `b.t` and `a.b` with topic `t` would both be `a.b.t`.
+        assert!(why("a.b").contains("'.' separates a learner's name from their topics' names"), "{}", why("a.b"));
+        assert!(why("..").contains("'.' separates"), "{}", why(".."));
+        let long = why(&"x".repeat(300));
+        assert!(long.contains("it is 300 characters long; at most 64"), "{long}");
+        assert!(long.len() < 160, "{long}");
+        assert!(why("__consumer").contains("must start with a letter or a digit"), "{}", why("__consumer"));
+        assert!(why("two words").contains("a space is not allowed"), "{}", why("two words"));
+        assert!(Namespace::new(&"x".repeat(64)).is_ok());
+        assert!(Namespace::new("ann_b-2").is_ok());
     }
 
     #[test]

@@ -50,6 +50,19 @@ impl Session {
     }
 
     pub(super) async fn create_topic(&self, args: CreateTopicArgs) -> Result<Outcome> {
+        if let Some(namespace) = &self.namespace {
+            let prefix = namespace.qualify("");
+            let room = crate::paths::MAX_TOPIC_NAME - prefix.len();
+            let short = args.topic.strip_prefix(&prefix).unwrap_or(&args.topic);
+            if short.len() > room {
+                return Err(Error::input(format!(
+                    "'{}' is {} characters long: your topics' names start with {} and a '.', so a topic name may have at most {room}",
+                    crate::paths::clip(short),
+                    short.len(),
+                    namespace.learner()
+                )));
+            }
+        }
         crate::paths::validate_topic_name(&args.topic)?;
         // Kafka refuses more replicas than brokers; tansu 0.6.0 accepts them and reports the one
         // broker three times over, which would teach something false. Refuse here instead.
@@ -174,7 +187,26 @@ impl Session {
         self.connection.topic(name).await?;
         self.connection.delete_topic(name).await?;
         self.forget_schema(name);
-        Ok(Outcome::Done(format!("deleted topic '{name}'")))
+        let done = Outcome::Done(format!("deleted topic '{name}'"));
+        let readers: Vec<String> = self
+            .consumers
+            .values()
+            .filter(|c| c.status() == crate::actors::consumer::Status::Running && c.spec.topics.iter().any(|t| t == name))
+            .map(|c| c.spec.name.clone())
+            .collect();
+        if readers.is_empty() {
+            return Ok(done);
+        }
+        let (who, keeps) = match readers.len() {
+            1 => (format!("consumer {} subscribes", readers[0]), "it keeps its subscription and takes"),
+            _ => (format!("consumers {} subscribe", readers.join(", ")), "they keep their subscription and take"),
+        };
+        Ok(Outcome::Many(vec![
+            done,
+            Outcome::Note(format!(
+                "{who} to {name}: as Kafka's clients do, {keeps} its partitions again if {name} is created again"
+            )),
+        ]))
     }
 
     pub(super) async fn partition_for(&self, args: PartitionForArgs) -> Result<Outcome> {

@@ -69,3 +69,47 @@ fn missing_files_are_named() {
     let out = run_with(&[], "record /nonexistent/dir/x.md\n", Duration::from_secs(30));
     assert_clean_failure("record", &out, 1, "cannot write /nonexistent/dir/x.md");
 }
+
+/// What a neighbour on a shared cluster can write into a topic: escapes that retitle the
+/// window, clear the screen and colour the rest of the terminal.
+const HOSTILE: &str = "\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[31m";
+
+#[test]
+fn terminal_escapes_in_keys_values_and_headers_are_shown_escaped() {
+    let script = format!(
+        "create-topic t\n\
+         start-consumer c --group g --topic t --from earliest --follow\n\
+         expect consumer c assigned t[0] --within 20s\n\
+         produce t '{HOSTILE}v' --key '{HOSTILE}k' --header 'h={HOSTILE}'\n\
+         expect consumer c received 1 --within 20s\n\
+         read t\n\
+         show t group g\n\
+         describe-group g\n"
+    );
+    let out = crate::harness::run(&script);
+    out.assert_ok();
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'), "a raw escape reached the terminal:\n{:?}", out.stdout);
+    assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);
+    let read = out.table(&["PARTITION", "OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"]);
+    assert_eq!(read[0][3], "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mk");
+    assert_eq!(read[0][4], "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31mv");
+    assert_eq!(read[0][5], "h=\\x1b]0;PWNED\\x07\\x1b[2J\\x1b[31m");
+    // The event line of the consumer that follows the topic, and the picture's key legend.
+    assert!(out.stdout.contains("c ▸ t[0]@0 key=\\x1b]0;PWNED"), "{}", out.stdout);
+    assert!(out.stdout.contains("keys: A=\\x1b]0;PWNED\\x07"), "{}", out.stdout);
+    // --json keeps the bytes as stored: JSON escapes them itself.
+    let json = crate::harness::run_with(&["--json"], &script, Duration::from_secs(60));
+    json.assert_ok();
+    assert!(json.stdout.contains("\\u001b]0;PWNED\\u0007"), "{}", json.stdout);
+}
+
+#[test]
+fn an_error_about_a_huge_line_quotes_only_its_start() {
+    let huge = "x".repeat(1 << 20);
+    for line in [huge.clone(), format!("create-topic t --partitions {huge}"), format!("produce t {huge} --acks {huge}")] {
+        let out = run_with(&[], &format!("{line}\n"), Duration::from_secs(60));
+        assert_eq!(out.code, 2, "{}", &out.stderr[..out.stderr.len().min(300)]);
+        assert!(out.stderr.len() < 600, "the error repeats the line: {} bytes", out.stderr.len());
+        assert!(out.elapsed < Duration::from_secs(20), "took {:?}", out.elapsed);
+    }
+}
