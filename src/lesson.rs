@@ -12,7 +12,7 @@ mod parse;
 use std::time::Duration;
 
 pub use library::Library;
-pub use parse::parse;
+pub use parse::{parse, parse_all};
 
 use crate::command::{self, Command, Parsed};
 use crate::error::{Error, Result};
@@ -110,7 +110,7 @@ pub fn validate(lesson: &Lesson) -> Vec<Problem> {
                 problems.extend(block.solution.iter().filter_map(|text| command_problem(block.line, text)));
                 for check in &block.checks {
                     if let Err(err) = check.parse() {
-                        problems.push(Problem { line: block.line, message: format!("`expect {}`: {err}", check.text) });
+                        problems.push(Problem { line: check.line, message: format!("`expect {}`: {err}", check.text) });
                     }
                 }
             }

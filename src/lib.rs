@@ -45,7 +45,10 @@ use crate::view::View;
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(err) => return View::plain().bad_arguments(&err),
+        Err(err) => {
+            let json = std::env::args_os().any(|arg| arg == "--json");
+            return View { json, ..View::plain() }.bad_arguments(&err);
+        }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -12,30 +12,28 @@ pub struct Report {
     pub demos: usize,
 }
 
-/// Check every lesson and demo file of the library.
+/// Check every lesson and demo file of the library: every problem of every file in one run,
+/// each at its own line.
 pub fn check(library: &Library) -> Result<Report> {
-    let files = library.files()?;
+    let (files, unreadable) = library.files()?;
     let demos: Vec<(String, String)> = library.demo_names().iter().filter_map(|name| library.demo(name)).collect();
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = unreadable.iter().map(|(source, p)| format!("{source}:{}: {}", p.line, p.message)).collect();
     let mut numbers = std::collections::BTreeMap::new();
     let mut located = |source: &str, found: Vec<lesson::Problem>| {
         problems.extend(found.into_iter().map(|p| format!("{source}:{}: {}", p.line, p.message)));
     };
     for (source, text) in demos.iter().chain(&files) {
-        match lesson::parse(source, text) {
-            Ok(parsed) => {
-                located(source, lesson::validate(&parsed));
-                let is_demo = demos.iter().any(|(s, _)| s == source);
-                if !is_demo {
-                    if let Some(other) = numbers.insert(parsed.number, source.clone()) {
-                        located(source, vec![lesson::Problem { line: 1, message: format!("lesson number {} is also used by {other}", parsed.number) }]);
-                    }
-                }
+        let (parsed, found) = lesson::parse_all(source, text);
+        located(source, found);
+        located(source, lesson::validate(&parsed));
+        let is_demo = demos.iter().any(|(s, _)| s == source);
+        if !is_demo && parsed.number > 0 {
+            if let Some(other) = numbers.insert(parsed.number, source.clone()) {
+                located(source, vec![lesson::Problem { line: 1, message: format!("lesson number {} is also used by {other}", parsed.number) }]);
             }
-            Err(found) => located(source, found),
         }
     }
-    Ok(Report { problems, lessons: files.len(), demos: demos.len() })
+    Ok(Report { problems, lessons: files.len() + unreadable.len(), demos: demos.len() })
 }
 
 /// Returns the exit code.

@@ -328,7 +328,8 @@ pub fn script(runtime: &Runtime, session: &mut Session, view: View, input: impl 
         flush_events();
         match result {
             Ok(outcome) => {
-                view.show(&outcome);
+                // A request to serve the page is carried out here, as at the prompt.
+                let outcome = super::present(runtime, session, view, outcome, &mut String::new());
                 if let Some(err) = outcome.failure() {
                     return view.fail(err, Some(number));
                 }

@@ -31,7 +31,7 @@ fn load(file: &str, library: &Library) -> Result<Material> {
     } else if let Some(demo) = library.demo(file) {
         demo
     } else {
-        let files = library.files()?;
+        let (files, _) = library.files()?;
         let (lessons, _) = library.load()?;
         let found = lesson::find(&lessons, file).ok_or_else(|| {
             let demos = library.demo_names().join(", ");

@@ -29,8 +29,11 @@ impl Library {
             .map_or(Library::BuiltIn, Library::Folder)
     }
 
-    /// Every lesson file as (name, text), sorted by name. README.md is not a lesson.
-    pub fn files(&self) -> Result<Vec<(String, String)>> {
+    /// Every lesson file as (name, text), sorted by name, and a problem for each one that cannot
+    /// be read (not UTF-8, unreadable, or not a regular file: a FIFO named `x.md` is never
+    /// opened). README.md is not a lesson.
+    pub fn files(&self) -> Result<(Vec<(String, String)>, Problems)> {
+        let mut problems = Problems::new();
         let mut files = match self {
             Library::BuiltIn => BUILT_IN
                 .files()
@@ -42,32 +45,57 @@ impl Library {
                 let mut files = Vec::new();
                 for entry in entries.flatten() {
                     let path = entry.path();
-                    if is_lesson_file(&path) {
-                        let text = std::fs::read_to_string(&path).map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
-                        files.push((path.display().to_string(), text));
+                    if !is_lesson_file(&path) {
+                        continue;
+                    }
+                    let source = path.display().to_string();
+                    match read_lesson_file(&path) {
+                        Ok(text) => files.push((source, text)),
+                        Err(message) => problems.push((source, Problem { line: 1, message })),
                     }
                 }
                 files
             }
         };
         files.sort();
-        Ok(files)
+        problems.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok((files, problems))
     }
 
     /// Every lesson that parses, in number order, and the problems (with their file) of those
-    /// that do not.
+    /// that do not. Of two lessons with the same number, the first file keeps it.
     pub fn load(&self) -> Result<(Vec<Lesson>, Problems)> {
-        let mut lessons = Vec::new();
-        let mut problems = Vec::new();
-        for (source, text) in self.files()? {
+        let mut lessons: Vec<Lesson> = Vec::new();
+        let (files, mut problems) = self.files()?;
+        for (source, text) in files {
             match parse(&source, &text) {
-                Ok(lesson) => lessons.push(lesson),
+                Ok(lesson) => match lessons.iter().find(|l| l.number == lesson.number) {
+                    Some(first) => problems.push((
+                        source.clone(),
+                        Problem { line: 1, message: format!("lesson number {} is also used by {}", lesson.number, first.source) },
+                    )),
+                    None => lessons.push(lesson),
+                },
                 Err(found) => problems.extend(found.into_iter().map(|p| (source.clone(), p))),
             }
         }
         lessons.sort_by_key(|l| l.number);
         Ok((lessons, problems))
     }
+}
+
+/// A lesson file's text, or why it cannot be had.
+fn read_lesson_file(path: &Path) -> std::result::Result<String, String> {
+    let kind = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if !kind.is_file() {
+        return Err("not a regular file (a folder, a pipe or a device): a lesson is a Markdown file".into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("not UTF-8 text (line {line}, byte {at}): save it as UTF-8")
+    })
 }
 
 fn is_lesson_file(path: &Path) -> bool {

@@ -35,6 +35,17 @@ struct FrontMatter {
 
 /// Parse one lesson file. Problems that stop it being a lesson at all come back as `Err`.
 pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Problem>> {
+    let (lesson, problems) = parse_all(source, text);
+    if problems.is_empty() {
+        Ok(lesson)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The lesson as far as it can be read, and every problem found on the way: `lessons check`
+/// reports them all, and checks the commands of a lesson that has other problems too.
+pub fn parse_all(source: &str, text: &str) -> (Lesson, Vec<Problem>) {
     let mut problems = Vec::new();
     let scan = scan(text, &mut problems);
     let front = front_matter(&scan.meta, &mut problems);
@@ -45,14 +56,11 @@ pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Proble
     if scan.steps.iter().all(|s| s.action.is_none()) {
         problems.push(Problem { line: 1, message: "no ```kafka or ```try block: a lesson must do something".into() });
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let name = Path::new(source)
         .file_stem()
         .map(|s| s.to_string_lossy().trim_start_matches(|c: char| c.is_ascii_digit() || c == '-').to_string())
         .unwrap_or_default();
-    Ok(Lesson {
+    let lesson = Lesson {
         number: front.number.unwrap_or(0),
         name,
         title: title.unwrap_or_default(),
@@ -60,7 +68,8 @@ pub fn parse(source: &str, text: &str) -> std::result::Result<Lesson, Vec<Proble
         persistent: front.persistent,
         steps: scan.steps,
         source: source.to_string(),
-    })
+    };
+    (lesson, problems)
 }
 
 /// Walk the Markdown: front matter, the first heading, and a step at each action block.
@@ -94,6 +103,12 @@ fn scan(text: &str, problems: &mut Vec<Problem>) -> Scan {
             Event::Text(t) if fence.is_some() => fence.iter_mut().for_each(|f| f.body.push_str(&t)),
             Event::End(TagEnd::CodeBlock) => {
                 let Some(block) = fence.take() else { continue };
+                if !closed(&text[block.start..range.end.min(text.len())]) {
+                    problems.push(Problem {
+                        line: block.first_line - 1,
+                        message: format!("this ```{} block is never closed: end it with a line of ```", block.lang),
+                    });
+                }
                 // Any other code block is part of the narration.
                 if let Some(action) = action(&block, problems) {
                     let narration = text[narration_start..block.start].trim().to_string();
@@ -109,6 +124,21 @@ fn scan(text: &str, problems: &mut Vec<Problem>) -> Scan {
         found.steps.push(Step { narration: rest.to_string(), action: None });
     }
     found
+}
+
+/// Whether a fenced block's source ends with a closing fence as long as its opening one.
+/// pulldown-cmark ends an unclosed block at the end of the file, taking the rest of the lesson
+/// into it without a word.
+fn closed(block: &str) -> bool {
+    let opening = block.trim_start();
+    let mark = opening.chars().next().filter(|c| matches!(c, '`' | '~')).unwrap_or('`');
+    let width = opening.chars().take_while(|&c| c == mark).count();
+    let mut lines = block.trim_end().lines();
+    lines.next();
+    lines.next_back().is_some_and(|last| {
+        let last = last.trim();
+        last.chars().take_while(|&c| c == mark).count() >= width && last.chars().all(|c| c == mark)
+    })
 }
 
 fn action(fence: &Fence, problems: &mut Vec<Problem>) -> Option<Action> {

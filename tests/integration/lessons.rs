@@ -44,18 +44,46 @@ fn lessons_check_names_file_and_line_of_each_problem() {
     let file = dir.path().join("01-bad.md");
     let lesson = "---\nnumber: 1\ntitle: Bad\n---\n\nText.\n\n```kafka\ncreate-topic t\nprodcue t x\n```\n\n```try\ngoal: g\nexpect group g members lots\nsolution: topics\n```\n";
     std::fs::write(&file, lesson).unwrap();
-    let check = || run_with(&["lessons", "check", dir.path().to_str().unwrap()], "", Duration::from_secs(30));
-    let out = check();
-    assert_eq!(out.code, 1);
+    // A file that is not UTF-8, a lesson whose last block is never closed, and a second
+    // lesson 1: each is its own problem, and none stops the others being checked.
+    std::fs::write(dir.path().join("02-latin1.md"), b"---\nnumber: 2\ntitle: Caf\xe9\n---\n").unwrap();
+    let open = "---\nnumber: 3\ntitle: Open\n---\n\nText.\n\n```kafka\ntopics\n";
+    std::fs::write(dir.path().join("03-open.md"), open).unwrap();
+    std::fs::write(dir.path().join("04-again.md"), "---\nnumber: 1\ntitle: Again\n---\n\n```kafka\ntopics\n```\n").unwrap();
+    // A FIFO named like a lesson is not opened (opening it would wait for a writer for ever).
+    let fifo = dir.path().join("05-fifo.md");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out = run_with(&["lessons", "check", dir.path().to_str().unwrap()], "", Duration::from_secs(30));
+    assert_eq!(out.code, 1, "{}", out.stderr);
     let name = file.display().to_string();
-    assert!(out.stderr.contains(&format!("{name}:13: this try block has no hint: line")), "{}", out.stderr);
+    let at = |file: &str, line: usize, what: &str| format!("{}:{line}: {what}", dir.path().join(file).display());
+    for wanted in [
+        format!("{name}:13: this try block has no hint: line"),
+        format!("{name}:10: `prodcue t x`: unknown command 'prodcue'"),
+        // Reported at its own line, not the block's, and although the block has no hint.
+        format!("{name}:15: `expect group g members lots`: expected a whole number, got 'lots'"),
+        at("02-latin1.md", 1, "not UTF-8 text (line 3"),
+        at("03-open.md", 8, "this ```kafka block is never closed"),
+        at("04-again.md", 1, "lesson number 1 is also used by"),
+        at("05-fifo.md", 1, "not a regular file"),
+    ] {
+        assert!(out.stderr.contains(&wanted), "missing {wanted}\n{}", out.stderr);
+    }
     assert!(!out.stderr.contains("panicked"));
-    // With the hint fixed, the command and the check are what is wrong.
-    std::fs::write(&file, lesson.replace("solution: topics", "hint: h\nsolution: topics")).unwrap();
-    let out = check();
-    assert_eq!(out.code, 1);
-    assert!(out.stderr.contains(&format!("{name}:10: `prodcue t x`: unknown command 'prodcue'")), "{}", out.stderr);
-    assert!(out.stderr.contains(&format!("{name}:13: `expect group g members lots`: expected a whole number, got 'lots'")), "{}", out.stderr);
+}
+
+#[test]
+fn a_lessons_folder_with_one_bad_file_still_opens_the_others() {
+    let dir = temp_dir("some-bad");
+    std::fs::write(dir.path().join("01-good.md"), "---\nnumber: 1\ntitle: Good\n---\n\n```kafka\ntopics\n```\n").unwrap();
+    std::fs::write(dir.path().join("02-bad.md"), "---\nnumber: 2\n---\n\nno title, no block\n").unwrap();
+    std::fs::write(dir.path().join("03-twin.md"), "---\nnumber: 1\ntitle: Twin\n---\n\n```kafka\ntopics\n```\n").unwrap();
+    let out = run_with(&["--lessons", dir.path().to_str().unwrap()], "lessons\nlesson 1\n", Duration::from_secs(60));
+    out.assert_ok();
+    assert!(out.stdout.contains("2 lesson file(s) left out for problems"), "{}", out.stdout);
+    let listed = out.table(&["LESSON", "TITLE", "STATUS", "MINUTES"]);
+    assert_eq!(listed.len(), 1, "only the good lesson, and the twin left out: {listed:?}");
+    assert_eq!(listed[0][1], "Good");
 }
 
 #[test]
