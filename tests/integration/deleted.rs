@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{run, says, table, unique, BackgroundBroker, Workshop};
+use crate::harness::{run, table, unique, BackgroundBroker, Workshop};
 
 /// Delete a topic that was drawn, create it again with another partition count, draw it again.
 const RECREATE_AND_DRAW: &str = "create-topic t\n\

@@ -3,8 +3,10 @@
 //! file descriptors with the broker and the Kafka clients, so whatever the page's clients do,
 //! it may hold only a few of them:
 //!
-//! - at most `CONNECTIONS` connections at once, and `PER_PEER` from one address; one more is
-//!   answered 503 and closed at once;
+//! - at most `CONNECTIONS` connections at once, and `PER_PEER` from one address. When all are
+//!   taken, the oldest connection that has not sent a byte makes room (a browser sends its
+//!   request as soon as it connects; only a socket held open to fill the server says nothing);
+//!   if none is silent, the newcomer is answered 503 and closed at once;
 //! - a request's headers must arrive within `HEADER_TIMEOUT` (hyper's timer also closes a
 //!   kept-alive connection that sends no next request in that time);
 //! - a connection that moves no byte either way for `IDLE_TIMEOUT` is closed: a page's event
@@ -39,6 +41,7 @@ const BUFFER: usize = 64 * 1024;
 pub async fn serve(listener: TcpListener, app: axum::Router) {
     let open = Arc::new(Semaphore::new(CONNECTIONS));
     let peers = Peers::default();
+    let silent = Silent::default();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -48,21 +51,35 @@ pub async fn serve(listener: TcpListener, app: axum::Router) {
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&open).try_acquire_owned() else {
-            refuse(&stream);
-            continue;
-        };
         let Some(slot) = peers.take(peer.ip()) else {
             refuse(&stream);
             continue;
         };
+        let permit = match Arc::clone(&open).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) if silent.evict_oldest() => {
+                match tokio::time::timeout(Duration::from_millis(200), Arc::clone(&open).acquire_owned()).await {
+                    Ok(Ok(permit)) => permit,
+                    _ => {
+                        refuse(&stream);
+                        continue;
+                    }
+                }
+            }
+            Err(_) => {
+                refuse(&stream);
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(app.clone());
+        let watch = silent.clone();
         tokio::spawn(async move {
             let _held = (permit, slot);
             let io = Watched::new(stream);
             let last = Arc::clone(&io.last);
             let started = io.started;
+            let (id, evicted) = watch.add(Arc::clone(&io.heard));
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
@@ -74,6 +91,7 @@ pub async fn serve(listener: TcpListener, app: axum::Router) {
                 tokio::select! {
                     // A browser that goes away mid-stream ends its own connection, nothing more.
                     _ = &mut connection => break,
+                    _ = evicted.notified() => break,
                     _ = check.tick() => {
                         let idle = started.elapsed().saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
                         if idle >= IDLE_TIMEOUT {
@@ -82,7 +100,48 @@ pub async fn serve(listener: TcpListener, app: axum::Router) {
                     }
                 }
             }
+            watch.remove(id);
         });
+    }
+}
+
+/// The connections that have not sent a byte yet, oldest first, each with a way to close it.
+#[derive(Clone, Default)]
+struct Silent(Arc<Mutex<SilentList>>);
+
+#[derive(Default)]
+struct SilentList {
+    next: u64,
+    open: std::collections::VecDeque<(u64, Arc<std::sync::atomic::AtomicBool>, Arc<tokio::sync::Notify>)>,
+}
+
+impl Silent {
+    fn add(&self, heard: Arc<std::sync::atomic::AtomicBool>) -> (u64, Arc<tokio::sync::Notify>) {
+        let close = Arc::new(tokio::sync::Notify::new());
+        let Ok(mut list) = self.0.lock() else { return (u64::MAX, close) };
+        list.next += 1;
+        let id = list.next;
+        list.open.push_back((id, heard, Arc::clone(&close)));
+        (id, close)
+    }
+
+    fn remove(&self, id: u64) {
+        if let Ok(mut list) = self.0.lock() {
+            list.open.retain(|(open, _, _)| *open != id);
+        }
+    }
+
+    /// Close the oldest connection that has sent nothing; whether there was one.
+    fn evict_oldest(&self) -> bool {
+        let Ok(mut list) = self.0.lock() else { return false };
+        list.open.retain(|(_, heard, _)| !heard.load(Ordering::Relaxed));
+        match list.open.pop_front() {
+            Some((_, _, close)) => {
+                close.notify_one();
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -126,16 +185,18 @@ impl Drop for PeerSlot {
     }
 }
 
-/// A connection that notes when it last moved a byte (ms after `started`).
+/// A connection that notes when it last moved a byte (ms after `started`), and whether it has
+/// sent any.
 struct Watched {
     stream: TcpStream,
     started: Instant,
     last: Arc<AtomicU64>,
+    heard: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Watched {
     fn new(stream: TcpStream) -> Self {
-        Watched { stream, started: Instant::now(), last: Arc::new(AtomicU64::new(0)) }
+        Watched { stream, started: Instant::now(), last: Arc::new(AtomicU64::new(0)), heard: Arc::default() }
     }
 
     fn moved(&self) {
@@ -150,6 +211,7 @@ impl AsyncRead for Watched {
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
         if buf.filled().len() > before {
+            this.heard.store(true, Ordering::Relaxed);
             this.moved();
         }
         polled
