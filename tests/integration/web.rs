@@ -353,3 +353,21 @@ fn idle_and_slow_connections_cannot_take_the_page_or_the_session_down() {
     let _ = slow.read_to_end(&mut rest);
     assert!(started.elapsed() < HEADER_TIMEOUT + Duration::from_secs(5), "closed after {:?}", started.elapsed());
 }
+
+#[test]
+fn web_in_a_script_serves_and_says_where_or_why_not() {
+    let out = crate::harness::run("web --listen 0.0.0.0:0\n");
+    out.assert_ok();
+    assert!(out.stdout.contains("ok: serving the live picture at http://0.0.0.0:"), "{}", out.stdout);
+    assert!(out.stdout.contains("warning: the page listens on 0.0.0.0:"), "{}", out.stdout);
+    let json = crate::harness::run_with(&["--json"], "web\n", Duration::from_secs(60));
+    json.assert_ok();
+    let said: Value = serde_json::from_str(json.stdout.lines().next().unwrap()).unwrap();
+    assert!(said["done"][0].as_str().unwrap().starts_with("serving the live picture at http://127.0.0.1:"), "{said}");
+    // A port in use is an error that stops the script, not a silent "ok".
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let busy = crate::harness::run(&format!("web --listen 127.0.0.1:{port}\ntopics\n"));
+    assert_eq!(busy.code, 2, "{}", busy.stdout);
+    assert!(busy.stderr.contains("the port is in use"), "{}", busy.stderr);
+}
