@@ -88,9 +88,19 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 
+    /// Start Apache Kafka itself on this machine instead of the embedded broker, from DIR (an
+    /// unpacked release, or any folder of its jars; default $KAFKA_HOME). Needs Java 17+
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = "")]
+    pub apache_kafka: Option<PathBuf>,
+
+    /// How many Apache Kafka nodes to start with --apache-kafka (default 3)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub brokers: Option<u8>,
+
     #[command(flatten)]
     pub security: crate::security::SecurityArgs,
 }
+
 
 #[derive(Debug, Subcommand)]
 pub enum Mode {
@@ -174,4 +184,13 @@ pub struct BrokerArgs {
     /// Require SASL logins (tansu's authentication; its PLAIN accepts any password)
     #[arg(long)]
     pub sasl: bool,
+
+    /// Run Apache Kafka itself from DIR instead (local nodes on free loopback ports; --listen,
+    /// --advertise, --data and --sasl are for the embedded broker)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["data", "sasl", "advertise"])]
+    pub apache_kafka: Option<PathBuf>,
+
+    /// How many Apache Kafka nodes, with --apache-kafka (default 1)
+    #[arg(long, value_name = "N", requires = "apache_kafka", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub brokers: Option<u8>,
 }

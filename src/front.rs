@@ -45,6 +45,8 @@ pub fn connect_options(cli: &Cli, connect: &ConnectArgs, reporter: &dyn Reporter
         security,
         password,
         data: connect.data.clone(),
+        apache_kafka: connect.apache_kafka.clone(),
+        brokers: connect.brokers.map(usize::from),
         verbose: cli.verbose,
         lessons: cli.lessons.clone(),
         learner: cli.learner.clone(),

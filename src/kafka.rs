@@ -5,6 +5,7 @@
 //! Apache Kafka, Redpanda or a managed service. Only this layer and the actors import rdkafka.
 
 pub mod admin;
+pub mod alter;
 mod connection;
 mod context;
 mod errors;
@@ -107,6 +108,8 @@ pub struct TopicConfig {
     pub name: String,
     pub value: Option<String>,
     pub is_default: bool,
+    /// Set on the topic itself (`--config`, an alter), not inherited from the broker.
+    pub set_on_topic: bool,
     pub is_sensitive: bool,
 }
 
@@ -162,6 +165,30 @@ impl StartFrom {
             StartFrom::Latest => "latest",
         }
     }
+}
+
+/// Which transactional messages a reader sees (`isolation.level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    ReadCommitted,
+    ReadUncommitted,
+}
+
+impl Isolation {
+    pub fn as_config(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read_committed",
+            Isolation::ReadUncommitted => "read_uncommitted",
+        }
+    }
+}
+
+/// How a consumer takes part in its group (`group.protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupProtocol {
+    Classic,
+    /// KIP-848: the broker assigns; session timeout and heartbeat are the broker's settings.
+    Consumer,
 }
 
 /// How a group shares its partitions out (`partition.assignment.strategy`).

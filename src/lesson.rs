@@ -28,9 +28,22 @@ pub struct Lesson {
     /// `storage: persistent` in the front matter: on the embedded broker the lesson needs
     /// SQLite storage (compaction and retention only run there), so a replay starts one.
     pub persistent: bool,
+    /// `needs:` in the front matter: what a cluster must have for the lesson to be true there.
+    pub needs: Needs,
     pub steps: Vec<Step>,
     /// Where it came from, for error messages.
     pub source: String,
+}
+
+/// What a lesson needs of the cluster, declared in its front matter (`needs: embedded broker`,
+/// `needs: 3 brokers`). The tool says in one line what is missing instead of running a lesson
+/// that would be false on the cluster at hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Something only the embedded broker does (its broker-side schema checks).
+    pub embedded: bool,
+    /// At least this many brokers (0: any).
+    pub brokers: u32,
 }
 
 impl Lesson {
@@ -49,6 +62,42 @@ pub struct Step {
     /// Markdown to show before the action.
     pub narration: String,
     pub action: Option<Action>,
+    /// A block marked ```` ```try apache-kafka ```` (or `embedded`) runs only on that kind of
+    /// cluster; elsewhere the step is narration with a line saying why.
+    pub only: Option<Only>,
+}
+
+/// Where a block is true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Only {
+    /// What the embedded tansu broker lacks: transactions, adding partitions, the consumer
+    /// group protocol of KIP-848, more than one broker.
+    ApacheKafka,
+    /// What only the embedded broker does (its broker-side schema checks).
+    Embedded,
+}
+
+impl Lesson {
+    /// The lesson as it runs on this cluster: each step marked for the other kind keeps its
+    /// narration, says in one line what it would have done, and asks nothing.
+    pub fn for_cluster(mut self, embedded: bool) -> Lesson {
+        for step in &mut self.steps {
+            let note = match (step.only, embedded) {
+                (Some(Only::ApacheKafka), true) => {
+                    "*(On Apache Kafka this step is yours to do; the embedded broker cannot do it, so it is left out here. \
+                     Start kafka-workshop with `--apache-kafka DIR` or `--bootstrap-servers` to try it.)*"
+                }
+                (Some(Only::Embedded), false) => {
+                    "*(This step uses what only the embedded broker does, so it is left out on this cluster.)*"
+                }
+                _ => continue,
+            };
+            step.action = None;
+            step.only = None;
+            step.narration = format!("{}\n\n{note}", step.narration).trim().to_string();
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

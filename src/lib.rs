@@ -7,7 +7,8 @@
 //!    alone prints and reads the terminal;
 //! 2. the `session`: executes commands and returns `outcome` data and events;
 //! 3. the Kafka layer (`kafka`, `actors`), the only code that touches librdkafka, the embedded
-//!    `broker`, and the `lesson` files and `progress`;
+//!    `broker` and the local Apache Kafka nodes behind one `cluster` handle, and the `lesson`
+//!    files and `progress`;
 //! 4. the grammar (`command`, `tokenize`, `expect`, `cli`);
 //! 5. small shared modules: `error`, `outcome`, `report`, `room`, `format`, `paths`, `security`,
 //!    `shop`, `murmur2`.
@@ -16,6 +17,7 @@ pub mod actors;
 #[cfg(feature = "embedded-broker")]
 pub mod broker;
 pub mod cli;
+pub mod cluster;
 pub mod command;
 pub mod error;
 pub mod expect;
@@ -66,29 +68,67 @@ pub fn run() -> i32 {
 
 #[cfg(feature = "embedded-broker")]
 fn run_broker(runtime: &tokio::runtime::Runtime, args: &cli::BrokerArgs) -> i32 {
-    use crate::broker::{BrokerStorage, EmbeddedBroker};
+    use crate::broker::BrokerStorage;
+    use crate::cluster::{ClusterSpec, LocalCluster};
     let storage = match &args.data {
         Some(dir) => BrokerStorage::Sqlite { dir: dir.clone(), maintenance: None },
         None => BrokerStorage::Memory,
     };
     let view = View::plain();
+    if let Some(home) = &args.apache_kafka {
+        return run_apache_kafka(runtime, home, args.brokers.map_or(1, usize::from));
+    }
+    let spec = ClusterSpec::Embedded { listen: args.listen, advertise: args.advertise.clone(), storage: storage.clone(), sasl: args.sasl };
     runtime.block_on(async {
-        let broker = match EmbeddedBroker::start(args.listen, args.advertise.clone(), storage, args.sasl).await {
-            Ok(broker) => broker,
+        let mut cluster = match LocalCluster::start(&spec, &report::Quiet).await {
+            Ok(cluster) => cluster,
+            Err(err) => return view.fail(&err, None),
+        };
+        let listening = cluster.nodes().first().map(|n| n.address.clone()).unwrap_or_default();
+        view.show(&outcome::Outcome::Text(format!(
+            "kafka-workshop broker listening on {listening} (advertised as {}), {} storage{}; Ctrl-C stops it",
+            cluster.bootstrap(),
+            storage.describe(),
+            if args.sasl { ", SASL required" } else { "" }
+        )));
+        view.show(&join_lines(&cluster.bootstrap(), args));
+        let _ = tokio::signal::ctrl_c().await;
+        cluster.shutdown().await;
+        0
+    })
+}
+
+/// `kafka-workshop broker --apache-kafka DIR [--brokers N]`: local Apache Kafka nodes in the
+/// foreground until Ctrl-C, with the teaching settings they run with.
+#[cfg(feature = "embedded-broker")]
+fn run_apache_kafka(runtime: &tokio::runtime::Runtime, home: &std::path::Path, nodes: usize) -> i32 {
+    use crate::cluster::{ApacheSpec, ClusterSpec, LocalCluster};
+    let view = View::plain();
+    let spec = ApacheSpec::new(home, nodes);
+    runtime.block_on(async {
+        let started = std::time::Instant::now();
+        let cluster = match LocalCluster::start(&ClusterSpec::Apache(spec), &report::Quiet).await {
+            Ok(cluster) => cluster,
             Err(err) => return view.fail(&err, None),
         };
         view.show(&outcome::Outcome::Text(format!(
-            "kafka-workshop broker listening on {} (advertised as {}), {} storage{}; Ctrl-C stops it",
-            broker.local_addr(),
-            broker.bootstrap(),
-            broker.storage().describe(),
-            if args.sasl { ", SASL required" } else { "" }
+            "{} listening on {} (ready in {:.1} s); Ctrl-C stops it",
+            cluster.describe(),
+            cluster.bootstrap(),
+            started.elapsed().as_secs_f64()
         )));
-        view.show(&join_lines(broker.bootstrap(), args));
+        view.show(&outcome::Outcome::Note(teaching_settings_note(nodes)));
         let _ = tokio::signal::ctrl_c().await;
-        broker.stop().await;
+        cluster.shutdown().await;
         0
     })
+}
+
+/// The teaching settings a local Apache Kafka runs with, said once: none is a production value.
+pub fn teaching_settings_note(nodes: usize) -> String {
+    let settings: Vec<String> =
+        crate::cluster::ApacheSpec::teaching_settings(nodes).iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("teaching settings, so failures show in seconds (not production values): {}", settings.join(", "))
 }
 
 /// What a workshop's instructor shares: the line each learner types to join, and how to watch

@@ -247,14 +247,21 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Embedded { bootstrap: String, storage: String },
+    /// Apache Kafka nodes this session started (`--apache-kafka DIR`): `what` says which.
+    Local { bootstrap: String, what: String },
     External { bootstrap: String },
 }
 
 impl Target {
     pub fn bootstrap(&self) -> &str {
         match self {
-            Target::Embedded { bootstrap, .. } | Target::External { bootstrap } => bootstrap,
+            Target::Embedded { bootstrap, .. } | Target::Local { bootstrap, .. } | Target::External { bootstrap } => bootstrap,
         }
+    }
+
+    /// Whether this session started the cluster itself (the embedded broker or local nodes).
+    pub fn is_local(&self) -> bool {
+        !matches!(self, Target::External { .. })
     }
 
     pub fn is_embedded(&self) -> bool {

@@ -49,6 +49,14 @@ pub fn validate_topic_name(name: &str) -> Result<()> {
 /// The longest topic name Kafka accepts.
 pub const MAX_TOPIC_NAME: usize = 249;
 
+/// A line of someone else's text (a log line) cut to `most` characters, with `…` if it was longer.
+pub fn clip_line(line: &str, most: usize) -> String {
+    match line.char_indices().nth(most) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
 /// A name as an error quotes it: its first 40 characters, and `…` if there were more.
 pub fn clip(name: &str) -> String {
     match name.char_indices().nth(40) {

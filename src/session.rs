@@ -55,6 +55,11 @@ pub struct ConnectOptions {
     pub password: Option<crate::security::Secret>,
     /// Keep the embedded broker's data in SQLite under this folder.
     pub data: Option<PathBuf>,
+    /// Start local Apache Kafka nodes from this release (or folder of its jars) instead of the
+    /// embedded broker.
+    pub apache_kafka: Option<PathBuf>,
+    /// How many local Apache Kafka nodes (default 3).
+    pub brokers: Option<usize>,
     pub verbose: bool,
     /// An instructor's lessons folder instead of the built-in lessons.
     pub lessons: Option<PathBuf>,
@@ -73,12 +78,10 @@ pub struct Session {
     /// Where the picture is served, once a front end serves it.
     web: Option<String>,
     target: Target,
-    #[cfg(feature = "embedded-broker")]
-    embedded: Option<crate::broker::EmbeddedBroker>,
-    /// Where the embedded broker was, while `broker stop` has it down.
-    #[cfg(feature = "embedded-broker")]
-    stopped_broker: Option<(std::net::SocketAddr, crate::broker::BrokerStorage)>,
-    /// How many times `broker start` brought the embedded broker back.
+    /// The cluster this session started (the embedded broker, or local Apache Kafka nodes),
+    /// none for one it only connects to.
+    local: Option<crate::cluster::LocalCluster>,
+    /// How many times `broker start` brought a broker back.
     broker_restarts: u32,
     reporter: Arc<dyn Reporter>,
     verbose: bool,
@@ -114,7 +117,7 @@ impl Session {
         let (sender, receiver) = std::sync::mpsc::channel();
         let events = Events::new(sender);
         let log = options.verbose.then(|| events.clone());
-        let (connection, target, embedded) = match &options.bootstrap_servers {
+        let (connection, target, local) = match &options.bootstrap_servers {
             Some(servers) => {
                 let servers = servers.trim();
                 if servers.is_empty() {
@@ -123,6 +126,11 @@ impl Session {
                 if options.data.is_some() {
                     return Err(Error::input(
                         "--data is for the embedded broker; it cannot be used with --bootstrap-servers",
+                    ));
+                }
+                if options.apache_kafka.is_some() {
+                    return Err(Error::input(
+                        "--apache-kafka starts a cluster here; it cannot be used with --bootstrap-servers, which names one elsewhere",
                     ));
                 }
                 let properties =
@@ -135,11 +143,9 @@ impl Session {
                     "--certs and the --sasl-… flags are for a real cluster: give its address with --bootstrap-servers HOST:PORT",
                 ))
             }
-            None => clusters::start_embedded(options, log).await?,
+            None => clusters::start_local(options, reporter.as_ref(), log).await?,
         };
         let namespace = options.learner.as_deref().map(Namespace::new).transpose()?;
-        #[cfg(not(feature = "embedded-broker"))]
-        let _ = embedded;
         let connection = Arc::new(connection);
         let scene = Scene::new(Arc::clone(&connection), events.clone());
         scene.update(|stage| stage.namespace = namespace.clone());
@@ -148,10 +154,7 @@ impl Session {
             scene,
             web: None,
             target,
-            #[cfg(feature = "embedded-broker")]
-            embedded,
-            #[cfg(feature = "embedded-broker")]
-            stopped_broker: None,
+            local,
             broker_restarts: 0,
             reporter,
             verbose: options.verbose,
@@ -278,9 +281,8 @@ impl Session {
     pub async fn shutdown(mut self) {
         self.stop_all_actors().await;
         self.leave_room(std::time::Duration::from_secs(3));
-        #[cfg(feature = "embedded-broker")]
-        if let Some(broker) = self.embedded.take() {
-            broker.stop().await;
+        if let Some(cluster) = self.local.take() {
+            cluster.shutdown().await;
         }
         // What is left holds librdkafka clients with nothing more to send. Each one joins a
         // polling thread that wakes every 100 ms as it is dropped, so they are let go on a thread
@@ -326,10 +328,11 @@ impl Session {
         match command {
             Command::Cluster => self.cluster().await,
             Command::Connect(args) => self.connect_to(args).await,
-            Command::Broker(args) => self.broker(args.action).await,
+            Command::Broker(args) => self.broker(args.action, args.node).await,
             Command::Topics(args) => self.topics(args).await,
             Command::CreateTopic(args) => self.create_topic(args).await,
             Command::DescribeTopic(args) => self.describe_topic(&args.topic).await,
+            Command::AlterTopic(args) => self.alter_topic(args).await,
             Command::DeleteTopic(args) => self.delete_topic(&args.topic).await,
             Command::Produce(args) => self.produce(args).await,
             Command::Read(args) => self.read(args).await,
@@ -370,7 +373,7 @@ impl Session {
                 Ok(Outcome::Nothing)
             }
             Command::Lessons => self.lessons_table(),
-            Command::Lesson(args) => self.open_lesson(&args.lesson),
+            Command::Lesson(args) => self.open_lesson_here(&args.lesson).await,
             Command::Next => self.next_step().await,
             Command::Back => self.previous_step(),
             Command::Hint => self.hint(),
@@ -414,6 +417,24 @@ mod words {
             match from {
                 command::StartFrom::Earliest => kafka::StartFrom::Earliest,
                 command::StartFrom::Latest => kafka::StartFrom::Latest,
+            }
+        }
+    }
+
+    impl From<command::Isolation> for kafka::Isolation {
+        fn from(isolation: command::Isolation) -> Self {
+            match isolation {
+                command::Isolation::ReadCommitted => kafka::Isolation::ReadCommitted,
+                command::Isolation::ReadUncommitted => kafka::Isolation::ReadUncommitted,
+            }
+        }
+    }
+
+    impl From<command::GroupProtocol> for kafka::GroupProtocol {
+        fn from(protocol: command::GroupProtocol) -> Self {
+            match protocol {
+                command::GroupProtocol::Classic => kafka::GroupProtocol::Classic,
+                command::GroupProtocol::Consumer => kafka::GroupProtocol::Consumer,
             }
         }
     }

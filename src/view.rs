@@ -286,6 +286,7 @@ impl View {
     pub fn banner(&self, target: &Target) -> String {
         let what = match target {
             Target::Embedded { bootstrap, storage } => format!("embedded broker (tansu 0.6.0, {storage} storage) at {bootstrap}"),
+            Target::Local { bootstrap, what } => format!("{what} at {bootstrap}"),
             Target::External { bootstrap } => format!("cluster at {bootstrap}"),
         };
         let text = format!("kafka-workshop {} · connected to {what} · type `help`", env!("CARGO_PKG_VERSION"));

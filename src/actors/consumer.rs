@@ -19,7 +19,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
-use crate::kafka::{Assignor, Connection, Offsets, StartFrom};
+use crate::kafka::{Assignor, Connection, GroupProtocol, Isolation, Offsets, StartFrom};
 use crate::outcome::{Event, Partitions, Record};
 use crate::report::Events;
 use context::ActorContext;
@@ -49,6 +49,10 @@ pub struct ConsumerSpec {
     /// group.instance.id: a static member keeps its place across a restart.
     pub instance_id: Option<String>,
     pub follow: bool,
+    pub isolation: Isolation,
+    /// With `Consumer` (KIP-848) the broker assigns and times the session: `session_timeout`
+    /// and `assignor` are not sent.
+    pub protocol: GroupProtocol,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,10 +166,19 @@ impl ConsumerHandle {
         config.set("auto.commit.interval.ms", "1000");
         config.set("enable.auto.offset.store", "false");
         config.set("auto.offset.reset", spec.from.as_config());
-        config.set("session.timeout.ms", spec.session_timeout.as_millis().to_string());
-        // Half a second, so a graceful stop moves partitions within a second.
-        config.set("heartbeat.interval.ms", "500");
-        config.set("partition.assignment.strategy", spec.assignor.as_config());
+        config.set("isolation.level", spec.isolation.as_config());
+        match spec.protocol {
+            GroupProtocol::Classic => {
+                config.set("session.timeout.ms", spec.session_timeout.as_millis().to_string());
+                // Half a second, so a graceful stop moves partitions within a second.
+                config.set("heartbeat.interval.ms", "500");
+                config.set("partition.assignment.strategy", spec.assignor.as_config());
+            }
+            // The broker sets the session timeout and heartbeat, and assigns (KIP-848).
+            GroupProtocol::Consumer => {
+                config.set("group.protocol", "consumer");
+            }
+        }
         config.set("max.poll.interval.ms", spec.max_poll_interval.as_millis().to_string());
         if let Some(instance) = &spec.instance_id {
             config.set("group.instance.id", instance);

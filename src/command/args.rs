@@ -9,14 +9,18 @@ use crate::shop::PartitionBy;
 
 #[derive(Debug, Clone, PartialEq, Args)]
 pub struct BrokerCommandArgs {
-    /// stop: the broker vanishes as if its machine died; start: it comes back on the same address
+    /// stop: a clean shutdown (the embedded broker drops every connection at once); kill: a
+    /// crash, with no goodbye; start: the broker comes back on the same address
     #[arg(value_enum)]
     pub action: BrokerAction,
+    /// Which broker, by node id (a local Apache Kafka cluster's 1, 2, 3…; the embedded broker is 1)
+    pub node: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BrokerAction {
     Stop,
+    Kill,
     Start,
 }
 
@@ -63,6 +67,21 @@ pub struct CreateTopicArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct AlterTopicArgs {
+    /// The topic's name
+    pub topic: String,
+    /// The partition count it should have: more than now (partitions are never removed)
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub partitions: Option<i32>,
+    /// Set a topic config such as retention.ms=60000 (repeatable)
+    #[arg(long = "config", short = 'c', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub configs: Vec<(String, String)>,
+    /// Remove a topic config, so the broker's default applies again (repeatable)
+    #[arg(long = "delete-config", value_name = "KEY")]
+    pub delete_configs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct SchemaArgs {
     /// The topic's name
     pub topic: String,
@@ -98,9 +117,12 @@ pub struct ProduceArgs {
     /// Turn on the idempotent producer: retries never write a message twice
     #[arg(long)]
     pub idempotent: bool,
-    /// Send every message in one transaction with this transactional id, committed at the end
+    /// Send every message in one transaction with this transactional id, committed at the end (Apache Kafka)
     #[arg(long, value_name = "ID")]
     pub transactional_id: Option<String>,
+    /// Abort the transaction instead of committing it: its messages stay in the log, and read_committed readers skip them
+    #[arg(long, requires = "transactional_id")]
+    pub abort: bool,
     /// Send the value exactly as typed, even if it starts like JSON but is not
     #[arg(long)]
     pub raw: bool,
@@ -132,6 +154,27 @@ pub struct ReadArgs {
     /// Stop after N messages
     #[arg(long, short, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max: u64,
+    /// read-committed skips the messages of open and aborted transactions (librdkafka's default; Java's is read-uncommitted)
+    #[arg(long, value_enum, default_value_t = Isolation::ReadCommitted)]
+    pub isolation: Isolation,
+}
+
+/// Which transactional messages a reader sees (`isolation.level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Isolation {
+    /// Only messages of committed transactions (and those sent without one)
+    ReadCommitted,
+    /// Everything in the log, aborted and open transactions too
+    ReadUncommitted,
+}
+
+/// How a consumer takes part in its group (`group.protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupProtocol {
+    /// JoinGroup and SyncGroup: the group's leader assigns, every member stops at a rebalance
+    Classic,
+    /// KIP-848 (Apache Kafka 4.0+): the broker assigns, and members move partitions one by one
+    Consumer,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,12 +227,18 @@ pub struct StartConsumerArgs {
     /// Commit only with the commit command (otherwise every second)
     #[arg(long)]
     pub manual_commit: bool,
-    /// How long the group waits for a silent member before reassigning its partitions
-    #[arg(long, default_value = "6s", value_parser = parse_duration)]
-    pub session_timeout: Duration,
-    /// How the group shares out partitions
-    #[arg(long, value_enum, default_value_t = Assignor::Range)]
-    pub assignor: Assignor,
+    /// How long the group waits for a silent member before reassigning its partitions (default 6s; Kafka's minimum)
+    #[arg(long, value_parser = parse_duration)]
+    pub session_timeout: Option<Duration>,
+    /// How the group shares out partitions (default range)
+    #[arg(long, value_enum)]
+    pub assignor: Option<Assignor>,
+    /// classic, or consumer: KIP-848's protocol, where the broker assigns and sets the session timeout
+    #[arg(long, value_enum, default_value_t = GroupProtocol::Classic)]
+    pub group_protocol: GroupProtocol,
+    /// read-committed skips the messages of open and aborted transactions (librdkafka's default; Java's is read-uncommitted)
+    #[arg(long, value_enum, default_value_t = Isolation::ReadCommitted)]
+    pub isolation: Isolation,
     /// How long it may go without polling before it leaves the group itself (max.poll.interval.ms)
     #[arg(long, default_value = "300s", value_parser = parse_duration)]
     pub max_poll_interval: Duration,

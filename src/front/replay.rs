@@ -110,6 +110,12 @@ impl Player<'_> {
 
     /// Step through a lesson with the tutor, running each task's solution when it pauses.
     fn step_through(&mut self, lesson: lesson::Lesson) -> Result<()> {
+        // On a cluster that cannot give what the lesson needs, it says so and is not played.
+        if let Some(unmet) = self.runtime.block_on(self.session.unmet_needs(&lesson)) {
+            let hint = unmet.hint().map(|h| format!("; {h}")).unwrap_or_default();
+            self.view.show(&Outcome::Warning(format!("{unmet}{hint}")));
+            return Ok(());
+        }
         let heading = self.session.open_lesson_material(lesson)?;
         self.view.show(&heading);
         while let Some((narration, cue)) = self.session.lesson_cue() {

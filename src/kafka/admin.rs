@@ -68,13 +68,22 @@ impl Connection {
         self.wait_for_topic(name, false).await
     }
 
-    /// Metadata can lag an admin call by a moment; wait (bounded) until it agrees.
+    /// Metadata can lag an admin call by a moment; wait (bounded) until it agrees. A new topic
+    /// is ready when every partition has a leader that answers for it: Apache Kafka returns
+    /// from CreateTopics before the leaders are elected, and a ListOffsets in between is
+    /// refused with NOT_LEADER_OR_FOLLOWER.
     async fn wait_for_topic(&self, topic: &str, present: bool) -> Result<()> {
         let deadline = Instant::now() + CLUSTER_TIMEOUT;
         loop {
             let info = self.cluster_info().await?;
-            if info.topic(topic).is_some() == present {
-                return Ok(());
+            match info.topic(topic) {
+                None if !present => return Ok(()),
+                Some(found) if present && found.partitions.iter().all(|p| p.leader >= 0) => {
+                    if self.watermarks(found.pairs()).await.is_ok() {
+                        return Ok(());
+                    }
+                }
+                _ => {}
             }
             if Instant::now() >= deadline {
                 let state = if present { "appear" } else { "disappear" };
@@ -98,7 +107,15 @@ impl Connection {
             Some(Ok(resource)) => Ok(resource
                 .entries
                 .into_iter()
-                .map(|e| TopicConfig { name: e.name, value: e.value, is_default: e.is_default, is_sensitive: e.is_sensitive })
+                .map(|e| TopicConfig {
+                    // tansu reports what was set on the topic as a default that is not a default.
+                    set_on_topic: matches!(e.source, rdkafka::admin::ConfigSource::DynamicTopic)
+                        || (matches!(e.source, rdkafka::admin::ConfigSource::Default) && !e.is_default),
+                    name: e.name,
+                    value: e.value,
+                    is_default: e.is_default,
+                    is_sensitive: e.is_sensitive,
+                })
                 .collect()),
             Some(Err(code)) => Err(Error::kafka(format!("the broker did not report configs: {code}"))),
             None => Ok(Vec::new()),

@@ -119,12 +119,13 @@ impl Connection {
     }
 
     /// Send every message of `request` in one transaction, committed at the end (aborted if a
-    /// message failed). `failed(step, detail)` explains a transaction that could not go on.
+    /// message failed, or if `abort_at_end`). `failed(step, detail)` explains a transaction that could not go on.
     pub async fn produce_in_transaction(
         &self,
         id: &str,
         request: &ProduceRequest<'_>,
         progress: Option<Box<dyn Progress>>,
+        abort_at_end: bool,
         failed: impl Fn(&str, String) -> Error,
     ) -> Result<(DeliveryReport, TransactionEnd)> {
         let producer = self.transactional_producer(id)?;
@@ -135,7 +136,7 @@ impl Connection {
             .map_err(|e| failed("start", e.to_string()))?;
         producer.begin_transaction().map_err(|e| failed("begin", e.to_string()))?;
         let report = deliver(&producer, request, progress).await;
-        let abort = !report.failures.is_empty();
+        let abort = abort_at_end || !report.failures.is_empty();
         let finish = producer.clone();
         let ended = tokio::task::spawn_blocking(move || {
             if abort {

@@ -45,11 +45,23 @@ pub(crate) struct Readers(std::sync::Mutex<Vec<BaseConsumer<Context>>>);
 const IDLE_READERS: usize = 2;
 
 impl Connection {
-    /// Read each planned range of `topic`, at most `max` messages in all.
+    /// Read each planned range of `topic`, at most `max` messages in all, as `read_committed`
+    /// readers do (librdkafka's default).
     pub async fn read(&self, topic: &str, plan: Vec<ReadPlan>, max: u64) -> Result<ReadResult> {
-        let reader = match self.readers.0.lock().ok().and_then(|mut idle| idle.pop()) {
+        self.read_as(topic, plan, max, super::Isolation::ReadCommitted).await
+    }
+
+    /// The same, seeing `isolation`'s messages: `ReadUncommitted` sees those of open and aborted
+    /// transactions too (a reader of its own, not kept).
+    pub async fn read_as(&self, topic: &str, plan: Vec<ReadPlan>, max: u64, isolation: super::Isolation) -> Result<ReadResult> {
+        let pooled = isolation == super::Isolation::ReadCommitted;
+        let reader = match pooled.then(|| self.readers.0.lock().ok().and_then(|mut idle| idle.pop())).flatten() {
             Some(reader) => reader,
-            None => new_reader(self.client_config(), self.context()).map_err(|e| self.explain("reading", &e))?,
+            None => {
+                let mut config = self.client_config();
+                config.set("isolation.level", isolation.as_config());
+                new_reader(config, self.context()).map_err(|e| self.explain("reading", &e))?
+            }
         };
         let topic = topic.to_string();
         let (reader, result) = tokio::task::spawn_blocking(move || {
@@ -60,7 +72,7 @@ impl Connection {
         })
         .await
         .map_err(|e| stopped("the read", e))?;
-        if result.is_ok() {
+        if result.is_ok() && pooled {
             if let Ok(mut idle) = self.readers.0.lock() {
                 if idle.len() < IDLE_READERS {
                     idle.push(reader);

@@ -20,6 +20,7 @@ struct Scan {
 /// A fenced block being read: its language, where it starts, its first line, its text.
 struct Fence {
     lang: String,
+    only: Option<super::Only>,
     start: usize,
     first_line: usize,
     body: String,
@@ -31,6 +32,7 @@ struct FrontMatter {
     title: Option<String>,
     minutes: u32,
     persistent: bool,
+    needs: super::Needs,
 }
 
 /// Parse one lesson file. Problems that stop it being a lesson at all come back as `Err`.
@@ -66,6 +68,7 @@ pub fn parse_all(source: &str, text: &str) -> (Lesson, Vec<Problem>) {
         title: title.unwrap_or_default(),
         minutes: front.minutes,
         persistent: front.persistent,
+        needs: front.needs,
         steps: scan.steps,
         source: source.to_string(),
     };
@@ -93,12 +96,19 @@ fn scan(text: &str, problems: &mut Vec<Problem>) -> Scan {
             Event::End(TagEnd::Heading(_)) if heading.is_some() => found.heading = heading.take().map(|h| h.trim().to_string()),
             Event::Text(t) | Event::Code(t) if heading.is_some() => heading.iter_mut().for_each(|h| h.push_str(&t)),
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                let mut words = info.split_whitespace();
-                let mut lang = words.next().unwrap_or("").to_string();
-                if lang == "kafka" && words.any(|w| w == "may-fail") {
+                let words: Vec<&str> = info.split_whitespace().collect();
+                let mut lang = words.first().copied().unwrap_or("").to_string();
+                if lang == "kafka" && words.contains(&"may-fail") {
                     lang = "kafka may-fail".into();
                 }
-                fence = Some(Fence { lang, start: range.start, first_line: line_of(range.start) + 1, body: String::new() });
+                let only = if words.contains(&"apache-kafka") {
+                    Some(super::Only::ApacheKafka)
+                } else if words.contains(&"embedded") {
+                    Some(super::Only::Embedded)
+                } else {
+                    None
+                };
+                fence = Some(Fence { lang, only, start: range.start, first_line: line_of(range.start) + 1, body: String::new() });
             }
             Event::Text(t) if fence.is_some() => fence.iter_mut().for_each(|f| f.body.push_str(&t)),
             Event::End(TagEnd::CodeBlock) => {
@@ -112,7 +122,7 @@ fn scan(text: &str, problems: &mut Vec<Problem>) -> Scan {
                 // Any other code block is part of the narration.
                 if let Some(action) = action(&block, problems) {
                     let narration = text[narration_start..block.start].trim().to_string();
-                    found.steps.push(Step { narration, action: Some(action) });
+                    found.steps.push(Step { narration, action: Some(action), only: block.only });
                     narration_start = range.end;
                 }
             }
@@ -121,7 +131,7 @@ fn scan(text: &str, problems: &mut Vec<Problem>) -> Scan {
     }
     let rest = text[narration_start.min(text.len())..].trim();
     if !rest.is_empty() {
-        found.steps.push(Step { narration: rest.to_string(), action: None });
+        found.steps.push(Step { narration: rest.to_string(), action: None, only: None });
     }
     found
 }
@@ -151,7 +161,7 @@ fn action(fence: &Fence, problems: &mut Vec<Problem>) -> Option<Action> {
 }
 
 fn front_matter(meta: &[(usize, String)], problems: &mut Vec<Problem>) -> FrontMatter {
-    let mut front = FrontMatter { number: None, title: None, minutes: 5, persistent: false };
+    let mut front = FrontMatter { number: None, title: None, minutes: 5, persistent: false, needs: super::Needs::default() };
     for (line, block) in meta {
         for (offset, entry) in block.lines().enumerate() {
             let Some((key, value)) = entry.split_once(':') else { continue };
@@ -172,6 +182,16 @@ fn front_matter(meta: &[(usize, String)], problems: &mut Vec<Problem>) -> FrontM
                     "memory" => front.persistent = false,
                     _ => problem(format!("storage is persistent or memory, got '{value}'")),
                 },
+                "needs" => {
+                    for need in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                        let words: Vec<&str> = need.split_whitespace().collect();
+                        match words.as_slice() {
+                            ["embedded", "broker"] | ["embedded"] => front.needs.embedded = true,
+                            [n, "brokers" | "broker"] if n.parse::<u32>().is_ok() => front.needs.brokers = n.parse().unwrap_or(0),
+                            _ => problem(format!("needs is `embedded broker` or `N brokers` (comma-separated), got '{need}'")),
+                        }
+                    }
+                }
                 _ => {}
             }
         }

@@ -204,7 +204,7 @@ impl Session {
     /// client API shows, read from the embedded broker's storage.
     async fn check_idempotent(&self, topic: &str, partition: i32, count: i64) -> Result<Verdict> {
         #[cfg(feature = "embedded-broker")]
-        if let Some(broker) = &self.embedded {
+        if let Some(broker) = self.embedded_broker() {
             let writers = broker.writers(topic, partition).await?;
             let found: i64 = writers.iter().filter(|w| w.producer_id >= 0).map(|w| w.records).sum();
             let stored: i64 = writers.iter().map(|w| w.records).sum();

@@ -2,6 +2,7 @@
 //! `connect` command that switches cluster mid-session, and what `cluster` says about security.
 
 use super::{ConnectOptions, Session};
+use crate::cluster::{ApacheSpec, ClusterSpec, LocalCluster};
 use crate::command::ConnectCommandArgs;
 use crate::error::{Error, Result};
 use crate::kafka::Connection;
@@ -9,12 +10,9 @@ use crate::outcome::{Outcome, Table, Target};
 use crate::report::{Events, Reporter};
 use crate::security::{self, SecurityArgs};
 
-/// What a session starts with: its connection, what it is connected to, and the embedded broker
-/// when it runs one.
-#[cfg(feature = "embedded-broker")]
-type Started = (Connection, Target, Option<crate::broker::EmbeddedBroker>);
-#[cfg(not(feature = "embedded-broker"))]
-type Started = (Connection, Target, Option<()>);
+/// What a session starts with: its connection, what it is connected to, and the cluster it
+/// started, when it started one.
+type Started = (Connection, Target, Option<LocalCluster>);
 
 /// The SASL password: `-X sasl.password=…` when a script gives one, else
 /// `$KAFKA_SASL_PASSWORD`, else asked for without echo where someone can answer.
@@ -29,29 +27,73 @@ pub fn sasl_password(reporter: &dyn Reporter, properties: &[(String, String)]) -
     reporter.secret("SASL password (not echoed): ").map(|value| Secret::new(value, SecretFrom::Prompt))
 }
 
-/// Start the embedded broker on a free port and connect to it; ready means it answers metadata.
+/// What the session starts when it is given no cluster: local Apache Kafka nodes with
+/// `--apache-kafka DIR`, else the embedded broker.
+fn local_spec(options: &ConnectOptions) -> Result<ClusterSpec> {
+    let home = match &options.apache_kafka {
+        Some(dir) if dir.as_os_str().is_empty() => match std::env::var_os("KAFKA_HOME").filter(|h| !h.is_empty()) {
+            Some(home) => Some(std::path::PathBuf::from(home)),
+            None => {
+                return Err(Error::input_with_hint(
+                    "--apache-kafka needs a folder: an unpacked Apache Kafka release (or set KAFKA_HOME)",
+                    format!("download one from {} and unpack it", crate::cluster::apache::DOWNLOAD),
+                ))
+            }
+        },
+        other => other.clone(),
+    };
+    if let Some(home) = &home {
+        if options.data.is_some() {
+            return Err(Error::input("--data is for the embedded broker; local Apache Kafka nodes keep their data in a temporary folder"));
+        }
+        let mut spec = ApacheSpec::new(home, options.brokers.unwrap_or(3));
+        spec.heap_mb = if spec.nodes > 1 { 384 } else { 512 };
+        return Ok(ClusterSpec::Apache(spec));
+    }
+    if options.brokers.is_some_and(|n| n != 1) {
+        return Err(Error::input_with_hint(
+            "the embedded broker is one broker; several brokers need Apache Kafka",
+            format!("add --apache-kafka DIR with an unpacked Apache Kafka release (download: {})", crate::cluster::apache::DOWNLOAD),
+        ));
+    }
+    embedded_spec(options.data.clone())
+}
+
 #[cfg(feature = "embedded-broker")]
-pub(super) async fn start_embedded(options: &ConnectOptions, log: Option<Events>) -> Result<Started> {
-    use crate::broker::{BrokerStorage, EmbeddedBroker};
-    let storage = match &options.data {
-        Some(dir) => BrokerStorage::Sqlite { dir: dir.clone(), maintenance: None },
+fn embedded_spec(data: Option<std::path::PathBuf>) -> Result<ClusterSpec> {
+    use crate::broker::BrokerStorage;
+    let storage = match data {
+        Some(dir) => BrokerStorage::Sqlite { dir, maintenance: None },
         None => BrokerStorage::Memory,
     };
-    let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let broker = EmbeddedBroker::start(listen, None, storage, false).await?;
-    let connection = Connection::new(broker.bootstrap(), &options.properties, log)?;
-    // Ready means it answers metadata, not merely that the port is open.
-    connection.cluster_info().await?;
-    let target = Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
-    Ok((connection, target, Some(broker)))
+    Ok(ClusterSpec::Embedded { listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)), advertise: None, storage, sasl: false })
 }
 
 #[cfg(not(feature = "embedded-broker"))]
-pub(super) async fn start_embedded(_options: &ConnectOptions, _log: Option<Events>) -> Result<Started> {
+fn embedded_spec(_data: Option<std::path::PathBuf>) -> Result<ClusterSpec> {
     Err(Error::unsupported(
         "this build has no embedded broker",
-        "connect to a cluster with --bootstrap-servers HOST:PORT",
+        "connect to a cluster with --bootstrap-servers HOST:PORT, or start one with --apache-kafka DIR",
     ))
+}
+
+/// Start the session's own cluster and connect to it; ready means it answers metadata.
+pub(super) async fn start_local(options: &ConnectOptions, reporter: &dyn Reporter, log: Option<Events>) -> Result<Started> {
+    let cluster = LocalCluster::start(&local_spec(options)?, reporter).await?;
+    let connection = Connection::new(&cluster.bootstrap(), &options.properties, log)?;
+    connection.cluster_info().await?;
+    let target = target_of(&cluster);
+    Ok((connection, target, Some(cluster)))
+}
+
+/// How the session names a cluster it started.
+fn target_of(cluster: &LocalCluster) -> Target {
+    if cluster.is_embedded() {
+        let storage = cluster.describe().trim_start_matches("the embedded broker (tansu 0.6.0, ").trim_end_matches(" storage)").to_string();
+        Target::Embedded { bootstrap: cluster.bootstrap(), storage }
+    } else {
+        Target::Local { bootstrap: cluster.bootstrap(), what: cluster.describe() }
+    }
 }
 
 /// A certificate this close to expiring gets a warning.
@@ -110,6 +152,7 @@ impl Session {
             "connected to {} ({} broker(s), {how})",
             match &self.target {
                 Target::Embedded { .. } => "the embedded broker".to_string(),
+                Target::Local { what, .. } => what.clone(),
                 Target::External { bootstrap } => bootstrap.clone(),
             },
             info.brokers.len()
@@ -117,25 +160,24 @@ impl Session {
         Ok(Outcome::Many(parts))
     }
 
-    #[cfg(feature = "embedded-broker")]
+    /// `connect embedded`: the session's embedded broker, started now if it has none yet.
     async fn embedded_connection(&mut self, extra: &[(String, String)]) -> Result<(Connection, Target)> {
-        use crate::broker::{BrokerStorage, EmbeddedBroker};
-        if self.stopped_broker.is_some() {
-            return Err(Error::input("the embedded broker is stopped: `broker start` brings it back"));
+        match &mut self.local {
+            Some(cluster) if !cluster.is_embedded() => {
+                return Err(Error::input(
+                    "this session runs local Apache Kafka nodes; quit and start kafka-workshop without --apache-kafka for the embedded broker",
+                ))
+            }
+            Some(cluster) => {
+                if cluster.nodes().iter().any(|n| !n.up) {
+                    return Err(Error::input("the embedded broker is stopped: `broker start` brings it back"));
+                }
+            }
+            None => self.local = Some(LocalCluster::start(&embedded_spec(None)?, self.reporter.as_ref()).await?),
         }
-        if self.embedded.is_none() {
-            let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-            self.embedded = Some(EmbeddedBroker::start(listen, None, BrokerStorage::Memory, false).await?);
-        }
-        let broker = self.embedded.as_ref().ok_or_else(|| Error::broker("the embedded broker did not start"))?;
-        let connection = Connection::new(broker.bootstrap(), extra, self.log())?;
-        let target = Target::Embedded { bootstrap: broker.bootstrap().to_string(), storage: broker.storage().describe() };
-        Ok((connection, target))
-    }
-
-    #[cfg(not(feature = "embedded-broker"))]
-    async fn embedded_connection(&mut self, _extra: &[(String, String)]) -> Result<(Connection, Target)> {
-        Err(Error::unsupported("this build has no embedded broker", "build kafka-workshop with its default features"))
+        let cluster = self.local.as_ref().ok_or_else(|| Error::broker("the embedded broker did not start"))?;
+        let connection = Connection::new(&cluster.bootstrap(), extra, self.log())?;
+        Ok((connection, target_of(cluster)))
     }
 
     /// Where --verbose logs go, if anywhere.
@@ -143,56 +185,83 @@ impl Session {
         self.verbose.then(|| self.events.clone())
     }
 
-    /// `broker stop` / `broker start`: the embedded broker goes away (every connection dropped,
-    /// as if its machine died) and comes back on the same address, where clients find it again.
-    #[cfg(feature = "embedded-broker")]
-    pub(super) async fn broker(&mut self, action: crate::command::BrokerAction) -> Result<Outcome> {
-        use crate::broker::{BrokerStorage, EmbeddedBroker};
+    /// `broker stop|kill|start [N]`: a broker of the session's own cluster goes away (cleanly,
+    /// or as a crash) and comes back on the same address, where clients find it again. The
+    /// embedded broker is node 1, and drops every connection either way.
+    pub(super) async fn broker(&mut self, action: crate::command::BrokerAction, node: Option<i32>) -> Result<Outcome> {
         use crate::command::BrokerAction;
-        if let Target::External { bootstrap } = &self.target {
-            return Err(Error::input(format!(
-                "broker stop and start work on the embedded broker; this session is connected to {bootstrap}"
-            )));
-        }
+        let Some(cluster) = self.local.as_mut() else {
+            return Err(Error::input_with_hint(
+                format!(
+                    "broker stop, kill and start work on a cluster kafka-workshop started; this session is connected to {}",
+                    self.target.bootstrap()
+                ),
+                "start kafka-workshop with no cluster flags (the embedded broker) or with --apache-kafka DIR --brokers 3",
+            ));
+        };
+        let nodes = cluster.nodes();
+        let id = match node {
+            Some(id) => id,
+            None if nodes.len() == 1 => nodes[0].id,
+            None => {
+                let ids: Vec<String> = nodes.iter().map(|n| n.id.to_string()).collect();
+                return Err(Error::input(format!("say which broker: `broker {} N`, N one of {}", action_word(action), ids.join(", "))));
+            }
+        };
+        let embedded = cluster.is_embedded();
         match action {
-            BrokerAction::Stop => {
-                let broker = self.embedded.take().ok_or_else(|| Error::input("the broker is already stopped; `broker start` brings it back"))?;
-                let place = (broker.local_addr(), broker.storage().clone());
-                broker.stop().await;
-                let memory = matches!(place.1, BrokerStorage::Memory);
-                self.stopped_broker = Some(place);
-                let mut parts = vec![Outcome::Warning(
-                    "the broker is down: commands fail until `broker start`, and running consumers report that they lost the cluster".into(),
-                )];
-                if memory {
-                    parts.push(Outcome::Note(
-                        "its storage was memory, so what it held is gone; with --data DIR it would come back".into(),
-                    ));
+            BrokerAction::Stop | BrokerAction::Kill => {
+                if action == BrokerAction::Stop {
+                    cluster.stop(id).await?;
+                } else {
+                    cluster.kill(id).await?;
                 }
-                Ok(Outcome::Many(parts))
+                if embedded {
+                    let mut parts = vec![Outcome::Warning(
+                        "the broker is down: commands fail until `broker start`, and running consumers report that they lost the cluster".into(),
+                    )];
+                    if self.target_storage_is_memory() {
+                        parts.push(Outcome::Note(
+                            "its storage was memory, so what it held is gone; with --data DIR it would come back".into(),
+                        ));
+                    }
+                    return Ok(Outcome::Many(parts));
+                }
+                let how = if action == BrokerAction::Stop {
+                    "stopped cleanly: it handed its leaderships over before it left"
+                } else {
+                    "killed (SIGKILL): the controller notices when its heartbeats stop"
+                };
+                Ok(Outcome::Warning(format!("broker {id} {how}; `broker start {id}` brings it back")))
             }
             BrokerAction::Start => {
-                let (addr, storage) = self.stopped_broker.clone().ok_or_else(|| Error::input("the broker is already running"))?;
-                let broker = EmbeddedBroker::start(addr, None, storage, false).await?;
-                self.stopped_broker = None;
-                self.embedded = Some(broker);
+                cluster.start_node(id).await?;
                 self.broker_restarts += 1;
                 // The clients were refused while it was down; give them a moment to reconnect.
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-                while let Err(err) = self.connection.cluster_info().await {
-                    if std::time::Instant::now() >= deadline {
-                        return Err(err);
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                loop {
+                    match self.connection.cluster_info().await {
+                        Ok(info) if info.brokers.iter().any(|b| b.id == id) => break,
+                        Err(err) if std::time::Instant::now() >= deadline => return Err(err),
+                        _ if std::time::Instant::now() >= deadline => {
+                            return Err(Error::broker(format!("broker {id} did not rejoin the cluster within 30 s")))
+                        }
+                        _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
                     }
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 }
-                Ok(Outcome::Done(format!("the broker is back on {addr}; clients and consumers reconnect by themselves")))
+                let address = self.local.as_mut().map(|c| c.nodes()).unwrap_or_default().into_iter().find(|n| n.id == id).map(|n| n.address);
+                let at = address.unwrap_or_default();
+                if embedded {
+                    Ok(Outcome::Done(format!("the broker is back on {at}; clients and consumers reconnect by themselves")))
+                } else {
+                    Ok(Outcome::Done(format!("broker {id} is back on {at}; it catches up on what it missed and rejoins the ISR")))
+                }
             }
         }
     }
 
-    #[cfg(not(feature = "embedded-broker"))]
-    pub(super) async fn broker(&mut self, _action: crate::command::BrokerAction) -> Result<Outcome> {
-        Err(Error::unsupported("this build has no embedded broker", "build kafka-workshop with its default features"))
+    fn target_storage_is_memory(&self) -> bool {
+        matches!(&self.target, Target::Embedded { storage, .. } if storage.starts_with("memory"))
     }
 
     fn running_actors(&self) -> Vec<String> {
@@ -268,5 +337,13 @@ impl Session {
             parts.push(Outcome::Table(table));
         }
         parts
+    }
+}
+
+fn action_word(action: crate::command::BrokerAction) -> &'static str {
+    match action {
+        crate::command::BrokerAction::Stop => "stop",
+        crate::command::BrokerAction::Kill => "kill",
+        crate::command::BrokerAction::Start => "start",
     }
 }

@@ -14,6 +14,10 @@ use crate::format::optional;
 use crate::kafka::{Offsets, ReadPlan};
 use crate::outcome::{format_partitions, Outcome, Partitions, Table};
 
+/// A consumer's session timeout unless it says otherwise: Apache Kafka's smallest by default
+/// (`group.min.session.timeout.ms`), so a crash shows in seconds and every broker accepts it.
+pub const DEFAULT_SESSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6);
+
 /// How long a graceful stop may take to show up as a new assignment.
 const STOP_WAIT: Duration = Duration::from_secs(10);
 /// After a kill, how long past the session timeout to keep waiting for the group to notice.
@@ -37,12 +41,35 @@ impl Session {
                 return Err(Error::input(format!("a consumer named '{}' is already running", args.name)));
             }
         }
-        if args.max_poll_interval < args.session_timeout {
+        let consumer_protocol = args.group_protocol == crate::command::GroupProtocol::Consumer;
+        if consumer_protocol {
+            if self.target.is_embedded() {
+                return Err(Error::unsupported(
+                    "the consumer group protocol of KIP-848 needs Apache Kafka 4.0 or newer: the embedded tansu 0.6.0 broker speaks only the classic protocol",
+                    "start kafka-workshop with --apache-kafka DIR, or connect to Apache Kafka with --bootstrap-servers",
+                ));
+            }
+            let refused: Vec<&str> = [(args.session_timeout.is_some(), "--session-timeout"), (args.assignor.is_some(), "--assignor")]
+                .into_iter()
+                .filter_map(|(given, flag)| given.then_some(flag))
+                .collect();
+            if !refused.is_empty() {
+                return Err(Error::input_with_hint(
+                    format!(
+                        "{} is not the consumer's to choose under --group-protocol consumer: the broker assigns partitions and sets the session timeout and heartbeat (group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms)",
+                        refused.join(" and ")
+                    ),
+                    "leave them out, or use --group-protocol classic",
+                ));
+            }
+        }
+        let session_timeout = args.session_timeout.unwrap_or(DEFAULT_SESSION_TIMEOUT);
+        if args.max_poll_interval < session_timeout && !consumer_protocol {
             return Err(Error::input_with_hint(
                 format!(
                     "--max-poll-interval ({}) must be at least the session timeout ({})",
                     humantime::format_duration(args.max_poll_interval),
-                    humantime::format_duration(args.session_timeout)
+                    humantime::format_duration(session_timeout)
                 ),
                 "librdkafka refuses a poll interval shorter than the session timeout",
             ));
@@ -56,23 +83,34 @@ impl Session {
             topics: args.topics,
             from: args.from.into(),
             manual_commit: args.manual_commit,
-            session_timeout: args.session_timeout,
-            assignor: args.assignor.into(),
+            session_timeout,
+            assignor: args.assignor.unwrap_or(crate::command::Assignor::Range).into(),
             max_poll_interval: args.max_poll_interval,
             instance_id: args.instance_id,
             follow: args.follow,
+            isolation: args.isolation.into(),
+            protocol: args.group_protocol.into(),
         };
         self.launch_consumer(spec)
     }
 
     pub(super) fn launch_consumer(&mut self, spec: ConsumerSpec) -> Result<Outcome> {
+        let how = match spec.protocol {
+            crate::kafka::GroupProtocol::Classic => format!("session timeout {} s", spec.session_timeout.as_secs_f64()),
+            crate::kafka::GroupProtocol::Consumer => {
+                "group protocol consumer (KIP-848): the broker assigns and sets the session timeout".to_string()
+            }
+        };
+        let isolation = match spec.isolation {
+            crate::kafka::Isolation::ReadCommitted => "",
+            crate::kafka::Isolation::ReadUncommitted => ", read_uncommitted",
+        };
         let text = format!(
-            "started consumer '{}' in group '{}' on {} (from {}, session timeout {} s{}{}{})",
+            "started consumer '{}' in group '{}' on {} (from {}, {how}{isolation}{}{}{})",
             spec.name,
             spec.group,
             spec.topics.join(", "),
             spec.from.as_config(),
-            spec.session_timeout.as_secs_f64(),
             if spec.max_poll_interval == DEFAULT_MAX_POLL_INTERVAL {
                 String::new()
             } else {

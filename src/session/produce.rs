@@ -25,6 +25,9 @@ impl Session {
         if args.transactional_id.is_some() && args.acks != Acks::All {
             return Err(Error::input("a transaction needs --acks all"));
         }
+        if args.transactional_id.is_some() && self.target.is_embedded() {
+            return Err(self.transaction_error("begin", "tansu has no EndTxn".into()));
+        }
         let topic = self.connection.topic(&args.topic).await?;
         check_partition(&topic, args.partition)?;
         let values = if args.raw { Template::raw(args.value.as_deref()) } else { Template::value(args.value.as_deref())? };
@@ -49,13 +52,18 @@ impl Session {
             return Ok(delivery_outcome(report, &args.topic, keep_rows, &reasons));
         };
         let failed = |step: &str, detail: String| self.transaction_error(step, detail);
-        let (report, end) = self.connection.produce_in_transaction(id, &request, progress, failed).await?;
+        let (report, end) = self.connection.produce_in_transaction(id, &request, progress, args.abort, failed).await?;
         let said = match end {
             TransactionEnd::Committed => Outcome::Done(format!(
                 "committed transaction '{id}': consumers reading with isolation.level=read_committed now see these {} message(s)",
                 args.count
             )),
-            TransactionEnd::Aborted => Outcome::Warning(format!("aborted transaction '{id}': none of its messages count")),
+            TransactionEnd::Aborted if args.abort => Outcome::Done(format!(
+                "aborted transaction '{id}': its {} message(s) stay in the log, with an abort marker after them; \
+                 read_committed readers skip them, read_uncommitted readers see them",
+                args.count
+            )),
+            TransactionEnd::Aborted => Outcome::Warning(format!("aborted transaction '{id}': a message failed, so none of them count")),
         };
         Ok(Outcome::Many(vec![delivery_outcome(report, &args.topic, keep_rows, &BTreeMap::new()), said]))
     }
@@ -68,7 +76,7 @@ impl Session {
                     "transactions need Apache Kafka: the embedded tansu 0.6.0 broker cannot commit a transaction \
                      (it has no EndTxn; the {step} step failed: {detail})"
                 ),
-                "run kafka-workshop with --bootstrap-servers HOST:PORT against an Apache Kafka cluster to try this",
+                "start kafka-workshop with --apache-kafka DIR, or connect to Apache Kafka with --bootstrap-servers, to try this",
             ),
             false => Error::kafka(format!("the transaction could not {step}: {detail}")),
         }

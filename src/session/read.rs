@@ -38,7 +38,7 @@ impl Session {
             )));
             return Ok(Outcome::Many(parts));
         }
-        let read = self.connection.read(&args.topic, plan, args.max).await?;
+        let read = self.connection.read_as(&args.topic, plan, args.max, args.isolation.into()).await?;
         parts.extend(read_outcome(&read, args.max));
         Ok(Outcome::Many(parts))
     }

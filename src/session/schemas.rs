@@ -23,7 +23,7 @@ impl Session {
     /// The embedded broker's schema folder, or why there is none to use.
     fn schema_folder(&self) -> Result<PathBuf> {
         #[cfg(feature = "embedded-broker")]
-        if let Some(broker) = &self.embedded {
+        if let Some(broker) = self.embedded_broker() {
             return Ok(broker.schema_folder().to_path_buf());
         }
         Err(self.without_embedded(
@@ -31,6 +31,12 @@ impl Session {
             "Apache Kafka leaves schemas to a schema registry (Confluent Schema Registry, Apicurio or Karapace) \
              and to serializers in the clients; see lesson 15",
         ))
+    }
+
+    /// The embedded broker this session is connected to, while it runs.
+    #[cfg(feature = "embedded-broker")]
+    pub(super) fn embedded_broker(&self) -> Option<&crate::broker::EmbeddedBroker> {
+        self.local.as_ref().filter(|_| self.target.is_embedded()).and_then(|cluster| cluster.embedded())
     }
 
     /// Why something only the embedded broker can do cannot be done now: it is stopped, or

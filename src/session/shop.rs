@@ -165,6 +165,8 @@ impl Session {
             max_poll_interval: crate::actors::consumer::DEFAULT_MAX_POLL_INTERVAL,
             instance_id: None,
             follow: false,
+            isolation: crate::kafka::Isolation::ReadCommitted,
+            protocol: crate::kafka::GroupProtocol::Classic,
         };
         self.launch_consumer(spec)?;
         self.jobs.insert(name.to_string(), job.clone());

@@ -2,7 +2,7 @@
 //! `partition-for`, and the topic facts that checks read.
 
 use super::Session;
-use crate::command::{CreateTopicArgs, PartitionForArgs, TopicsArgs};
+use crate::command::{AlterTopicArgs, CreateTopicArgs, PartitionForArgs, TopicsArgs};
 use crate::error::{Error, Result};
 use crate::format::join_ids;
 use crate::kafka::admin::Created;
@@ -22,6 +22,7 @@ impl Session {
         let controller = info.controller.map_or_else(|| "(not reported)".to_string(), |c| c.to_string());
         let what = match &self.target {
             Target::Embedded { storage, .. } => format!("the embedded broker (tansu 0.6.0, {storage} storage)"),
+            Target::Local { what, .. } => format!("{what}, started by this session"),
             Target::External { bootstrap } => format!("an external cluster via {bootstrap}"),
         };
         let mut parts = vec![
@@ -69,8 +70,8 @@ impl Session {
         let brokers = self.connection.cluster_info().await?.brokers.len();
         if usize::try_from(args.replication_factor).unwrap_or(usize::MAX) > brokers {
             let what = match self.target {
-                Target::Embedded { .. } => "the embedded broker is a single broker; to see replication, run kafka-workshop with --bootstrap-servers against a cluster of 3 Apache Kafka brokers".to_string(),
-                Target::External { .. } => format!("this cluster has {brokers} broker(s)"),
+                Target::Embedded { .. } => "the embedded broker is a single broker; to see replication, start kafka-workshop with --apache-kafka DIR --brokers 3 (DIR: an unpacked Apache Kafka release)".to_string(),
+                Target::Local { .. } | Target::External { .. } => format!("this cluster has {brokers} broker(s)"),
             };
             return Err(Error::input(format!(
                 "replication factor {} needs at least {} brokers: {what}",
@@ -169,7 +170,9 @@ impl Session {
         };
         let mut table = Table::new(["CONFIG", "VALUE"]);
         for entry in entries {
-            let interesting = !entry.is_default || matches!(entry.name.as_str(), "cleanup.policy" | "retention.ms");
+            // What was set on the topic, and the two every lesson talks about. A broker's own
+            // settings (a teaching cluster's short delays) are not the topic's.
+            let interesting = entry.set_on_topic || matches!(entry.name.as_str(), "cleanup.policy" | "retention.ms");
             if interesting {
                 let value = if entry.is_sensitive { "(hidden)".to_string() } else { entry.value.unwrap_or_default() };
                 table.push([entry.name, value]);
@@ -181,6 +184,55 @@ impl Session {
             table.rows.sort();
             Outcome::Table(table.titled("configs"))
         }
+    }
+
+    /// `alter-topic T [--partitions N] [--config K=V]… [--delete-config K]…`.
+    pub(super) async fn alter_topic(&self, args: AlterTopicArgs) -> Result<Outcome> {
+        use crate::kafka::alter::ConfigChange;
+        let topic = self.connection.topic(&args.topic).await?;
+        if args.partitions.is_none() && args.configs.is_empty() && args.delete_configs.is_empty() {
+            return Err(Error::input("say what to change: --partitions N, --config KEY=VALUE or --delete-config KEY"));
+        }
+        let mut parts = Vec::new();
+        if let Some(wanted) = args.partitions {
+            let now = topic.partitions.len();
+            let wanted = usize::try_from(wanted).unwrap_or(0);
+            if wanted < now {
+                return Err(Error::input(format!(
+                    "topic '{}' has {now} partitions, and Kafka never removes one: a partition is a log, and its messages and every group's offsets in it have nowhere to go",
+                    args.topic
+                )));
+            }
+            if wanted == now {
+                parts.push(Outcome::Note(format!("topic '{}' already has {now} partition(s); nothing changed", args.topic)));
+            } else if self.target.is_embedded() {
+                return Err(Error::unsupported(
+                    "adding partitions needs Apache Kafka: the embedded tansu 0.6.0 broker has no CreatePartitions",
+                    "start kafka-workshop with --apache-kafka DIR, or connect to Apache Kafka with --bootstrap-servers",
+                ));
+            } else {
+                self.connection.add_partitions(&args.topic, wanted).await?;
+                parts.push(Outcome::Done(format!(
+                    "topic '{}' now has {wanted} partitions ({} new); messages already written stay where they are",
+                    args.topic,
+                    wanted - now
+                )));
+            }
+        }
+        let mut changes: Vec<ConfigChange> = args.configs.iter().map(|(k, v)| ConfigChange::Set(k.clone(), v.clone())).collect();
+        changes.extend(args.delete_configs.iter().cloned().map(ConfigChange::Delete));
+        if !changes.is_empty() {
+            let said: Vec<String> = changes
+                .iter()
+                .map(|c| match c {
+                    ConfigChange::Set(k, v) => format!("{k}={v}"),
+                    ConfigChange::Delete(k) => format!("{k} back to the broker's default"),
+                })
+                .collect();
+            self.connection.alter_topic_configs(&args.topic, changes).await?;
+            parts.push(Outcome::Done(format!("changed topic '{}': {}", args.topic, said.join(", "))));
+        }
+        Ok(Outcome::Many(parts))
     }
 
     pub(super) async fn delete_topic(&self, name: &str) -> Result<Outcome> {

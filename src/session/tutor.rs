@@ -301,6 +301,7 @@ impl Session {
                     .into(),
             ));
         }
+        let lesson = lesson.for_cluster(self.target.is_embedded());
         self.tutor()?.opening(Open::new(lesson, false, step));
         parts.extend(self.show_step());
         Ok(Outcome::Many(parts))
@@ -308,7 +309,47 @@ impl Session {
 
     /// Open a lesson given as data (a file or a demo) for a front end that steps through it with
     /// `lesson_cue`; no progress is kept. Returns its heading.
+    /// Why the cluster at hand cannot give what `lesson` needs, as one line naming it and how to
+    /// get it; None when it can.
+    pub async fn unmet_needs(&self, lesson: &Lesson) -> Option<Error> {
+        if lesson.needs.embedded && !self.target.is_embedded() {
+            return Some(Error::unsupported(
+                format!(
+                    "{} needs the embedded broker: it shows something only tansu does, which Apache Kafka leaves to other tools (the lesson says which)",
+                    lesson.heading()
+                ),
+                "quit and start kafka-workshop with no cluster flags",
+            ));
+        }
+        if lesson.needs.brokers > 1 {
+            let brokers = self.connection.cluster_info().await.map_or(0, |info| info.brokers.len());
+            if brokers < usize::try_from(lesson.needs.brokers).unwrap_or(usize::MAX) {
+                return Some(Error::unsupported(
+                    format!("{} needs {} brokers; this cluster has {brokers}", lesson.heading(), lesson.needs.brokers),
+                    format!(
+                        "with Java 17+ and Apache Kafka unpacked in DIR ({}): kafka-workshop --apache-kafka DIR --brokers {}",
+                        crate::cluster::apache::DOWNLOAD,
+                        lesson.needs.brokers
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    /// `lesson N` at the prompt: refused in one line when the cluster cannot give what it needs.
+    pub(super) async fn open_lesson_here(&mut self, wanted: &str) -> Result<Outcome> {
+        let lesson = self.tutor().ok().and_then(|tutor| lesson::find(&tutor.lessons, wanted).cloned());
+        if let Some(lesson) = lesson {
+            if let Some(err) = self.unmet_needs(&lesson).await {
+                return Err(err);
+            }
+        }
+        self.open_lesson(wanted)
+    }
+
     pub fn open_lesson_material(&mut self, lesson: Lesson) -> Result<Outcome> {
+        let lesson = lesson.for_cluster(self.target.is_embedded());
         let heading = Outcome::Done(lesson.heading());
         self.tutor()?.opening(Open::new(lesson, true, 0));
         Ok(heading)

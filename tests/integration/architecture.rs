@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("view", 70),
     // The Kafka layer, the embedded broker, lessons.
     ("actors", 60),
+    ("cluster", 62),
     ("broker", 60),
     ("lesson", 60),
     ("kafka", 55),

@@ -2,6 +2,7 @@
 //! embedded broker (a session in this process, or the binary with its own), and its own temporary
 //! folders, so the tests run in parallel.
 
+mod apache;
 mod architecture;
 mod bad_input;
 mod deleted;
@@ -9,6 +10,7 @@ mod faults;
 mod fuzz;
 mod groups;
 mod harness;
+mod kafka;
 mod terminal;
 mod learners;
 mod liveness;
