@@ -31,6 +31,7 @@ mod read;
 mod record;
 mod room;
 mod schemas;
+mod seek;
 mod shop;
 mod topics;
 mod tutor;
@@ -81,6 +82,9 @@ pub struct Session {
     /// The cluster this session started (the embedded broker, or local Apache Kafka nodes),
     /// none for one it only connects to.
     local: Option<crate::cluster::LocalCluster>,
+    /// What Kafka's kafka-transactions tool said of a partition's producers, by (topic,
+    /// partition, end offset): asked again only when the partition grows.
+    producer_states: std::sync::Mutex<std::collections::HashMap<(String, i32, i64), i64>>,
     /// How many times `broker start` brought a broker back.
     broker_restarts: u32,
     reporter: Arc<dyn Reporter>,
@@ -155,6 +159,7 @@ impl Session {
             web: None,
             target,
             local,
+            producer_states: std::sync::Mutex::default(),
             broker_restarts: 0,
             reporter,
             verbose: options.verbose,

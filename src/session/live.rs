@@ -2,16 +2,16 @@
 //! them, and the tables that show them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::topics::check_partition;
 use super::Session;
-use crate::actors::consumer::{ConsumerHandle, ConsumerSpec, SeekTo, Status, DEFAULT_MAX_POLL_INTERVAL};
+use crate::actors::consumer::{ConsumerHandle, ConsumerSpec, Status, DEFAULT_MAX_POLL_INTERVAL};
 use crate::actors::producer::{ProducerHandle, ProducerSpec};
-use crate::command::{PollArgs, SeekArgs, StartConsumerArgs, StartProducerArgs};
+use crate::command::{PollArgs, StartConsumerArgs, StartProducerArgs};
 use crate::error::{Error, Result, Thing};
 use crate::format::optional;
-use crate::kafka::{Offsets, ReadPlan};
+use crate::kafka::Offsets;
 use crate::outcome::{format_partitions, Outcome, Partitions, Table};
 
 /// A consumer's session timeout unless it says otherwise: Apache Kafka's smallest by default
@@ -24,7 +24,7 @@ const STOP_WAIT: Duration = Duration::from_secs(10);
 const KILL_GRACE: Duration = Duration::from_secs(10);
 
 impl Session {
-    fn running_consumer(&self, name: &str) -> Result<&ConsumerHandle> {
+    pub(super) fn running_consumer(&self, name: &str) -> Result<&ConsumerHandle> {
         let handle = self.consumers.get(name).ok_or_else(|| unknown_consumer(name, &self.consumers))?;
         match handle.status() {
             Status::Running => Ok(handle),
@@ -131,9 +131,11 @@ impl Session {
         }
         let spec = handle.spec.clone();
         let restarts = handle.restarts + 1;
+        let before = handle.state();
         let outcome = self.launch_consumer(spec)?;
         if let Some(handle) = self.consumers.get_mut(name) {
             handle.restarts = restarts;
+            handle.before_restart = Some((before.generation, before.last_assignment));
         }
         // A preparer, cook or analyst comes back to its job too.
         if let Some(job) = self.jobs.get(name).cloned() {
@@ -197,114 +199,6 @@ impl Session {
             Outcome::Done(format!("{name} committed; the group '{}' now records:", handle.spec.group)),
             Outcome::Table(offsets_table("COMMITTED", &committed)),
         ]))
-    }
-
-    pub(super) async fn seek_edge(&self, name: &str, partition: Option<i32>, to: SeekTo) -> Result<Outcome> {
-        let handle = self.running_consumer(name)?;
-        let moved = handle.seek(partition, to).await?;
-        let place = if to == SeekTo::End { "the end" } else { "the beginning" };
-        Ok(Outcome::Many(vec![
-            Outcome::Done(format!("{name} moved to {place}; the next poll starts at these offsets:")),
-            Outcome::Table(offsets_table("POSITION", &moved)),
-        ]))
-    }
-
-    pub(super) async fn seek(&self, args: SeekArgs) -> Result<Outcome> {
-        let handle = self.running_consumer(&args.name)?;
-        if let Some(time) = args.time {
-            return self.seek_to_time(handle, time).await;
-        }
-        let (Some(partition), Some(offset)) = (args.partition, args.offset) else {
-            return Err(Error::input("give PARTITION OFFSET, or --time TIME"));
-        };
-        for topic in &handle.spec.topics {
-            let info = self.connection.topic(topic).await?;
-            check_partition(&info, Some(partition))?;
-            let marks = self.connection.watermarks(vec![(topic.clone(), partition)]).await?;
-            if let Some(mark) = marks.get(&(topic.clone(), partition)) {
-                if offset > mark.high {
-                    return Err(Error::input(format!(
-                        "offset {offset} is past the end of {topic}[{partition}], which ends at {}; seek-to-end {} goes there",
-                        mark.high, args.name
-                    )));
-                }
-            }
-        }
-        let moved = handle.seek(Some(partition), SeekTo::Offset(offset)).await?;
-        Ok(Outcome::Many(vec![
-            Outcome::Done(format!("{} moved; the next poll starts at:", args.name)),
-            Outcome::Table(offsets_table("POSITION", &moved)),
-        ]))
-    }
-
-    /// Seek every assigned partition to the first message at or after `time`, but only after
-    /// checking the broker's answer against the messages themselves: never seek to a guess.
-    async fn seek_to_time(&self, handle: &ConsumerHandle, time: std::time::SystemTime) -> Result<Outcome> {
-        let millis = i64::try_from(time.duration_since(UNIX_EPOCH).map_err(|_| Error::input("time before 1970"))?.as_millis())
-            .map_err(|_| Error::input("time out of range"))?;
-        let assignment = handle.state().assignment;
-        if assignment.is_empty() {
-            return Err(Error::input(format!("{} has no partitions assigned yet", handle.spec.name)));
-        }
-        let mut targets = Vec::new();
-        for (topic, partitions) in &assignment {
-            let ids: Vec<i32> = partitions.iter().copied().collect();
-            let answers = self.connection.offsets_for_time(topic, ids.clone(), millis).await?;
-            let info = self.connection.topic(topic).await?;
-            let marks = self.connection.topic_watermarks(&info).await?;
-            for id in ids {
-                let mark = marks.iter().find(|(p, _)| *p == id).map(|(_, m)| *m).ok_or_else(|| Error::kafka("partition vanished"))?;
-                let answer = answers.get(&id).copied().flatten().filter(|o| *o >= 0);
-                let target = answer.unwrap_or(mark.high);
-                self.verify_time_offset(topic, id, target, millis, mark.low, mark.high).await?;
-                targets.push((topic.clone(), id, target));
-            }
-        }
-        let mut moved = Vec::new();
-        for (_, id, target) in &targets {
-            moved.extend(handle.seek(Some(*id), SeekTo::Offset(*target)).await?);
-        }
-        Ok(Outcome::Many(vec![
-            Outcome::Done(format!(
-                "{} moved to the first message at or after {}; the next poll starts at:",
-                handle.spec.name,
-                humantime::format_rfc3339_millis(time)
-            )),
-            Outcome::Table(offsets_table("POSITION", &moved)),
-        ]))
-    }
-
-    /// The broker said `offset` is the first message of `topic[partition]` at or after `millis`.
-    /// Read the messages on either side and refuse if that is not true.
-    pub(super) async fn verify_time_offset(&self, topic: &str, partition: i32, offset: i64, millis: i64, low: i64, high: i64) -> Result<()> {
-        let start = (offset - 1).max(low);
-        let end = (offset + 1).min(high);
-        if start >= end {
-            return Ok(());
-        }
-        let read = self.connection.read(topic, vec![ReadPlan { partition, start, end }], 2).await?;
-        let stamp = |o: i64| read.records.iter().find(|r| r.offset == o).and_then(|r| r.timestamp_ms);
-        let wrong = |why: String| {
-            Err(Error::unsupported(
-                format!("the broker's offsets-for-times answer for {topic}[{partition}] is wrong ({why}); not seeking"),
-                "tansu 0.6.0 is unreliable here: seek to an offset instead, or use a full Apache Kafka",
-            ))
-        };
-        if offset < high {
-            match stamp(offset) {
-                Some(ts) if ts >= millis => {}
-                Some(ts) => return wrong(format!("offset {offset} has timestamp {ts}, before {millis}")),
-                None => return wrong(format!("offset {offset} could not be read back")),
-            }
-        }
-        if offset > low {
-            if let Some(ts) = stamp(offset - 1) {
-                if ts >= millis {
-                    return wrong(format!("offset {} before it is already at or after the time", offset - 1));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// A stuck handler: the consumer stops polling while librdkafka goes on heartbeating. Once
@@ -602,7 +496,7 @@ fn covers(held: &Partitions, wanted: &Partitions) -> bool {
     wanted.iter().all(|(topic, ids)| held.get(topic).is_some_and(|h: &BTreeSet<i32>| ids.is_subset(h)))
 }
 
-fn offsets_table(label: &str, offsets: &Offsets) -> Table {
+pub(super) fn offsets_table(label: &str, offsets: &Offsets) -> Table {
     let mut table = Table::new(["TOPIC", "PARTITION", label]);
     let mut sorted = offsets.clone();
     sorted.sort();
