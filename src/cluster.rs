@@ -117,6 +117,15 @@ impl LocalCluster {
         }
     }
 
+    /// Where the local Apache Kafka's jars are, for Kafka's own tools.
+    pub fn apache_home(&self) -> Option<std::path::PathBuf> {
+        match &self.kind {
+            Kind::Apache(kafka) => Some(kafka.home().to_path_buf()),
+            #[cfg(feature = "embedded-broker")]
+            Kind::Embedded(_) => None,
+        }
+    }
+
     /// Every node: up or down, and since when it is down.
     pub fn nodes(&mut self) -> Vec<NodeView> {
         match &mut self.kind {

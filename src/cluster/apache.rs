@@ -18,11 +18,13 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+mod jars;
+
+pub use jars::{java, run_tool, tool_command, KafkaJars};
+
 use crate::error::{Error, Result};
 use crate::report::Reporter;
 
-/// The oldest Java Apache Kafka 4 runs on.
-const JAVA_NEEDED: u32 = 17;
 /// How long the nodes may take to form a cluster.
 const READY_WITHIN: Duration = Duration::from_secs(120);
 /// How long a clean stop may take before the node is killed.
@@ -74,6 +76,12 @@ impl ApacheSpec {
             ("transaction.state.log.num.partitions", "10".to_string()),
             ("share.coordinator.state.topic.replication.factor", replicas.to_string()),
             ("share.coordinator.state.topic.min.isr", min_isr.to_string()),
+            // KIP-848 groups: the broker's session timeout and heartbeat (45 s and 5 s, with
+            // minimums of 45 s and 5 s, by default).
+            ("group.consumer.min.session.timeout.ms", "6000".to_string()),
+            ("group.consumer.session.timeout.ms", "10000".to_string()),
+            ("group.consumer.min.heartbeat.interval.ms", "500".to_string()),
+            ("group.consumer.heartbeat.interval.ms", "1000".to_string()),
             // A killed broker is fenced after 3 s without a heartbeat (9 s by default).
             ("broker.heartbeat.interval.ms", "500".to_string()),
             ("broker.session.timeout.ms", "3000".to_string()),
@@ -89,74 +97,6 @@ impl ApacheSpec {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
-    }
-}
-
-/// Kafka's jars, found in a folder.
-#[derive(Debug, Clone)]
-pub struct KafkaJars {
-    /// `DIR/*`: Java's wildcard class path.
-    classpath: String,
-    pub version: String,
-}
-
-impl KafkaJars {
-    /// `DIR/libs/` of a release, or `DIR` itself holding `kafka_2.13-VERSION.jar`.
-    pub fn find(home: &Path) -> Result<KafkaJars> {
-        if !home.is_dir() {
-            return Err(Error::input_with_hint(
-                format!("{} is not a folder: give an unpacked Apache Kafka release (or set KAFKA_HOME)", home.display()),
-                format!("download it from {DOWNLOAD} and unpack it"),
-            ));
-        }
-        for dir in [home.join("libs"), home.to_path_buf()] {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            let version = entries.flatten().find_map(|entry| {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let rest = name.strip_prefix("kafka_2.13-")?.strip_suffix(".jar")?;
-                (!rest.contains("-test") && !rest.contains("-sources") && !rest.contains("-javadoc")).then(|| rest.to_string())
-            });
-            if let Some(version) = version {
-                return Ok(KafkaJars { classpath: format!("{}/*", dir.display()), version });
-            }
-        }
-        Err(Error::input_with_hint(
-            format!("{} holds no Apache Kafka jars (no libs/kafka_2.13-*.jar)", home.display()),
-            format!("download Apache Kafka from {DOWNLOAD}, unpack it, and give its folder"),
-        ))
-    }
-}
-
-/// The `java` to run Kafka with: `$JAVA_HOME/bin/java`, else the one on the PATH; it must be
-/// Java 17 or newer.
-pub fn java() -> Result<PathBuf> {
-    let java = std::env::var_os("JAVA_HOME").map(|home| PathBuf::from(home).join("bin/java")).filter(|j| j.exists());
-    let java = java.unwrap_or_else(|| PathBuf::from("java"));
-    let install = "install Java 17 or newer (Debian and Ubuntu: apt-get install openjdk-17-jre-headless), or set JAVA_HOME";
-    let output = Command::new(&java).arg("-version").output().map_err(|_| {
-        Error::input_with_hint("Apache Kafka needs Java, and none was found".to_string(), install.to_string())
-    })?;
-    let said = String::from_utf8_lossy(&output.stderr).into_owned();
-    let major = java_major(&said);
-    match major {
-        Some(major) if major >= JAVA_NEEDED => Ok(java),
-        Some(major) => Err(Error::input_with_hint(
-            format!("Apache Kafka 4 needs Java {JAVA_NEEDED} or newer; {} is Java {major}", java.display()),
-            install.to_string(),
-        )),
-        None => Err(Error::input_with_hint(format!("{} -version did not say which Java it is", java.display()), install.to_string())),
-    }
-}
-
-/// `openjdk version "17.0.15" 2025-04-15` → 17; `java version "1.8.0_401"` → 8.
-fn java_major(said: &str) -> Option<u32> {
-    let quoted = said.split('"').nth(1)?;
-    let mut parts = quoted.split(['.', '_', '-', '+']);
-    let first: u32 = parts.next()?.parse().ok()?;
-    if first == 1 {
-        parts.next()?.parse().ok()
-    } else {
-        Some(first)
     }
 }
 
@@ -188,6 +128,7 @@ pub struct NodeView {
 /// Local Apache Kafka nodes, running until `shutdown` (or drop).
 pub struct ApacheKafka {
     java: PathBuf,
+    home: PathBuf,
     jars: KafkaJars,
     heap_mb: u32,
     nodes: Vec<Node>,
@@ -221,7 +162,7 @@ impl ApacheKafka {
         for node in &nodes {
             write_config(node, spec, &voters.join(","))?;
         }
-        let mut kafka = ApacheKafka { java, jars, heap_mb: spec.heap_mb, nodes, root: Some(root) };
+        let mut kafka = ApacheKafka { java, home: spec.home.clone(), jars, heap_mb: spec.heap_mb, nodes, root: Some(root) };
         let progress = reporter.progress(3, &format!("starting Apache Kafka {}", kafka.jars.version));
         kafka.format(&cluster_id(), &spec.scram)?;
         progress.advance(1);
@@ -237,6 +178,11 @@ impl ApacheKafka {
 
     pub fn version(&self) -> &str {
         &self.jars.version
+    }
+
+    /// The folder the jars were found in.
+    pub fn home(&self) -> &Path {
+        &self.home
     }
 
     /// Every node's plain listener, for `bootstrap.servers`.
@@ -618,28 +564,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn java_versions_are_read_from_what_java_says() {
-        assert_eq!(java_major("openjdk version \"17.0.15\" 2025-04-15\nOpenJDK Runtime"), Some(17));
-        assert_eq!(java_major("java version \"1.8.0_401\""), Some(8));
-        assert_eq!(java_major("openjdk version \"21\" 2023-09-19"), Some(21));
-        assert_eq!(java_major("nonsense"), None);
-    }
-
-    #[test]
     fn a_cluster_id_is_22_url_safe_characters() {
         let id = cluster_id();
         assert_eq!(id.len(), 22, "{id}");
         assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{id}");
         assert_ne!(id, cluster_id());
-    }
-
-    #[test]
-    fn a_folder_without_kafka_jars_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = KafkaJars::find(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("holds no Apache Kafka jars"), "{err}");
-        std::fs::create_dir(dir.path().join("libs")).unwrap();
-        std::fs::write(dir.path().join("libs/kafka_2.13-4.4.0.jar"), b"").unwrap();
-        assert_eq!(KafkaJars::find(dir.path()).unwrap().version, "4.4.0");
     }
 }
