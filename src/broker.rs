@@ -19,6 +19,7 @@ use url::Url;
 
 use crate::error::{Error, Result};
 
+mod api_versions;
 mod groups;
 mod routes;
 mod storage;

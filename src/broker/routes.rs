@@ -10,6 +10,7 @@
 //!   nothing to send does it ask again every few milliseconds until the client's wait is up.
 //!   Its answer for a topic it does not have is mended too (`mend_unknown_topics`): tansu 0.6.0
 //!   sends a zero topic id with a "current leader" hint, and that hint crashes librdkafka.
+//! - **ApiVersions** newer than tansu decodes (`api_versions`), before any decoding.
 
 use std::sync::Arc;
 
@@ -31,19 +32,23 @@ use tansu_service::{
 };
 use tansu_storage::{FetchService, Storage};
 
+use super::api_versions::{ApiVersionsLayer, ApiVersionsService};
 use super::groups::Records;
 
 /// The whole service a client connection talks to.
-pub type Routes = TcpContextService<TcpBytesService<BytesFrameService<FrameRouteService<(), Error>>, ()>>;
+pub type Routes = TcpContextService<TcpBytesService<ApiVersionsService<BytesFrameService<FrameRouteService<(), Error>>>, ()>>;
 
 type Route = fn(FrameRouteBuilder<(), Error>, super::CorrectedStorage) -> Result<FrameRouteBuilder<(), Error>, Error>;
 
-/// tansu's storage services, all but DescribeGroups.
+/// tansu's storage services, all but DescribeGroups and ConsumerGroupDescribe. tansu has no
+/// KIP-848 groups, yet it answered ConsumerGroupDescribe for every group as an empty one, so
+/// Kafka's own admin client (`kafka-consumer-groups --describe`) showed a group with members as
+/// having none. Left out, the API is not offered, and clients use DescribeGroups, as they do
+/// with a Kafka older than 4.0.
 const STORAGE_ROUTES: &[Route] = &[
     storage::add_offsets_to_txn,
     storage::add_partitions_to_txn,
     storage::alter_user_scram_credentials,
-    storage::consumer_group_describe,
     storage::create_acls,
     storage::create_topics,
     storage::delete_records,
@@ -103,6 +108,7 @@ pub fn routes<C: Coordinator>(
     Ok((
         TcpContextLayer::new(TcpContext::default().cluster_id(Some(cluster_id.into()))),
         TcpBytesLayer::default(),
+        ApiVersionsLayer,
         BytesFrameLayer::default().with_sasl_config(sasl),
     )
         .into_layer(route))

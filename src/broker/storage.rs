@@ -29,6 +29,21 @@
 //! empty, and every create and delete passes through here), refuses a produce to any other
 //! partition, and forgets a deleted topic's batches.
 //!
+//! **Offsets after retention** (SQLite): ListOffsets reads the records, so once retention
+//! deleted every one the end offset read 0 and the start offset a deleted record, while new
+//! messages still got the next offset. Both come from the partition's watermark here.
+//!
+//! **Retention**: tansu 0.6.0 deletes expired messages only from topics whose `cleanup.policy`
+//! was set to `delete` explicitly, although `delete` is Kafka's default; a topic created
+//! without the setting kept its messages for ever, whatever its `retention.ms`. A topic
+//! created without a cleanup policy gets Kafka's default written down.
+//!
+//! **Topic configs**: DescribeConfigs lists exactly what was set on the topic, but says each
+//! came from the broker's defaults (DEFAULT_CONFIG), so Kafka's tools (`kafka-topics
+//! --describe`, `kafka-configs`) showed none of them. They are answered as Kafka does, as
+//! DYNAMIC_TOPIC_CONFIG, except the `cleanup.policy=delete` written down above, which is
+//! Kafka's default.
+//!
 //! Everything else is delegated as it is.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -147,6 +162,25 @@ impl Storage for CorrectedStorage {
     ) -> Result<Vec<(Topition, ListOffsetResponse)>> {
         let mut answers = self.inner.list_offsets(isolation_level, offsets).await?;
         if !self.memory {
+            // SQLite: the latest offset is read from the records, so once retention has
+            // deleted them all it falls back to 0 and the earliest to a record that is gone,
+            // while new messages still get the next offset. Both come from the partition's
+            // watermark instead: with no record left, the log starts where it ends.
+            for ((topition, request), (_, answer)) in offsets.iter().zip(answers.iter_mut()) {
+                if answer.error_code != ErrorCode::None || matches!(request, ListOffset::Timestamp(_)) {
+                    continue;
+                }
+                let stage = self.inner.offset_stage(topition).await?;
+                let high = if isolation_level == IsolationLevel::ReadCommitted { stage.last_stable() } else { stage.high_watermark() };
+                answer.offset = Some(match request {
+                    ListOffset::Latest => high,
+                    _ => {
+                        let first = answer.offset.unwrap_or(0).max(0);
+                        let kept = self.inner.fetch(topition, first, 1, 1024, IsolationLevel::ReadUncommitted).await?;
+                        if kept.is_empty() { stage.high_watermark() } else { first }
+                    }
+                });
+            }
             return Ok(answers);
         }
         for ((topition, request), (_, answer)) in offsets.iter().zip(answers.iter_mut()) {
@@ -174,7 +208,15 @@ impl Storage for CorrectedStorage {
         self.inner.register_broker(broker_registration).await
     }
 
-    async fn create_topic(&self, topic: CreatableTopic, validate_only: bool) -> Result<Uuid> {
+    async fn create_topic(&self, mut topic: CreatableTopic, validate_only: bool) -> Result<Uuid> {
+        let configs = topic.configs.get_or_insert_with(Vec::new);
+        if !configs.iter().any(|c| c.name == "cleanup.policy") {
+            configs.push(
+                tansu_sans_io::create_topics_request::CreatableTopicConfig::default()
+                    .name("cleanup.policy".into())
+                    .value(Some("delete".into())),
+            );
+        }
         let (name, partitions) = (topic.name.clone(), topic.num_partitions);
         let id = self.inner.create_topic(topic, validate_only).await?;
         if self.memory && !validate_only {
@@ -296,7 +338,14 @@ impl Storage for CorrectedStorage {
         resource: ConfigResource,
         keys: Option<&[String]>,
     ) -> Result<DescribeConfigsResult> {
-        self.inner.describe_config(name, resource, keys).await
+        let topic = matches!(resource, ConfigResource::Topic);
+        let mut described = self.inner.describe_config(name, resource, keys).await?;
+        if topic {
+            for config in described.configs.iter_mut().flatten() {
+                config.config_source = Some(topic_config_source(&config.name, config.value.as_deref()));
+            }
+        }
+        Ok(described)
     }
 
     async fn list_groups(&self, states_filter: Option<&[String]>) -> Result<Vec<ListedGroup>> {
@@ -418,5 +467,17 @@ impl Storage for CorrectedStorage {
 
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await
+    }
+}
+
+/// Where a config that tansu stored on a topic comes from, in DescribeConfigs' terms.
+fn topic_config_source(name: &str, value: Option<&str>) -> i8 {
+    /// Kafka's ConfigSource ids.
+    const DYNAMIC_TOPIC_CONFIG: i8 = 1;
+    const DEFAULT_CONFIG: i8 = 5;
+    if name == "cleanup.policy" && value == Some("delete") {
+        DEFAULT_CONFIG
+    } else {
+        DYNAMIC_TOPIC_CONFIG
     }
 }
