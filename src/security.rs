@@ -161,9 +161,14 @@ impl SecurityArgs {
                     dir.display()
                 )));
             }
-            for (file, key) in
-                [(CA_FILE, "ssl.ca.location"), (CERT_FILE, "ssl.certificate.location"), (KEY_FILE, "ssl.key.location")]
-            {
+            // With SASL the password says who you are, so the folder may hold the CA alone (as
+            // Aiven gives it for SASL); a client certificate, when there, goes with its key.
+            let files = if protocol.uses_sasl() && !dir.join(CERT_FILE).exists() && !dir.join(KEY_FILE).exists() {
+                vec![(CA_FILE, "ssl.ca.location")]
+            } else {
+                vec![(CA_FILE, "ssl.ca.location"), (CERT_FILE, "ssl.certificate.location"), (KEY_FILE, "ssl.key.location")]
+            };
+            for (file, key) in files {
                 let path = dir.join(file);
                 readable(&path)?;
                 properties.push((key.to_string(), path.display().to_string()));

@@ -158,18 +158,24 @@ impl Connection {
         if let Some(producer) = producers.get(&settings) {
             return Ok(producer.clone());
         }
-        let mut config = ClientConfig::new();
+        // A clone, never a copy through `config_map()`: rust-rdkafka shows secrets there as a
+        // placeholder, and a producer made from it sent "[sanitized for safety]" as its SASL
+        // password (tansu's PLAIN accepts any password, so only Apache Kafka showed it).
+        let mut config = self.config.clone();
+        // The tool's producer defaults, under the user's own settings (`-X`), which win:
         // Java's default partitioner for keyed messages, so `partition-for` tells the truth.
-        config.set("partitioner", "murmur2_random");
-        config.set("linger.ms", "5");
-        config.set("message.timeout.ms", CLUSTER_TIMEOUT.as_millis().to_string());
-        config.set("queue.buffering.max.messages", "1000000");
-        config.set("enable.idempotence", if settings.idempotent { "true" } else { "false" });
-        // The user's own settings (`-X`) come next so they win, except over the acks asked for.
-        for (key, value) in self.config.config_map() {
-            config.set(key, value);
+        for (key, value) in [
+            ("partitioner", "murmur2_random".to_string()),
+            ("linger.ms", "5".to_string()),
+            ("message.timeout.ms", CLUSTER_TIMEOUT.as_millis().to_string()),
+            ("queue.buffering.max.messages", "1000000".to_string()),
+            ("enable.idempotence", settings.idempotent.to_string()),
+        ] {
+            if config.get(key).is_none() {
+                config.set(key, value);
+            }
         }
-        config.set_log_level(self.config.log_level);
+        // Except over the acks asked for.
         config.set("acks", settings.acks.as_config());
         let producer = config
             .create_with_context::<_, FutureProducer<Context>>(self.context())

@@ -100,7 +100,9 @@ pub fn describe_kafka_error(err: &KafkaError) -> String {
 /// → "connection refused".
 pub fn tidy_transport_reason(reason: &str) -> String {
     let mut text = reason;
-    if let Some(at) = text.find("failed: ") {
+    // "Connect to … failed: Connection refused" → the reason; but "Authentication failed:
+    // Invalid username or password" keeps saying what failed.
+    if let Some(at) = text.find("failed: ").filter(|_| text.contains("Connect to ")) {
         text = &text[at + "failed: ".len()..];
     } else if let Some(at) = text.find(": ") {
         if text[..at].contains('/') {
@@ -138,5 +140,11 @@ mod tests {
             "failed to resolve 'nope.invalid:9092': Name or service not known"
         );
         assert_eq!(tidy_transport_reason("1/1 brokers are down"), "1/1 brokers are down");
+        assert_eq!(
+            tidy_transport_reason(
+                "sasl_ssl://127.0.0.1:9093/bootstrap: SASL authentication error: Authentication failed: Invalid username or password (after 3ms in state AUTH_REQ)"
+            ),
+            "SASL authentication error: Authentication failed: Invalid username or password"
+        );
     }
 }

@@ -295,13 +295,17 @@ impl Session {
             said.push_str(&format!(", SASL {mechanism} as {user} ({from})"));
         }
         if let Some(dir) = &self.security.certs {
-            said.push_str(&format!(", mutual TLS with the certificates in {}", dir.display()));
+            if dir.join(security::CERT_FILE).exists() {
+                said.push_str(&format!(", mutual TLS with the certificates in {}", dir.display()));
+            } else {
+                said.push_str(&format!(", TLS trusting the CA in {}", dir.join(security::CA_FILE).display()));
+            }
         }
         parts.push(Outcome::Note(said));
         let mut files: Vec<std::path::PathBuf> = Vec::new();
         if let Some(dir) = &self.security.certs {
             files.push(dir.join(security::CA_FILE));
-            files.push(dir.join(security::CERT_FILE));
+            files.extend(Some(dir.join(security::CERT_FILE)).filter(|f| f.exists()));
         }
         for (key, value) in &self.settings {
             if key == "ssl.ca.location" || key == "ssl.certificate.location" {
