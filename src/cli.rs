@@ -101,6 +101,25 @@ pub struct ConnectArgs {
     pub security: crate::security::SecurityArgs,
 }
 
+impl ConnectArgs {
+    /// These flags (given after a subcommand: `replay 3 -b HOST`) over `outer`'s (given before
+    /// it: `-b HOST replay 3`), so either place reaches the same cluster; what is given after
+    /// the subcommand wins, and `-X` settings from both apply.
+    pub fn over(&self, outer: &ConnectArgs) -> ConnectArgs {
+        if std::ptr::eq(self, outer) {
+            return self.clone();
+        }
+        ConnectArgs {
+            bootstrap_servers: self.bootstrap_servers.clone().or_else(|| outer.bootstrap_servers.clone()),
+            properties: outer.properties.iter().chain(&self.properties).cloned().collect(),
+            data: self.data.clone().or_else(|| outer.data.clone()),
+            apache_kafka: self.apache_kafka.clone().or_else(|| outer.apache_kafka.clone()),
+            brokers: self.brokers.or(outer.brokers),
+            security: if self.security.is_empty() { outer.security.clone() } else { self.security.clone() },
+        }
+    }
+}
+
 
 #[derive(Debug, Subcommand)]
 pub enum Mode {

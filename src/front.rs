@@ -25,6 +25,7 @@ use crate::view::View;
 /// or, at a terminal, a prompt that does not echo. A `certs/` folder beside the user is offered
 /// when they connect to a cluster without saying how; in a script it is pointed out instead.
 pub fn connect_options(cli: &Cli, connect: &ConnectArgs, reporter: &dyn Reporter, view: View) -> ConnectOptions {
+    let connect = &connect.over(&cli.connect);
     let mut security = connect.security.clone();
     let says_how = !security.is_empty()
         || connect.properties.iter().any(|(k, _)| k.starts_with("security.") || k.starts_with("ssl."));

@@ -116,7 +116,7 @@ impl Player<'_> {
             self.view.show(&Outcome::Warning(format!("{unmet}{hint}")));
             return Ok(());
         }
-        let heading = self.session.open_lesson_material(lesson)?;
+        let heading = self.runtime.block_on(self.session.open_lesson_material(lesson))?;
         self.view.show(&heading);
         while let Some((narration, cue)) = self.session.lesson_cue() {
             if !narration.is_empty() {
@@ -175,7 +175,7 @@ pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &Cli) -> i32 {
     // A lesson that needs persistent storage gets an embedded broker on SQLite in a scratch
     // folder, unless the user chose a cluster or a folder.
     let scratch = match &material {
-        Material::Lesson(lesson) if lesson.persistent && args.connect.bootstrap_servers.is_none() && args.connect.data.is_none() => {
+        Material::Lesson(lesson) if lesson.persistent && no_cluster_chosen(&args.connect.over(&cli.connect)) => {
             Some(std::env::temp_dir().join(format!("kafka-workshop-replay-{}", std::process::id())))
         }
         _ => None,
@@ -225,4 +225,9 @@ fn play(
     };
     runtime.block_on(player.session.shutdown());
     code
+}
+
+/// No cluster flag says where to run, so the lesson would get the memory-only embedded broker.
+fn no_cluster_chosen(connect: &crate::cli::ConnectArgs) -> bool {
+    connect.bootstrap_servers.is_none() && connect.data.is_none() && connect.apache_kafka.is_none()
 }
