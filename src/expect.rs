@@ -11,6 +11,8 @@ pub enum Condition {
     GroupMembers { group: String, count: usize },
     GroupState { group: String, state: String },
     ConsumerAssigned { consumer: String, partitions: Partitions },
+    /// How many partitions it holds, whichever they are (the broker's assignor picks them).
+    ConsumerHolds { consumer: String, count: usize },
     ConsumerReceived { consumer: String, count: u64 },
     /// Where the consumer reads next in one partition (after a poll or a seek).
     ConsumerPosition { consumer: String, topic: String, partition: i32, offset: i64 },
@@ -18,14 +20,21 @@ pub enum Condition {
     ConsumerGeneration { consumer: String, generation: i32 },
     /// How many times `restart-consumer` has brought it back.
     ConsumerRestarts { consumer: String, count: u32 },
+    /// Its latest restart moved nothing: it came back into the generation it left, holding the
+    /// partitions it had (a static member back within its session timeout). However many tries
+    /// before it went wrong, only the latest counts.
+    ConsumerRejoinedUnchanged { consumer: String },
     PartitionEndOffset { topic: String, partition: i32, offset: i64 },
     /// How many messages a reader really finds in the partition (after retention or compaction).
     PartitionHolds { topic: String, partition: i32, count: u64 },
     /// At least this many of the partition's messages an idempotent producer wrote (their batches carry a
     /// producer id), read from the embedded broker's storage.
     PartitionIdempotent { topic: String, partition: i32, count: i64 },
-    /// The message at one offset has this key, or carries this header (`k=v`).
+    /// The message at one offset has this key, or carries this header (`k=v`), or is a tombstone.
     MessageHas { topic: String, partition: i32, offset: i64, field: MessageField },
+    /// The message once written at this offset is no longer there: compaction or retention
+    /// removed it.
+    MessageGone { topic: String, partition: i32, offset: i64 },
     TopicConfig { topic: String, key: String, value: String },
     /// How many times `broker start` brought the embedded broker back in this session.
     BrokerRestarts { count: u32 },
@@ -54,12 +63,15 @@ pub enum MessageField {
     Key(String),
     /// `k=v`, as `read` shows headers.
     Header(String),
+    /// A key with no value.
+    Tombstone,
 }
 
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | consumer C position T[P] N | \
+consumer C holds N | consumer C rejoined-unchanged | \
 consumer C generation N | consumer C restarts N | \
-partition T[P] end-offset N | partition T[P] holds N | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
+partition T[P] end-offset N | partition T[P] holds N | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | message T[P] N tombstone | message T[P] N gone | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
 
@@ -90,6 +102,7 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
             }
             Condition::ConsumerAssigned { consumer: consumer.to_string(), partitions }
         }
+        ["consumer", consumer, "holds", n] => Condition::ConsumerHolds { consumer: consumer.to_string(), count: number(n)? },
         ["consumer", consumer, "received", n] => {
             Condition::ConsumerReceived { consumer: consumer.to_string(), count: number(n)? }
         }
@@ -101,6 +114,7 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
             Condition::ConsumerGeneration { consumer: consumer.to_string(), generation: number(n)? }
         }
         ["consumer", consumer, "restarts", n] => Condition::ConsumerRestarts { consumer: consumer.to_string(), count: number(n)? },
+        ["consumer", consumer, "rejoined-unchanged"] => Condition::ConsumerRejoinedUnchanged { consumer: consumer.to_string() },
         ["partition", spec, "end-offset", n] => {
             let (topic, partition) = single_partition(spec)?;
             Condition::PartitionEndOffset { topic, partition, offset: number(n)? }
@@ -112,6 +126,14 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
         ["message", spec, n, "header", header] if header.contains('=') => {
             let (topic, partition) = single_partition(spec)?;
             Condition::MessageHas { topic, partition, offset: number(n)?, field: MessageField::Header(header.to_string()) }
+        }
+        ["message", spec, n, "tombstone"] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::MessageHas { topic, partition, offset: number(n)?, field: MessageField::Tombstone }
+        }
+        ["message", spec, n, "gone"] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::MessageGone { topic, partition, offset: number(n)? }
         }
         ["partition", spec, "idempotent", n] => {
             let (topic, partition) = single_partition(spec)?;

@@ -67,37 +67,109 @@ pub struct Step {
     pub only: Option<Only>,
 }
 
-/// Where a block is true.
+/// Where a block is true: the words after its language (```` ```try apache-kafka ````).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Only {
-    /// What the embedded tansu broker lacks: transactions, adding partitions, the consumer
-    /// group protocol of KIP-848, more than one broker.
+    /// `apache-kafka`: what the embedded tansu broker lacks (transactions, adding partitions,
+    /// the consumer group protocol of KIP-848).
     ApacheKafka,
-    /// What only the embedded broker does (its broker-side schema checks).
+    /// `embedded`: what only the embedded broker does (its broker-side schema checks).
     Embedded,
+    /// `local`: a cluster this session started, whose brokers it can stop and start.
+    Local,
+    /// `brokers-N`: at least N brokers.
+    Brokers(u32),
+}
+
+/// What a lesson's blocks may ask of the cluster at hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterFacts {
+    pub embedded: bool,
+    /// Started by this session (the embedded broker, or `--apache-kafka`).
+    pub local: bool,
+    pub brokers: usize,
+}
+
+impl Only {
+    /// The tag as written after a block's language.
+    pub fn parse(word: &str) -> Option<Only> {
+        match word {
+            "apache-kafka" => Some(Only::ApacheKafka),
+            "embedded" => Some(Only::Embedded),
+            "local" => Some(Only::Local),
+            other => other.strip_prefix("brokers-").and_then(|n| n.parse().ok()).map(Only::Brokers),
+        }
+    }
+
+    fn holds(self, facts: ClusterFacts) -> bool {
+        match self {
+            Only::ApacheKafka => !facts.embedded,
+            Only::Embedded => facts.embedded,
+            Only::Local => facts.local,
+            Only::Brokers(n) => facts.brokers >= usize::try_from(n).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The line that says why a block is left out on this cluster (`task`: it was the
+    /// learner's to do).
+    fn left_out(self, facts: ClusterFacts, task: bool) -> String {
+        let what = if task { "this step is yours to do" } else { "the lesson runs these commands here" };
+        match self {
+            Only::ApacheKafka => format!(
+                "*(On Apache Kafka {what}; the embedded broker cannot do it, so it is left out. Start kafka-workshop with \
+                 `--apache-kafka DIR` or `--bootstrap-servers` to try it.)*"
+            ),
+            Only::Embedded => "*(This step uses what only the embedded broker does, so it is left out on this cluster.)*".into(),
+            Only::Local => "*(This step stops and starts a broker, which kafka-workshop can do only to a cluster it started \
+                 itself, so it is left out on this cluster.)*"
+                .into(),
+            Only::Brokers(n) => format!(
+                "*(This step needs {n} brokers and this cluster has {}, so it is left out. With Java 17+ and an unpacked \
+                 Apache Kafka in DIR, `kafka-workshop --apache-kafka DIR --brokers {n}` gives you {n}.)*",
+                facts.brokers
+            ),
+        }
+    }
 }
 
 impl Lesson {
-    /// The lesson as it runs on this cluster: each step marked for the other kind keeps its
-    /// narration, says in one line what it would have done, and asks nothing.
-    pub fn for_cluster(mut self, embedded: bool) -> Lesson {
+    /// The lesson as it runs on this cluster: each step marked for another kind keeps its
+    /// narration, says in one line why it is left out, and asks nothing; a ```` ```say TAG ````
+    /// block in the narration is shown only where its tag holds.
+    pub fn for_cluster(mut self, facts: ClusterFacts) -> Lesson {
         for step in &mut self.steps {
-            let note = match (step.only, embedded) {
-                (Some(Only::ApacheKafka), true) => {
-                    "*(On Apache Kafka this step is yours to do; the embedded broker cannot do it, so it is left out here. \
-                     Start kafka-workshop with `--apache-kafka DIR` or `--bootstrap-servers` to try it.)*"
-                }
-                (Some(Only::Embedded), false) => {
-                    "*(This step uses what only the embedded broker does, so it is left out on this cluster.)*"
-                }
-                _ => continue,
-            };
+            step.narration = says_for(&step.narration, facts);
+            let Some(only) = step.only.filter(|only| !only.holds(facts)) else { continue };
+            let task = matches!(step.action, Some(Action::Try(_)));
             step.action = None;
             step.only = None;
-            step.narration = format!("{}\n\n{note}", step.narration).trim().to_string();
+            step.narration = format!("{}\n\n{}", step.narration, only.left_out(facts, task)).trim().to_string();
         }
         self
     }
+}
+
+/// Narration with each ```` ```say TAG ```` block unwrapped where TAG holds and dropped where it
+/// does not.
+fn says_for(narration: &str, facts: ClusterFacts) -> String {
+    if !narration.contains("```say") {
+        return narration.to_string();
+    }
+    let mut out = Vec::new();
+    let mut inside: Option<bool> = None;
+    for line in narration.lines() {
+        let trimmed = line.trim();
+        match inside {
+            None if trimmed.starts_with("```say") => {
+                let tag = trimmed.trim_start_matches("```say").trim();
+                inside = Some(Only::parse(tag).is_none_or(|only| only.holds(facts)));
+            }
+            Some(_) if trimmed.starts_with("```") => inside = None,
+            Some(false) => {}
+            _ => out.push(line),
+        }
+    }
+    out.join("\n")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

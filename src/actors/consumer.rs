@@ -5,12 +5,12 @@
 //! offsets stored for commit: the at-least-once pattern, so after a crash everything fetched
 //! but not handed over, or handed over but not committed, goes to the partition's next owner.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod context;
+mod state;
 
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -23,6 +23,7 @@ use crate::kafka::{Assignor, Connection, GroupProtocol, Isolation, Offsets, Star
 use crate::outcome::{Event, Partitions, Record};
 use crate::report::Events;
 use context::ActorContext;
+pub use state::{ConsumerState, Status};
 
 /// How many fetched-but-not-handed-over messages a consumer holds before it pauses fetching.
 const BUFFER_HIGH: usize = 1000;
@@ -55,80 +56,6 @@ pub struct ConsumerSpec {
     pub protocol: GroupProtocol,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Running,
-    Stopped,
-    Killed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Stopped => "stopped",
-            Status::Killed => "killed",
-        }
-    }
-}
-
-/// What the actor shares with the session: read by `consumers`, `expect` and the tests.
-#[derive(Debug, Clone)]
-pub struct ConsumerState {
-    pub status: Status,
-    pub assignment: Partitions,
-    /// Messages handed to the learner since the consumer started.
-    pub received: u64,
-    /// Next offset to hand over, per (topic, partition), once known.
-    pub positions: BTreeMap<(String, i32), i64>,
-    /// The member id the group coordinator gave this consumer.
-    pub member_id: Option<String>,
-    /// The group's generation at this consumer's latest assignment.
-    pub generation: Option<i32>,
-    /// When it was killed, for the countdown to its session timeout.
-    pub killed_at: Option<Instant>,
-    /// Between joining (or giving partitions up in a rebalance) and its next assignment.
-    pub joining: bool,
-    /// Until when it does not poll (stall-consumer), as a stuck message handler would.
-    pub stalled_until: Option<Instant>,
-    /// The subscribed topics the cluster does not have: with none of them there, librdkafka
-    /// stays out of the group and waits, holding nothing.
-    pub waiting_for: Vec<String>,
-    /// Every topic it has been assigned partitions of, to tell a deleted topic from a new one.
-    topics_read: std::collections::BTreeSet<String>,
-    buffer: VecDeque<Record>,
-    lost_cluster: bool,
-}
-
-impl ConsumerState {
-    fn new() -> Self {
-        ConsumerState {
-            status: Status::Running,
-            assignment: Partitions::new(),
-            received: 0,
-            positions: BTreeMap::new(),
-            member_id: None,
-            generation: None,
-            killed_at: None,
-            joining: true,
-            stalled_until: None,
-            waiting_for: Vec::new(),
-            topics_read: std::collections::BTreeSet::new(),
-            buffer: VecDeque::new(),
-            lost_cluster: false,
-        }
-    }
-
-    /// How much longer it stays stalled, if it is.
-    pub fn stalled_for(&self) -> Option<Duration> {
-        self.stalled_until.and_then(|until| until.checked_duration_since(Instant::now())).filter(|d| !d.is_zero())
-    }
-
-    fn drop_buffered(&mut self, partitions: &Partitions) {
-        self.buffer.retain(|r| !partitions.get(&r.topic).is_some_and(|ids| ids.contains(&r.partition)));
-    }
-}
-
 /// Where a seek goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeekTo {
@@ -152,6 +79,8 @@ pub struct ConsumerHandle {
     pub spec: ConsumerSpec,
     /// How many times `restart-consumer` brought this consumer back.
     pub restarts: u32,
+    /// Before its latest restart: the generation and partitions it had when it stopped.
+    pub before_restart: Option<(Option<i32>, Partitions)>,
     state: Arc<Mutex<ConsumerState>>,
     requests: std::sync::mpsc::Sender<Request>,
 }
@@ -194,7 +123,9 @@ impl ConsumerHandle {
             config.set_log_level(RDKafkaLogLevel::Debug);
         }
         let state = Arc::new(Mutex::new(ConsumerState::new()));
-        let secrets = crate::security::secret_values(config.config_map().iter().map(|(k, v)| (*k, *v)));
+        // `config_map()` shows secrets as a placeholder, so the real values are read by key.
+        let keys: Vec<&str> = config.config_map().into_keys().collect();
+        let secrets = crate::security::secret_values(keys.iter().filter_map(|k| Some((*k, config.get(k)?))));
         let context = ActorContext {
             name: spec.name.clone(),
             state: Arc::clone(&state),
@@ -216,7 +147,7 @@ impl ConsumerHandle {
             .name(format!("consumer-{}", spec.name))
             .spawn(move || actor.run())
             .map_err(|e| Error::io(format!("cannot start a thread for {}", spec.name), e))?;
-        Ok(ConsumerHandle { spec, restarts: 0, state, requests })
+        Ok(ConsumerHandle { spec, restarts: 0, before_restart: None, state, requests })
     }
 
     pub fn state(&self) -> ConsumerState {
@@ -575,6 +506,9 @@ impl Actor {
     }
 
     fn stop(self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.last_assignment = state.assignment.clone();
+        }
         if !self.spec.manual_commit {
             let _ = self.consumer.commit_consumer_state(CommitMode::Sync);
         }
@@ -594,6 +528,7 @@ impl Actor {
 
     fn kill(self) {
         if let Ok(mut state) = self.state.lock() {
+            state.last_assignment = state.assignment.clone();
             state.status = Status::Killed;
             state.killed_at = Some(Instant::now());
             state.assignment.clear();

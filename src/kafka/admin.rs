@@ -108,9 +108,7 @@ impl Connection {
                 .entries
                 .into_iter()
                 .map(|e| TopicConfig {
-                    // tansu reports what was set on the topic as a default that is not a default.
-                    set_on_topic: matches!(e.source, rdkafka::admin::ConfigSource::DynamicTopic)
-                        || (matches!(e.source, rdkafka::admin::ConfigSource::Default) && !e.is_default),
+                    set_on_topic: matches!(e.source, rdkafka::admin::ConfigSource::DynamicTopic),
                     name: e.name,
                     value: e.value,
                     is_default: e.is_default,
@@ -136,10 +134,16 @@ impl Connection {
         Ok(groups)
     }
 
-    /// One group, or `None` when the cluster does not know it.
+    /// One group, or `None` when the cluster does not know it. A group of Kafka 4's consumer
+    /// protocol (KIP-848) is Dead to DescribeGroups; DescribeConsumerGroups knows it.
     pub async fn group(&self, name: &str) -> Result<Option<GroupSummary>> {
         let found = self.groups(Some(name)).await?;
-        Ok(found.into_iter().find(|g| g.name == name && g.state != "Dead"))
+        let classic = found.iter().find(|g| g.name == name).cloned();
+        match classic {
+            Some(group) if group.state != "Dead" => Ok(Some(group)),
+            Some(_) => self.describe_consumer_group(name).await,
+            None => Ok(None),
+        }
     }
 
     fn group_client(&self, group: &str) -> Result<Arc<BaseConsumer<Context>>> {

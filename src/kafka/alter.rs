@@ -129,3 +129,100 @@ fn incremental_alter(client: usize, topic: &str, changes: &[ConfigChange]) -> st
         result
     }
 }
+
+impl Connection {
+    /// A group as librdkafka's DescribeConsumerGroups sees it, which knows the groups of Kafka
+    /// 4's consumer protocol (KIP-848, ConsumerGroupDescribe) that DescribeGroups reports as
+    /// Dead. None when the cluster does not know the group.
+    pub async fn describe_consumer_group(&self, name: &str) -> Result<Option<super::GroupSummary>> {
+        let client = self.admin.inner().native_ptr() as usize;
+        let group = name.to_string();
+        self.blocking_raw(move || describe_group(client, &group))
+            .await?
+            .map_err(|why| Error::kafka(format!("cannot describe group '{name}': {why}")))
+    }
+}
+
+/// DescribeConsumerGroups for one group, on a queue of its own.
+fn describe_group(client: usize, name: &str) -> std::result::Result<Option<super::GroupSummary>, String> {
+    let client = client as *mut sys::rd_kafka_t;
+    let group = CString::new(name).map_err(|_| "the group name holds a NUL byte".to_string())?;
+    let text = |ptr: *const std::os::raw::c_char| {
+        // SAFETY: librdkafka's strings live as long as the event they came from, which is
+        // destroyed only after they are copied here.
+        if ptr.is_null() {
+            String::new()
+        } else {
+            unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+        }
+    };
+    // SAFETY: as for `incremental_alter`: every pointer lives until the call that takes it
+    // returns, and the options, queue and event are destroyed once, after their last use.
+    unsafe {
+        let options = sys::rd_kafka_AdminOptions_new(client, sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
+        let mut errstr = [0 as std::os::raw::c_char; 256];
+        let timeout = i32::try_from(CLUSTER_TIMEOUT.as_millis()).unwrap_or(8000);
+        sys::rd_kafka_AdminOptions_set_request_timeout(options, timeout, errstr.as_mut_ptr(), errstr.len());
+        let queue = sys::rd_kafka_queue_new(client);
+        let mut names = [group.as_ptr()];
+        sys::rd_kafka_DescribeConsumerGroups(client, names.as_mut_ptr(), 1, options, queue);
+        let event = sys::rd_kafka_queue_poll(queue, timeout + 2000);
+        let result = if event.is_null() {
+            Err(format!("no answer within {} s", CLUSTER_TIMEOUT.as_secs()))
+        } else if sys::rd_kafka_event_error(event) != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            Err(text(sys::rd_kafka_event_error_string(event)))
+        } else {
+            let answer = sys::rd_kafka_event_DescribeConsumerGroups_result(event);
+            let mut count = 0usize;
+            let groups = sys::rd_kafka_DescribeConsumerGroups_result_groups(answer, &mut count);
+            let mut found = None;
+            for i in 0..count {
+                let described = *groups.add(i);
+                if !sys::rd_kafka_ConsumerGroupDescription_error(described).is_null() {
+                    continue;
+                }
+                let state = text(sys::rd_kafka_consumer_group_state_name(sys::rd_kafka_ConsumerGroupDescription_state(described)));
+                let kind = sys::rd_kafka_ConsumerGroupDescription_type(described);
+                let mut members = Vec::new();
+                for m in 0..sys::rd_kafka_ConsumerGroupDescription_member_count(described) {
+                    let member = sys::rd_kafka_ConsumerGroupDescription_member(described, m);
+                    let assigned = sys::rd_kafka_MemberAssignment_partitions(sys::rd_kafka_MemberDescription_assignment(member));
+                    let mut partitions = crate::outcome::Partitions::new();
+                    if !assigned.is_null() {
+                        for e in 0..usize::try_from((*assigned).cnt).unwrap_or(0) {
+                            let element = &*(*assigned).elems.add(e);
+                            partitions.entry(text(element.topic)).or_default().insert(element.partition);
+                        }
+                    }
+                    members.push(super::MemberSummary {
+                        id: text(sys::rd_kafka_MemberDescription_consumer_id(member)),
+                        client_id: text(sys::rd_kafka_MemberDescription_client_id(member)),
+                        host: text(sys::rd_kafka_MemberDescription_host(member)).trim_start_matches('/').to_string(),
+                        assignment: Some(partitions),
+                    });
+                }
+                let dead = state.eq_ignore_ascii_case("dead") || state.eq_ignore_ascii_case("unknown");
+                if !dead {
+                    found = Some(super::GroupSummary {
+                        name: text(sys::rd_kafka_ConsumerGroupDescription_group_id(described)),
+                        state,
+                        protocol_type: if kind == sys::rd_kafka_consumer_group_type_t::RD_KAFKA_CONSUMER_GROUP_TYPE_CONSUMER {
+                            "consumer (KIP-848)".into()
+                        } else {
+                            "consumer".into()
+                        },
+                        protocol: text(sys::rd_kafka_ConsumerGroupDescription_partition_assignor(described)),
+                        members,
+                    });
+                }
+            }
+            Ok(found)
+        };
+        if !event.is_null() {
+            sys::rd_kafka_event_destroy(event);
+        }
+        sys::rd_kafka_queue_destroy(queue);
+        sys::rd_kafka_AdminOptions_destroy(options);
+        result
+    }
+}

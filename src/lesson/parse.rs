@@ -101,13 +101,7 @@ fn scan(text: &str, problems: &mut Vec<Problem>) -> Scan {
                 if lang == "kafka" && words.contains(&"may-fail") {
                     lang = "kafka may-fail".into();
                 }
-                let only = if words.contains(&"apache-kafka") {
-                    Some(super::Only::ApacheKafka)
-                } else if words.contains(&"embedded") {
-                    Some(super::Only::Embedded)
-                } else {
-                    None
-                };
+                let only = words.iter().skip(1).find_map(|word| super::Only::parse(word));
                 fence = Some(Fence { lang, only, start: range.start, first_line: line_of(range.start) + 1, body: String::new() });
             }
             Event::Text(t) if fence.is_some() => fence.iter_mut().for_each(|f| f.body.push_str(&t)),
@@ -153,6 +147,15 @@ fn closed(block: &str) -> bool {
 
 fn action(fence: &Fence, problems: &mut Vec<Problem>) -> Option<Action> {
     match fence.lang.as_str() {
+        "say" => {
+            if fence.only.is_none() {
+                problems.push(Problem {
+                    line: fence.first_line - 1,
+                    message: "a ```say block names where it is shown: apache-kafka, embedded, local or brokers-N".into(),
+                });
+            }
+            None
+        }
         "kafka" => Some(Action::Run { lines: run_lines(&fence.body, fence.first_line), may_fail: false }),
         "kafka may-fail" => Some(Action::Run { lines: run_lines(&fence.body, fence.first_line), may_fail: true }),
         "try" => Some(Action::Try(try_block(&fence.body, fence.first_line, problems))),

@@ -100,7 +100,9 @@ impl Session {
             Condition::ConsumerAssigned { consumer, .. }
             | Condition::ConsumerReceived { consumer, .. }
             | Condition::ConsumerPosition { consumer, .. }
-            | Condition::ConsumerGeneration { consumer, .. } => self.consumers.get(consumer)?.spec.group.clone(),
+            | Condition::ConsumerGeneration { consumer, .. }
+            | Condition::ConsumerRejoinedUnchanged { consumer }
+            | Condition::ConsumerHolds { consumer, .. } => self.consumers.get(consumer)?.spec.group.clone(),
             _ => return None,
         };
         // One of ours on its way in or between assignments, or the coordinator says so
@@ -125,6 +127,8 @@ impl Session {
             | Condition::ConsumerReceived { .. }
             | Condition::ConsumerPosition { .. }
             | Condition::ConsumerGeneration { .. }
+            | Condition::ConsumerRejoinedUnchanged { .. }
+            | Condition::ConsumerHolds { .. }
             | Condition::ConsumerRestarts { .. } => self.check_consumer(condition),
             Condition::GroupMembers { .. }
             | Condition::GroupState { .. }
@@ -134,6 +138,7 @@ impl Session {
             | Condition::PartitionEndOffset { .. }
             | Condition::PartitionHolds { .. }
             | Condition::MessageHas { .. }
+            | Condition::MessageGone { .. }
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
             Condition::TopicSchemaField { topic, field } => self.check_schema_field(topic, field),
             Condition::PartitionIdempotent { topic, partition, count } => self.check_idempotent(topic, *partition, *count).await,
@@ -177,12 +182,37 @@ impl Session {
                             format!("expected the message at {at} to have the key {key}, found {has}")
                         })
                     }
+                    (Some(record), MessageField::Tombstone) => Verdict::when(
+                        record.value.is_none(),
+                        format!("the message at {at} is a tombstone: key {}, no value", record.key.as_deref().unwrap_or("(null)")),
+                        || format!("expected the message at {at} to be a tombstone (no value), found the value {}", record.value.as_deref().unwrap_or_default()),
+                    ),
                     (Some(record), MessageField::Header(header)) => {
                         let has = if record.headers.is_empty() { "no headers" } else { record.headers.as_str() };
                         Verdict::when(record.headers.split(',').any(|h| h == header), format!("the message at {at} carries the header {header}"), || {
                             format!("expected the message at {at} to carry the header {header}, found {has}")
                         })
                     }
+                }
+            }
+            Condition::MessageGone { topic, partition, offset } => {
+                let at = format!("{topic}[{partition}] offset {offset}");
+                let info = self.connection.topic(topic).await?;
+                super::topics::check_partition(&info, Some(*partition))?;
+                let marks = self.connection.watermarks(vec![(topic.clone(), *partition)]).await?;
+                let mark = marks.values().next().copied();
+                match mark {
+                    Some(mark) if *offset >= mark.high => Verdict::NotYet(format!("nothing has been written at {at} yet")),
+                    Some(mark) if *offset < mark.low => {
+                        Verdict::Holds(format!("the message at {at} is gone: the log now starts at offset {}", mark.low))
+                    }
+                    _ => match self.message_at(topic, *partition, *offset).await? {
+                        None => Verdict::Holds(format!("the message at {at} is gone: the broker removed it from inside the log")),
+                        Some(record) => Verdict::NotYet(format!(
+                            "the message at {at} (key {}) is still there: the broker has not removed it yet",
+                            record.key.as_deref().unwrap_or("(null)")
+                        )),
+                    },
                 }
             }
             Condition::PartitionHolds { topic, partition, count } => {
@@ -219,11 +249,75 @@ impl Session {
                 },
             ));
         }
-        let _ = (topic, partition, count);
-        Err(self.without_embedded(
-            "which producer wrote each batch is read from the embedded broker's storage",
-            "on Apache Kafka, kafka-dump-log.sh --files SEGMENT.log --print-data-log shows each batch's producerId",
+        if self.target.is_embedded() {
+            let _ = (topic, partition, count);
+            return Err(self.without_embedded("which producer wrote each batch is read from the embedded broker's storage", ""));
+        }
+        // On Apache Kafka, the broker's producer state says it: DescribeProducers, which
+        // librdkafka does not have, through Kafka's own kafka-transactions tool.
+        let found = self.idempotent_messages(topic, partition).await?;
+        Ok(Verdict::when(
+            found >= count,
+            format!("{found} message(s) in {topic}[{partition}] came from idempotent producers, numbered by the broker's producer state"),
+            || {
+                format!(
+                    "expected {count} message(s) in {topic}[{partition}] from an idempotent producer, found {found} \
+                     (kafka-transactions describe-producers lists no numbered producer for the others: a retry would be stored twice)"
+                )
+            },
         ))
+    }
+
+    /// How many messages of one partition the broker numbered for idempotent producers: the sum
+    /// of each producer's last sequence number + 1, from `kafka-transactions describe-producers`.
+    /// Asked again only when the partition's end moves (the tool is a Java process).
+    async fn idempotent_messages(&self, topic: &str, partition: i32) -> Result<i64> {
+        let home = self
+            .local
+            .as_ref()
+            .and_then(crate::cluster::LocalCluster::apache_home)
+            .or_else(|| std::env::var_os("KAFKA_HOME").filter(|h| !h.is_empty()).map(std::path::PathBuf::from))
+            .ok_or_else(|| {
+                Error::unsupported(
+                    "which producer wrote each message is the broker's producer state, which librdkafka cannot ask for",
+                    format!(
+                        "set KAFKA_HOME to an unpacked Apache Kafka ({}) and kafka-workshop asks with its kafka-transactions tool, \
+                         or run: kafka-transactions.sh --bootstrap-server {} describe-producers --topic {topic} --partition {partition}",
+                        crate::cluster::apache::DOWNLOAD,
+                        self.target.bootstrap()
+                    ),
+                )
+            })?;
+        if !self.security.is_empty() || self.settings.iter().any(|(k, _)| k.starts_with("security.") || k.starts_with("sasl.")) {
+            return Err(Error::unsupported(
+                "kafka-workshop asks Kafka's kafka-transactions tool only on a plaintext cluster",
+                format!("run it yourself with your client settings: kafka-transactions.sh --command-config FILE describe-producers --topic {topic} --partition {partition}"),
+            ));
+        }
+        let end = self.connection.watermarks(vec![(topic.to_string(), partition)]).await?.values().next().map_or(0, |m| m.high);
+        let key = (topic.to_string(), partition, end);
+        if let Some(found) = self.producer_states.lock().ok().and_then(|known| known.get(&key).copied()) {
+            return Ok(found);
+        }
+        let args: Vec<String> = vec![
+            "--bootstrap-server".into(),
+            self.target.bootstrap().to_string(),
+            "describe-producers".into(),
+            "--topic".into(),
+            topic.to_string(),
+            "--partition".into(),
+            partition.to_string(),
+        ];
+        let printed = tokio::task::spawn_blocking(move || {
+            crate::cluster::apache::run_tool(&home, "org.apache.kafka.tools.TransactionsCommand", &args)
+        })
+        .await
+        .map_err(|e| Error::kafka(format!("Kafka's kafka-transactions tool did not finish: {e}")))??;
+        let found = numbered_messages(&printed);
+        if let Ok(mut known) = self.producer_states.lock() {
+            known.insert(key, found);
+        }
+        Ok(found)
     }
 
     async fn check_group(&self, condition: &Condition) -> Result<Verdict> {
@@ -276,6 +370,8 @@ impl Session {
             | Condition::ConsumerReceived { consumer, .. }
             | Condition::ConsumerPosition { consumer, .. }
             | Condition::ConsumerGeneration { consumer, .. }
+            | Condition::ConsumerRejoinedUnchanged { consumer }
+            | Condition::ConsumerHolds { consumer, .. }
             | Condition::ConsumerRestarts { consumer, .. } => consumer,
             _ => return Err(Error::input("not a consumer condition")),
         };
@@ -284,7 +380,7 @@ impl Session {
         Ok(match condition {
             // Between joining and its first assignment (or mid-rebalance) a consumer holds
             // nothing yet, which is not the same as being assigned nothing.
-            Condition::ConsumerAssigned { consumer, .. } if handle.joining() => {
+            Condition::ConsumerAssigned { consumer, .. } | Condition::ConsumerHolds { consumer, .. } if handle.joining() => {
                 Verdict::NotYet(format!("consumer {consumer} has not finished joining its group yet"))
             }
             Condition::ConsumerAssigned { consumer, partitions } => {
@@ -325,6 +421,36 @@ impl Session {
                     format!("expected consumer {consumer} to have been restarted {count} time(s), found {found}")
                 })
             }
+            Condition::ConsumerHolds { consumer, count } => {
+                let found: usize = state.assignment.values().map(std::collections::BTreeSet::len).sum();
+                Verdict::when(found == *count, format!("consumer {consumer} holds {count} partition(s)"), || {
+                    format!("expected consumer {consumer} to hold {count} partition(s), found {found} ({})", format_partitions(&state.assignment))
+                })
+            }
+            Condition::ConsumerRejoinedUnchanged { consumer } => match &handle.before_restart {
+                None => Verdict::NotYet(format!("consumer {consumer} has not been restarted yet")),
+                Some((before, held)) => {
+                    let (now, holds) = (state.generation, &state.assignment);
+                    if now.is_none() || handle.joining() {
+                        Verdict::NotYet(format!("consumer {consumer} is still on its way back into its group"))
+                    } else if now == *before && holds == held {
+                        Verdict::Holds(format!(
+                            "consumer {consumer} came back into generation {} with {}: nothing moved",
+                            now.unwrap_or_default(),
+                            format_partitions(holds)
+                        ))
+                    } else {
+                        Verdict::NotYet(format!(
+                            "consumer {consumer} left generation {} holding {} and came back to generation {} holding {}: \
+                             the group rebalanced, so it was away longer than its session timeout; stop and restart it again, quickly",
+                            before.map_or_else(|| "?".into(), |g| g.to_string()),
+                            format_partitions(held),
+                            now.map_or_else(|| "?".into(), |g| g.to_string()),
+                            format_partitions(holds)
+                        ))
+                    }
+                }
+            },
             Condition::ConsumerReceived { consumer, count } => {
                 let found = state.received;
                 Verdict::when(found == *count, format!("consumer {consumer} has received {count} message(s)"), || {
@@ -333,5 +459,25 @@ impl Session {
             }
             _ => return Err(Error::input("not a consumer condition")),
         })
+    }
+}
+
+/// `kafka-transactions describe-producers` prints a header and one tab-separated row per
+/// producer; each row's LastSequence + 1 messages were numbered by that producer.
+fn numbered_messages(printed: &str) -> i64 {
+    let mut lines = printed.lines().filter(|l| !l.trim().is_empty());
+    let Some(header) = lines.next() else { return 0 };
+    let Some(column) = header.split_whitespace().position(|c| c == "LastSequence") else { return 0 };
+    lines.filter_map(|row| row.split_whitespace().nth(column)?.parse::<i64>().ok()).filter(|s| *s >= 0).map(|s| s + 1).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn describe_producers_counts_each_producers_numbered_messages() {
+        let printed = "ProducerId\tProducerEpoch\tLatestCoordinatorEpoch\tLastSequence\tLastTimestamp\tCurrentTransactionStartOffset\n\
+                       1000\t0\t-1\t2\t1733000000000\tNone\n1001\t0\t-1\t0\t1733000000001\tNone\n";
+        assert_eq!(super::numbered_messages(printed), 4);
+        assert_eq!(super::numbered_messages(""), 0);
     }
 }

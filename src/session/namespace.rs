@@ -99,7 +99,11 @@ impl Namespace {
             Condition::ConsumerAssigned { consumer, partitions } => {
                 Condition::ConsumerAssigned { consumer: consumer.clone(), partitions: self.qualify_partitions(partitions) }
             }
-            Condition::ConsumerReceived { .. } | Condition::ConsumerGeneration { .. } | Condition::ConsumerRestarts { .. } => {
+            Condition::ConsumerReceived { .. }
+            | Condition::ConsumerGeneration { .. }
+            | Condition::ConsumerRestarts { .. }
+            | Condition::ConsumerRejoinedUnchanged { .. }
+            | Condition::ConsumerHolds { .. } => {
                 condition.clone()
             }
             Condition::ConsumerPosition { consumer, topic, partition, offset } => {
@@ -114,6 +118,9 @@ impl Namespace {
             Condition::GroupLag { group, topic, lag } => Condition::GroupLag { group: q(group), topic: q(topic), lag: *lag },
             Condition::MessageHas { topic, partition, offset, field } => {
                 Condition::MessageHas { topic: q(topic), partition: *partition, offset: *offset, field: field.clone() }
+            }
+            Condition::MessageGone { topic, partition, offset } => {
+                Condition::MessageGone { topic: q(topic), partition: *partition, offset: *offset }
             }
             Condition::PartitionHolds { topic, partition, count } => {
                 Condition::PartitionHolds { topic: q(topic), partition: *partition, count: *count }

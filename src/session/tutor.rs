@@ -281,7 +281,7 @@ impl Session {
     }
 
     /// `lesson N`: open a lesson from the library where the learner left it.
-    pub(super) fn open_lesson(&mut self, wanted: &str) -> Result<Outcome> {
+    pub(super) fn open_lesson(&mut self, wanted: &str, facts: crate::lesson::ClusterFacts) -> Result<Outcome> {
         let tutor = self.tutor()?;
         let lesson = lesson::find(&tutor.lessons, wanted).cloned().ok_or_else(|| {
             let known: Vec<String> = tutor.lessons.iter().map(|l| l.number.to_string()).collect();
@@ -301,7 +301,7 @@ impl Session {
                     .into(),
             ));
         }
-        let lesson = lesson.for_cluster(self.target.is_embedded());
+        let lesson = lesson.for_cluster(facts);
         self.tutor()?.opening(Open::new(lesson, false, step));
         parts.extend(self.show_step());
         Ok(Outcome::Many(parts))
@@ -340,16 +340,23 @@ impl Session {
     /// `lesson N` at the prompt: refused in one line when the cluster cannot give what it needs.
     pub(super) async fn open_lesson_here(&mut self, wanted: &str) -> Result<Outcome> {
         let lesson = self.tutor().ok().and_then(|tutor| lesson::find(&tutor.lessons, wanted).cloned());
-        if let Some(lesson) = lesson {
-            if let Some(err) = self.unmet_needs(&lesson).await {
+        if let Some(lesson) = &lesson {
+            if let Some(err) = self.unmet_needs(lesson).await {
                 return Err(err);
             }
         }
-        self.open_lesson(wanted)
+        let facts = self.cluster_facts().await;
+        self.open_lesson(wanted, facts)
     }
 
-    pub fn open_lesson_material(&mut self, lesson: Lesson) -> Result<Outcome> {
-        let lesson = lesson.for_cluster(self.target.is_embedded());
+    /// What the lesson's blocks may ask of this cluster.
+    async fn cluster_facts(&self) -> crate::lesson::ClusterFacts {
+        let brokers = self.connection.cluster_info().await.map_or(1, |info| info.brokers.len());
+        crate::lesson::ClusterFacts { embedded: self.target.is_embedded(), local: self.local.is_some() && self.target.is_local(), brokers }
+    }
+
+    pub async fn open_lesson_material(&mut self, lesson: Lesson) -> Result<Outcome> {
+        let lesson = lesson.for_cluster(self.cluster_facts().await);
         let heading = Outcome::Done(lesson.heading());
         self.tutor()?.opening(Open::new(lesson, true, 0));
         Ok(heading)
