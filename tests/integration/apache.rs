@@ -25,3 +25,180 @@ fn topics_messages_and_a_group_on_apache_kafka() {
     let group_table = shop.ok(&format!("describe-group {group}"));
     assert!(!group_table.parts().is_empty());
 }
+
+/// The whole curriculum on Apache Kafka, as thirty learners would take it on one cluster: each
+/// replay is its own learner, so its topics and groups are its own.
+#[test]
+fn every_lesson_and_demo_replays_on_apache_kafka() {
+    let kafka = shared();
+    let jars = crate::kafka::jars();
+    let files = crate::lessons::curriculum();
+    let homes: Vec<_> = (0..files.len()).map(|_| crate::harness::temp_dir("home")).collect();
+    let replays = crate::lessons::replay_each(files, 4, |_, n| {
+        let mut command = crate::harness::command(homes[n].path());
+        let learner = format!("k{n:02}");
+        command.env("KAFKA_HOME", &jars).args(["-b", &kafka.bootstrap, "--learner", &learner, "--private"]);
+        command
+    });
+    for (path, out) in &replays {
+        // Schemas are shown only by tansu's built-in schema check; on Kafka the lesson says so.
+        if path.ends_with("15-schemas.md") {
+            assert_eq!(out.code, 0, "{path}\n{}\n{}", out.stdout, out.stderr);
+            let said = format!("{}{}", out.stdout, out.stderr);
+            assert!(said.contains("needs the embedded broker"), "{path}: {said}");
+            continue;
+        }
+        crate::lessons::assert_replayed(path, out);
+    }
+}
+
+/// A Kafka with an SSL listener that requires client certificates (from PEM files, in Aiven's
+/// `certs/` layout) and a SASL_SSL listener with SCRAM-SHA-256 and PLAIN, as Confluent Cloud
+/// has. Its private key and passwords live only in the test's temporary folders.
+struct SecureKafka {
+    kafka: crate::kafka::Kafka,
+    ca: crate::tls::Ca,
+    _dir: tempfile::TempDir,
+}
+
+const SCRAM_PASSWORD: &str = "scram-pw-41d7-never-printed";
+const PLAIN_PASSWORD: &str = "plain-pw-93ab-never-printed";
+
+impl SecureKafka {
+    fn start() -> SecureKafka {
+        let ca = crate::tls::Ca::new("workshop CA");
+        let server = ca.server();
+        let dir = crate::harness::temp_dir("kafka-tls");
+        // Kafka's PEM key store: the private key, then its certificate.
+        let keystore = dir.path().join("server.pem");
+        std::fs::write(&keystore, format!("{}{}", server.key.serialize_pem(), server.cert.pem())).unwrap();
+        let truststore = dir.path().join("ca.pem");
+        std::fs::write(&truststore, ca.pem()).unwrap();
+        let mut spec = kafka_workshop::cluster::ApacheSpec::new(crate::kafka::jars(), 1);
+        spec.listeners = vec![("SSL".into(), "SSL".into()), ("SASL_SSL".into(), "SASL_SSL".into())];
+        spec.scram = vec![("SCRAM-SHA-256".into(), "ann".into(), SCRAM_PASSWORD.into())];
+        let mut settings = vec![
+            ("sasl.enabled.mechanisms".to_string(), "SCRAM-SHA-256,PLAIN".to_string()),
+            ("listener.name.ssl.ssl.client.auth".into(), "required".into()),
+            ("listener.name.sasl_ssl.ssl.client.auth".into(), "none".into()),
+            (
+                "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config".into(),
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;".into(),
+            ),
+            (
+                "listener.name.sasl_ssl.plain.sasl.jaas.config".into(),
+                format!("org.apache.kafka.common.security.plain.PlainLoginModule required user_bob=\"{PLAIN_PASSWORD}\";"),
+            ),
+        ];
+        for listener in ["ssl", "sasl_ssl"] {
+            for (key, value) in [
+                ("ssl.keystore.type", "PEM".to_string()),
+                ("ssl.keystore.location", keystore.display().to_string()),
+                ("ssl.truststore.type", "PEM".to_string()),
+                ("ssl.truststore.location", truststore.display().to_string()),
+            ] {
+                settings.push((format!("listener.name.{listener}.{key}"), value));
+            }
+        }
+        spec.settings = settings;
+        SecureKafka { kafka: crate::kafka::Kafka::with(spec), ca, _dir: dir }
+    }
+}
+
+/// The binary on `bootstrap` with `flags` and `$KAFKA_SASL_PASSWORD` set to `password`.
+fn secure_run(bootstrap: &str, flags: &[&str], password: Option<&str>, script: &str) -> crate::harness::Run {
+    let home = crate::harness::temp_dir("home");
+    let mut command = crate::harness::command(home.path());
+    command.args(["-b", bootstrap]).args(flags).env_remove("KAFKA_SASL_PASSWORD");
+    if let Some(password) = password {
+        command.env("KAFKA_SASL_PASSWORD", password);
+    }
+    crate::harness::run_command(command, script, std::time::Duration::from_secs(90))
+}
+
+#[test]
+fn mutual_tls_and_sasl_ssl_work_against_apache_kafka_itself_and_fail_plainly() {
+    use crate::tls::{certs_dir, path};
+    let secure = SecureKafka::start();
+    let ssl = secure.kafka.listener("SSL");
+    let sasl = secure.kafka.listener("SASL_SSL");
+    let certs = certs_dir(&secure.ca.pem(), &secure.ca.client("learner-7"));
+    let script = |topic: &str| {
+        format!(
+            "create-topic {topic} --partitions 2\nproduce {topic} '{{\"order\": 1}}' --key till-1\n\
+             start-consumer c --group g-{topic} --topic {topic} --from earliest\nexpect consumer c assigned {topic}[0,1] --within 30s\n\
+             poll c 1 --wait 20s\ncluster\n"
+        )
+    };
+    let mut seen = String::new();
+    let polled = |out: &crate::harness::Run| out.table(&["TOPIC", "PARTITION", "OFFSET", "KEY", "VALUE"])[0][4].clone();
+
+    // Mutual TLS, as Aiven gives it: --certs with ca.pem, service.cert and service.key.
+    let out = secure_run(&ssl, &["--certs", path(certs.path())], None, &script("tls-orders"));
+    seen.push_str(&format!("{}{}", out.stdout, out.stderr));
+    out.assert_ok();
+    assert_eq!(polled(&out), r#"{"order":1}"#);
+    assert!(out.stdout.contains("security: ssl, mutual TLS with the certificates in"), "{}", out.stdout);
+
+    // SASL_SSL with SCRAM-SHA-256 and with PLAIN; the folder holds only the CA.
+    let ca_only = crate::harness::temp_dir("ca-only");
+    std::fs::write(ca_only.path().join("ca.pem"), secure.ca.pem()).unwrap();
+    for (mechanism, user, password, topic) in
+        [("SCRAM-SHA-256", "ann", SCRAM_PASSWORD, "scram-orders"), ("PLAIN", "bob", PLAIN_PASSWORD, "plain-orders")]
+    {
+        let flags = ["--security-protocol", "sasl_ssl", "--sasl-mechanism", mechanism, "--sasl-username", user, "--certs", path(ca_only.path())];
+        let out = secure_run(&sasl, &flags, Some(password), &script(topic));
+        seen.push_str(&format!("{}{}", out.stdout, out.stderr));
+        out.assert_ok();
+        assert_eq!(polled(&out), r#"{"order":1}"#, "{mechanism}");
+        assert!(out.stdout.contains(&format!("SASL {mechanism} as {user} (password from $KAFKA_SASL_PASSWORD)")), "{}", out.stdout);
+        assert!(out.stdout.contains("TLS trusting the CA in"), "{}", out.stdout);
+        assert!(!out.stdout.contains(password) && !out.stderr.contains(password), "{mechanism}: the password showed");
+
+        // The wrong password: one line, soon, naming authentication and never either password.
+        let out = secure_run(&sasl, &flags, Some("not-the-password-5e2f"), "topics\n");
+        seen.push_str(&format!("{}{}", out.stdout, out.stderr));
+        assert_eq!(out.code, 1, "{mechanism}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.elapsed < std::time::Duration::from_secs(15), "{mechanism}: took {:?}", out.elapsed);
+        let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{}", out.stderr);
+        assert!(errors[0].contains("uthentication"), "{mechanism}: {}", errors[0]);
+        for secret in ["not-the-password-5e2f", password] {
+            assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret), "{mechanism}: a password showed");
+        }
+    }
+
+    // A CA that did not sign the broker's certificate is named, soon, in one line.
+    let stranger = crate::tls::Ca::new("some other CA");
+    let wrong_ca = certs_dir(&stranger.pem(), &secure.ca.client("learner-8"));
+    let out = secure_run(&ssl, &["--certs", path(wrong_ca.path())], None, "topics\n");
+    seen.push_str(&format!("{}{}", out.stdout, out.stderr));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.elapsed < std::time::Duration::from_secs(15), "took {:?}", out.elapsed);
+    let ca_file = wrong_ca.path().join("ca.pem").display().to_string();
+    assert!(out.stderr.contains(&format!("not signed by the CA in {ca_file}")), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{}", out.stderr);
+
+    // A client certificate from another CA: Kafka itself refuses the handshake.
+    let strangers_client = certs_dir(&secure.ca.pem(), &stranger.client("intruder"));
+    let out = secure_run(&ssl, &["--certs", path(strangers_client.path())], None, "topics\n");
+    seen.push_str(&format!("{}{}", out.stdout, out.stderr));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.elapsed < std::time::Duration::from_secs(15), "took {:?}", out.elapsed);
+    assert_eq!(out.stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{}", out.stderr);
+
+    // A missing key is named before anything connects.
+    let no_key = certs_dir(&secure.ca.pem(), &secure.ca.client("learner-9"));
+    std::fs::remove_file(no_key.path().join("service.key")).unwrap();
+    let out = secure_run(&ssl, &["--certs", path(no_key.path())], None, "topics\n");
+    seen.push_str(&format!("{}{}", out.stdout, out.stderr));
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stderr.trim(), format!("error: cannot read {}: it does not exist", no_key.path().join("service.key").display()));
+
+    // And no private key or password ever showed, in anything any of these runs printed.
+    for key in [certs.path(), wrong_ca.path(), strangers_client.path()].map(|dir| std::fs::read_to_string(dir.join("service.key")).unwrap()) {
+        let body = key.lines().nth(1).unwrap();
+        assert!(!seen.contains(body), "a private key showed");
+    }
+    assert!(!seen.contains(SCRAM_PASSWORD) && !seen.contains(PLAIN_PASSWORD), "a password showed");
+}

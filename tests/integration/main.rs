@@ -14,6 +14,7 @@ mod kafka;
 mod terminal;
 mod learners;
 mod liveness;
+mod judge;
 mod lessons;
 mod picture;
 mod rebalance;
