@@ -1,7 +1,7 @@
 //! kafka-workshop against Apache Kafka itself: the commands a learner types, on a real
 //! one-node Kafka 4.x started by the tests (`kafka.rs`).
 
-use crate::harness::{table, unique};
+use crate::harness::{says, table, unique};
 use crate::kafka::shared;
 
 #[test]
@@ -201,4 +201,68 @@ fn mutual_tls_and_sasl_ssl_work_against_apache_kafka_itself_and_fail_plainly() {
         assert!(!seen.contains(body), "a private key showed");
     }
     assert!(!seen.contains(SCRAM_PASSWORD) && !seen.contains(PLAIN_PASSWORD), "a password showed");
+}
+
+/// The picture, the web page's state and the instructor's room on Apache Kafka, on a node of
+/// this test's own: `class clean --execute` deletes every learner's topics.
+#[test]
+fn the_picture_the_page_and_the_room_work_on_apache_kafka() {
+    use kafka_workshop::session::ConnectOptions;
+    let kafka = crate::kafka::Kafka::start(1);
+    let learner = |name: &str| {
+        crate::harness::Workshop::with(ConnectOptions {
+            bootstrap_servers: Some(kafka.bootstrap.clone()),
+            learner: Some(name.to_string()),
+            ..ConnectOptions::default()
+        })
+    };
+    let mut instructor = kafka.client(None);
+    let mut amy = learner("amy");
+    let mut bob = learner("bob");
+    amy.ok("lesson 2");
+    amy.ok("next");
+    bob.ok("lesson 3");
+    bob.script(
+        "create-topic menu --partitions 2
+         produce menu 'cod {n}' --key till-1 --count 3
+         start-consumer c1 --group fryers --topic menu --from earliest
+         expect consumer c1 assigned menu[0,1] --within 30s
+         poll c1 3 --wait 10s
+         commit c1",
+    );
+
+    // The picture: bob's topic, his consumer and group, under his own names.
+    let shown = bob.ok("show");
+    let kafka_workshop::outcome::Outcome::Picture(picture) = &shown else { panic!("{shown:?}") };
+    let menu = picture.topics.iter().find(|t| t.name == "menu").unwrap_or_else(|| panic!("{picture:?}"));
+    assert_eq!(menu.partitions.len(), 2);
+    assert!(picture.consumers.iter().any(|c| c.name == "c1"), "{picture:?}");
+    assert!(picture.groups.iter().any(|g| g.name == "fryers"), "{picture:?}");
+
+    // The page's state is the cluster's: the same end offsets as describe-topic.
+    let address = crate::web::serve(&mut bob);
+    let state = crate::web::state(&address);
+    let described = bob.ok("describe-topic menu");
+    let ends = table(&described, &["PARTITION", "LEADER", "REPLICAS", "ISR", "START-OFFSET", "END-OFFSET", "MESSAGES"]).column("END-OFFSET");
+    let page: Vec<Option<i64>> = (0..2).map(|p| crate::web::end(&state["picture"], "menu", p)).collect();
+    assert_eq!(page, ends.iter().map(|e| e.parse().ok()).collect::<Vec<_>>());
+    assert_eq!(page.iter().flatten().sum::<i64>(), 3);
+
+    // The room: both learners, where they are.
+    crate::harness::wait_until("class shows amy on lesson 2 and bob on lesson 3", std::time::Duration::from_secs(15), || {
+        let rows = crate::room::class_rows(&mut instructor);
+        rows.iter().any(|r| r[0] == "amy" && r[1] == "2 Topics and partitions" && r[2] == "2/5")
+            && rows.iter().any(|r| r[0] == "bob" && r[1] == "3 Keys and partitioning")
+    });
+    bob.ok("stop-consumer c1");
+    let plan = instructor.ok("class clean");
+    let planned: Vec<(String, String, String)> =
+        table(&plan, &crate::room::PLAN).rows.iter().map(|r| (r[0].clone(), r[1].clone(), r[2].clone())).collect();
+    let want = |l: &str, k: &str, n: &str| (l.to_string(), k.to_string(), n.to_string());
+    assert_eq!(planned, [want("amy", "topic", "amy.till-orders"), want("bob", "group", "bob.fryers"), want("bob", "topic", "bob.menu")]);
+    let cleaned = instructor.ok("class clean --execute");
+    assert!(says(&cleaned, "deleted 3 of 3"), "{cleaned:?}");
+    let topics = instructor.ok("topics");
+    assert!(topics.table(&["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"]).is_none_or(|t| t.rows.is_empty()), "{topics:?}");
+    assert!(says(&instructor.ok("class clean"), "nothing to clean"));
 }

@@ -11,11 +11,11 @@ use kafka_workshop::session::ConnectOptions;
 
 use crate::harness::{command, run_with, says, table, temp_dir, wait_until, BackgroundBroker, Workshop};
 
-const CLASS: [&str; 7] = ["LEARNER", "LESSON", "STEP", "STATUS", "HINTS", "FAILED-CHECKS", "LAST-SEEN"];
-const PLAN: [&str; 4] = ["LEARNER", "KIND", "NAME", "NOTE"];
+pub const CLASS: [&str; 7] = ["LEARNER", "LESSON", "STEP", "STATUS", "HINTS", "FAILED-CHECKS", "LAST-SEEN"];
+pub const PLAN: [&str; 4] = ["LEARNER", "KIND", "NAME", "NOTE"];
 
 /// The class table's rows as (learner, lesson, step, status, hints, failed checks), or none yet.
-fn class_rows(instructor: &mut Workshop) -> Vec<[String; 6]> {
+pub fn class_rows(instructor: &mut Workshop) -> Vec<[String; 6]> {
     let outcome = instructor.ok("class");
     let Some(table) = outcome.table(&CLASS) else { return Vec::new() };
     table.rows.iter().map(|r| [r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone(), r[4].clone(), r[5].clone()]).collect()

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::harness::{table, temp_dir, wait_until, Workshop};
 
 /// Start serving the page from the session; its address.
-fn serve(shop: &mut Workshop) -> String {
+pub fn serve(shop: &mut Workshop) -> String {
     let served = shop.ok("web");
     let line = served.said().into_iter().find(|l| l.starts_with("serving the live picture at ")).unwrap_or_else(|| panic!("{served:?}"));
     let url = line.trim_start_matches("serving the live picture at ").split(' ').next().unwrap();
@@ -22,7 +22,7 @@ fn serve(shop: &mut Workshop) -> String {
 }
 
 /// GET `path` from `address`: the status and the body.
-fn get(address: &str, path: &str) -> (u16, String) {
+pub fn get(address: &str, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(address).expect("the page server answers");
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").unwrap();
@@ -48,14 +48,14 @@ fn unchunk(mut body: &str) -> String {
     out
 }
 
-fn state(address: &str) -> Value {
+pub fn state(address: &str) -> Value {
     let (status, body) = get(address, "/api/state");
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
 /// The end offset of a partition in a picture.
-fn end(picture: &Value, topic: &str, partition: i64) -> Option<i64> {
+pub fn end(picture: &Value, topic: &str, partition: i64) -> Option<i64> {
     picture["topics"].as_array()?.iter().find(|t| t["name"] == topic)?["partitions"].as_array()?.iter().find(|p| p["partition"] == partition)?["end"].as_i64()
 }
 
