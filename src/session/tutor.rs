@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Session, Verdict};
+use crate::command::Command;
 use crate::error::{Error, Result, Thing};
 use crate::lesson::{self, Action, Lesson, Library, TryBlock};
 use crate::outcome::{Outcome, Table, Target};
@@ -388,6 +389,34 @@ impl Session {
         }
     }
 
+    /// A step that starts consumers or producers the learner still has running from an earlier
+    /// go at it (`back`, `restart-lesson`, a lesson opened again) stops them all first, so any
+    /// step can be run again and finds the group as it first did.
+    async fn replace_for_step(&mut self, lines: &[String]) -> Vec<Outcome> {
+        let mut notes = Vec::new();
+        for line in lines {
+            notes.extend(self.replace_one(line).await);
+        }
+        notes
+    }
+
+    async fn replace_one(&mut self, line: &str) -> Option<Outcome> {
+        let Ok(crate::command::Parsed::Command(command)) = crate::command::parse(line) else { return None };
+        match command {
+            Command::StartConsumer(args)
+                if self.consumers.get(&args.name).is_some_and(|c| c.status() == crate::actors::consumer::Status::Running) =>
+            {
+                self.stop_consumer(&args.name).await.ok()?;
+                Some(Outcome::Note(format!("{} was still running from before: stopped, so this step starts it afresh", args.name)))
+            }
+            Command::StartProducer(args) if self.producers.get(&args.name).is_some_and(|p| p.stats().running) => {
+                self.stop_producer(&args.name).await.ok()?;
+                Some(Outcome::Note(format!("{} was still running from before: stopped, so this step starts it afresh", args.name)))
+            }
+            _ => None,
+        }
+    }
+
     /// The current step as the learner at the prompt should see it.
     fn show_step(&mut self) -> Vec<Outcome> {
         let Some((narration, cue)) = self.lesson_cue() else { return Vec::new() };
@@ -467,7 +496,7 @@ impl Session {
         };
         match cue {
             Cue::Run { lines, may_fail } if !ran => {
-                let mut parts = Vec::new();
+                let mut parts = self.replace_for_step(&lines).await;
                 for line in lines {
                     parts.push(Outcome::Typed(crate::security::redact_line(&line)));
                     match self.run_step_line(&line, may_fail).await {
