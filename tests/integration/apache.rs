@@ -266,3 +266,33 @@ fn the_picture_the_page_and_the_room_work_on_apache_kafka() {
     assert!(topics.table(&["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"]).is_none_or(|t| t.rows.is_empty()), "{topics:?}");
     assert!(says(&instructor.ok("class clean"), "nothing to clean"));
 }
+
+/// Three nodes with a static quorum: every broker in the metadata, a topic replicated to all
+/// three, and a killed node leaving the ISR and its leaderships, then coming back.
+#[test]
+fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
+    let kafka = crate::kafka::Kafka::start(3);
+    let mut shop = kafka.client(None);
+    let cluster = shop.ok("cluster");
+    assert_eq!(table(&cluster, &["BROKER", "HOST:PORT", "ROLE"]).rows.len(), 3, "{cluster:?}");
+    shop.ok("create-topic ledger --partitions 3 --replication-factor 3");
+    let columns = ["PARTITION", "LEADER", "REPLICAS", "ISR", "START-OFFSET", "END-OFFSET", "MESSAGES"];
+    // While a dead node's leaderships move (it is fenced after 3 s), a look may time out: that
+    // counts as not yet.
+    let isr = |shop: &mut crate::harness::Workshop| -> Vec<(String, String)> {
+        let Ok(described) = shop.run("describe-topic ledger") else { return vec![("?".into(), String::new())] };
+        let Some(partitions) = described.table(&columns) else { return vec![("?".into(), String::new())] };
+        partitions.rows.iter().map(|r| (r[1].clone(), r[3].clone())).collect()
+    };
+    let full = isr(&mut shop);
+    assert!(full.iter().all(|(_, isr)| isr.split(',').count() == 3), "{full:?}");
+    kafka.on(|cluster, runtime| runtime.block_on(cluster.kill(3))).unwrap();
+    crate::harness::wait_until("node 3 leaves every ISR and leads nothing", std::time::Duration::from_secs(60), || {
+        isr(&mut shop).iter().all(|(leader, isr)| leader != "3" && leader != "?" && !isr.split(',').any(|id| id.trim() == "3"))
+    });
+    shop.ok("produce ledger 'still taking orders' --acks all");
+    kafka.on(|cluster, runtime| runtime.block_on(cluster.start_node(3))).unwrap();
+    crate::harness::wait_until("node 3 is back in every ISR", std::time::Duration::from_secs(90), || {
+        isr(&mut shop).iter().all(|(_, isr)| isr.split(',').count() == 3)
+    });
+}
