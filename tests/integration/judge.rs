@@ -56,6 +56,19 @@ fn tool(main: &str, args: &[&str]) -> String {
     run_tool(&jars(), main, &args).unwrap_or_else(|e| panic!("{main} {args:?}: {e}"))
 }
 
+/// Kafka's console producer writes `lines` to `topic`, read with these `--reader-property`s.
+fn console_produce(broker: &Broker, topic: &str, reader: &[&str], lines: &str) {
+    let mut command = tool_command(&jars(), CONSOLE_PRODUCER).unwrap();
+    command.args(["--bootstrap-server", &broker.bootstrap(), "--topic", topic]);
+    for property in reader {
+        command.args(["--reader-property", property]);
+    }
+    let mut producer = command.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    producer.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let done = producer.wait_with_output().unwrap();
+    assert!(done.status.success(), "on {}: {}", broker.name(), String::from_utf8_lossy(&done.stderr));
+}
+
 /// A Java process that is killed when the test ends, however it ends.
 struct Java(Child);
 
@@ -150,18 +163,7 @@ fn partition_for_agrees_with_the_java_producer() {
         shop.ok(&format!("create-topic {topic} --partitions 6"));
         let keys: Vec<String> = (1..=24).map(|n| format!("till-{n}")).collect();
         let lines: String = keys.iter().map(|k| format!("{k}:order from {k}\n")).collect();
-        let mut producer = tool_command(&jars(), CONSOLE_PRODUCER)
-            .unwrap()
-            .args(["--bootstrap-server", &broker.bootstrap(), "--topic", &topic])
-            .args(["--reader-property", "parse.key=true", "--reader-property", "key.separator=:"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        producer.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
-        let done = producer.wait_with_output().unwrap();
-        assert!(done.status.success(), "on {}: {}", broker.name(), String::from_utf8_lossy(&done.stderr));
+        console_produce(&broker, &topic, &["parse.key=true", "key.separator=:"], &lines);
         let read = shop.ok(&format!("read {topic} --max 24"));
         let read = table(&read, &["PARTITION", "OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"]);
         assert_eq!(read.rows.len(), 24, "on {}: every message the Java producer sent", broker.name());
@@ -192,18 +194,7 @@ fn the_console_consumer_and_producer_read_and_write_what_kafka_workshop_does() {
         let line = printed.lines().find(|l| l.contains("till-1")).unwrap_or_else(|| panic!("on {}: {printed}", broker.name()));
         assert_eq!(line, "kind:order\ttill-1\t{\"order\":1,\"fish\":\"cod\"}", "on {}", broker.name());
 
-        let mut producer = tool_command(&jars(), CONSOLE_PRODUCER)
-            .unwrap()
-            .args(["--bootstrap-server", &broker.bootstrap(), "--topic", &topic])
-            .args(["--reader-property", "parse.key=true", "--reader-property", "parse.headers=true"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        producer.stdin.take().unwrap().write_all(b"kind:refund\ttill-2\t{\"order\":2,\"fish\":\"plaice\"}\n").unwrap();
-        let done = producer.wait_with_output().unwrap();
-        assert!(done.status.success(), "on {}: {}", broker.name(), String::from_utf8_lossy(&done.stderr));
+        console_produce(&broker, &topic, &["parse.key=true", "parse.headers=true"], "kind:refund\ttill-2\t{\"order\":2,\"fish\":\"plaice\"}\n");
         let read = shop.ok(&format!("read {topic} --max 2"));
         let rows = &table(&read, &["PARTITION", "OFFSET", "TIMESTAMP", "KEY", "VALUE", "HEADERS"]).rows;
         assert_eq!(rows.len(), 2, "on {}", broker.name());
