@@ -161,6 +161,12 @@ pub enum LessonsCommand {
     Check {
         /// The folder to check (default: the built-in lessons, or --lessons)
         dir: Option<PathBuf>,
+        /// Then replay every lesson and demo on a cluster (the embedded broker, or the cluster
+        /// flags' one), checking each task's solution and proving each of its wrong ways fails
+        #[arg(long)]
+        replay: bool,
+        #[command(flatten)]
+        connect: ConnectArgs,
     },
 }
 

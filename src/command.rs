@@ -24,6 +24,8 @@ struct Line {
 pub enum Command {
     /// Show the cluster: its id, brokers and controller, and how this session is secured
     Cluster,
+    /// Show broker settings a lesson depends on (how often retention and the cleaner run…), or the ones named
+    BrokerConfig(BrokerConfigArgs),
     /// Switch to another cluster (or back to `embedded`); what runs here is stopped first
     Connect(ConnectCommandArgs),
     /// Stop or start the embedded broker, to see what happens when the cluster goes away
@@ -58,10 +60,10 @@ pub enum Command {
     SeekToBeginning(SeekEdgeArgs),
     /// Move a consumer to an offset in one partition, or to a time
     Seek(SeekArgs),
-    /// Stop a consumer gracefully: commit, leave the group, let the others take over at once
+    /// Stop a consumer gracefully: commit (unless --manual-commit), leave the group, let the others take over at once
     StopConsumer(NameArg),
     /// Crash a consumer: no commit, no goodbye; the group notices after the session timeout
-    KillConsumer(NameArg),
+    KillConsumer(KillConsumerArgs),
     /// Start a stopped or killed consumer again with the same settings
     RestartConsumer(NameArg),
     /// Make a consumer stop polling for a while, as a stuck handler would; its heartbeats go on
@@ -193,6 +195,7 @@ impl Command {
             | Command::Query(_) => vec![],
             // No topic or group names.
             Command::Cluster
+            | Command::BrokerConfig(_)
             | Command::Connect(_)
             | Command::Broker(_)
             | Command::Topics(_)
@@ -297,7 +300,7 @@ pub const HELP_GROUPS: &[(&str, &[&str])] = &[
     ("the fish-and-chip shop", &["start-till", "stop-till", "start-preparer", "start-cook", "start-analyst", "query", "shop"]),
     ("the picture", &["show", "watch", "web"]),
     ("the workshop room", &["class", "announce"]),
-    ("the cluster and the tool", &["cluster", "connect", "broker", "expect", "sleep", "help", "quit"]),
+    ("the cluster and the tool", &["cluster", "broker-config", "connect", "broker", "expect", "sleep", "help", "quit"]),
 ];
 
 /// Every command's name and one-line description, in the grammar's order.
@@ -328,16 +331,12 @@ pub fn command_help(name: &str) -> Option<String> {
 
 /// The closest command name to a mistyped one, if any is close enough to be a useful guess.
 pub fn suggest(word: &str) -> Option<String> {
-    // Jaro-Winkler costs the product of the two lengths; no command is longer than this.
+    // No command is longer than this.
     if word.len() > 40 {
         return None;
     }
-    command_names()
-        .into_iter()
-        .map(|name| (strsim::jaro_winkler(word, &name), name))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, name)| name)
+    let names = command_names();
+    crate::format::closest(word, names.iter().map(String::as_str)).map(str::to_string)
 }
 
 fn unknown_command(word: &str) -> Error {
@@ -361,6 +360,10 @@ fn usage_error(command: &str, err: &clap::Error) -> Error {
     let tip = rendered.lines().map(str::trim).find_map(|l| l.strip_prefix("tip: ")).map(str::to_string);
     let help = format!("`help {command}` shows its flags");
     let hint = match tip {
+        // `seek screen -10m`: a time is not an offset.
+        _ if command == "seek" && message.contains("unexpected argument '-") => {
+            format!("to seek to a time, put it after --time: seek NAME --time -10m; {help}")
+        }
         Some(tip) => format!("{tip}; {help}"),
         None => help,
     };

@@ -172,6 +172,11 @@ impl Error {
         matches!(self, Error::Usage { .. } | Error::Input { .. } | Error::NotFound { .. })
     }
 
+    /// Whether the cluster or the tool cannot do this here (a feature, a tool that is missing).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported { .. })
+    }
+
     /// Process exit code in script mode: 2 for input the user can fix, 130 for Ctrl-C, and 1 for
     /// everything on the cluster's side (unreachable, refused, unsupported, a check not met) and
     /// for local I/O.

@@ -33,8 +33,22 @@ pub enum Condition {
     /// The message at one offset has this key, or carries this header (`k=v`), or is a tombstone.
     MessageHas { topic: String, partition: i32, offset: i64, field: MessageField },
     /// The message once written at this offset is no longer there: compaction or retention
-    /// removed it.
-    MessageGone { topic: String, partition: i32, offset: i64 },
+    /// removed it (`gone`), or the one named (`expired`, `compacted`).
+    MessageGone { topic: String, partition: i32, offset: i64, how: Removal },
+    /// This session sent the message at this offset this way (the produce's own settings and
+    /// the broker's answer, as the session recorded them): what the log cannot show.
+    MessageSent { topic: String, partition: i32, offset: i64, way: SendWay },
+    /// The partition holds at least `count` messages with this key that this session sent by
+    /// their key (not with `--partition`).
+    PartitionKeyed { topic: String, partition: i32, key: String, count: u64 },
+    /// At least this many of this session's sends to the topic were refused by the broker.
+    TopicRefused { topic: String, count: u64 },
+    /// Every partition of the topic has this many replicas.
+    TopicReplication { topic: String, factor: usize },
+    /// Something about one of the session's consumers beyond what it holds.
+    ConsumerIs { consumer: String, fact: ConsumerFact },
+    /// How one of the shop's workers was started.
+    WorkerIs { worker: String, fact: WorkerFact },
     TopicConfig { topic: String, key: String, value: String },
     /// How many times `broker start` brought the embedded broker back in this session.
     BrokerRestarts { count: u32 },
@@ -65,15 +79,119 @@ pub enum MessageField {
     Header(String),
     /// A key with no value.
     Tombstone,
+    /// A JSON object whose every named field is present and not null.
+    Fields(Vec<String>),
+}
+
+/// How a message left the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Either way.
+    Any,
+    /// Retention: the log's start moved past it.
+    Retention,
+    /// Compaction: removed from inside the log.
+    Compaction,
+}
+
+/// How the session sent a message, as `message T[P] N sent WAY` asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendWay {
+    /// `acks-all`: it waited for every in-sync replica.
+    AcksAll,
+    /// `acks-1`: it waited for the leader only.
+    AcksOne,
+    /// `idempotent`: from a producer with a broker-assigned producer id.
+    Idempotent,
+    /// `to-partition`: the producer named the partition (`--partition`).
+    ToPartition,
+    /// `keyed`: it had a key, and the key chose the partition.
+    Keyed,
+}
+
+impl SendWay {
+    pub const WORDS: &'static str = "acks-all, acks-1, idempotent, to-partition or keyed";
+
+    fn parse(word: &str) -> Option<SendWay> {
+        Some(match word {
+            "acks-all" => SendWay::AcksAll,
+            "acks-1" => SendWay::AcksOne,
+            "idempotent" => SendWay::Idempotent,
+            "to-partition" => SendWay::ToPartition,
+            "keyed" => SendWay::Keyed,
+            _ => return None,
+        })
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            SendWay::AcksAll => "with acks=all (every in-sync replica)",
+            SendWay::AcksOne => "with acks=1 (the leader only)",
+            SendWay::Idempotent => "by an idempotent producer",
+            SendWay::ToPartition => "to a partition the producer chose (--partition)",
+            SendWay::Keyed => "with a key that chose its partition",
+        }
+    }
+}
+
+/// What `consumer C …` can ask beyond assignment and positions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsumerFact {
+    /// `out-of-group`: still running, but its group no longer lists it (removed for not polling
+    /// within its max poll interval).
+    OutOfGroup,
+    /// `seeked time|end|beginning|offset`: its latest seek was of this kind.
+    Seeked(SeekKind),
+    /// `manual-commit`: it commits only when told to.
+    ManualCommit,
+    /// `protocol classic|consumer`: the group protocol it speaks.
+    Protocol(String),
+    /// `came-back-from killed|stopped`: how it had ended before its latest restart.
+    CameBackFrom(String),
+    /// `status running|stopped|killed`: how it last ended, or that it runs (a crash and a clean
+    /// stop leave the group in the same state once it has rebalanced).
+    Status(String),
+}
+
+/// A kind of seek, for `consumer C seeked KIND`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekKind {
+    Time,
+    End,
+    Beginning,
+    Offset,
+}
+
+impl SeekKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            SeekKind::Time => "time",
+            SeekKind::End => "end",
+            SeekKind::Beginning => "beginning",
+            SeekKind::Offset => "offset",
+        }
+    }
+}
+
+/// What `worker W …` asks of a preparer or cook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerFact {
+    /// `cabinet`: it works from a hot cabinet.
+    Cabinet,
+    /// `sends-to T`: a preparer's cook topic, or a cook's orders topic.
+    SendsTo(String),
 }
 
 pub const CONDITIONS: &str = "topic T partitions N | group G members N | group G state STATE | \
 consumer C assigned T[0,2] | consumer C assigned none | consumer C received N | consumer C position T[P] N | \
 consumer C holds N | consumer C rejoined-unchanged | \
 consumer C generation N | consumer C restarts N | \
-partition T[P] end-offset N | partition T[P] holds N | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | message T[P] N tombstone | message T[P] N gone | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
+consumer C out-of-group | consumer C seeked time|end|beginning|offset | consumer C manual-commit | consumer C protocol classic|consumer | consumer C status running|stopped|killed | consumer C came-back-from killed|stopped | \
+partition T[P] end-offset N | partition T[P] holds N | partition T[P] keyed K [N] | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | message T[P] N tombstone | \
+message T[P] N fields F1,F2 | message T[P] N gone|expired|compacted | message T[P] N sent acks-all|acks-1|idempotent|to-partition|keyed | \
+topic T refused N (or more) | topic T replication N | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
-orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order";
+orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order | worker W cabinet | worker W sends-to T";
 
 pub fn parse_condition(words: &[String]) -> Result<Condition> {
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -131,9 +249,65 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
             let (topic, partition) = single_partition(spec)?;
             Condition::MessageHas { topic, partition, offset: number(n)?, field: MessageField::Tombstone }
         }
-        ["message", spec, n, "gone"] => {
+        ["message", spec, n, word @ ("gone" | "expired" | "compacted")] => {
             let (topic, partition) = single_partition(spec)?;
-            Condition::MessageGone { topic, partition, offset: number(n)? }
+            let how = match *word {
+                "expired" => Removal::Retention,
+                "compacted" => Removal::Compaction,
+                _ => Removal::Any,
+            };
+            Condition::MessageGone { topic, partition, offset: number(n)?, how }
+        }
+        ["message", spec, n, "fields", list] => {
+            let (topic, partition) = single_partition(spec)?;
+            let fields: Vec<String> = list.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_string).collect();
+            if fields.is_empty() {
+                return Err(Error::usage("`fields` takes field names separated by commas, such as order,till"));
+            }
+            Condition::MessageHas { topic, partition, offset: number(n)?, field: MessageField::Fields(fields) }
+        }
+        ["message", spec, n, "sent", way] => {
+            let (topic, partition) = single_partition(spec)?;
+            let way = SendWay::parse(way)
+                .ok_or_else(|| Error::usage(format!("`sent` is followed by {}, not '{way}'", SendWay::WORDS)))?;
+            Condition::MessageSent { topic, partition, offset: number(n)?, way }
+        }
+        ["partition", spec, "keyed", key] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionKeyed { topic, partition, key: key.to_string(), count: 1 }
+        }
+        ["partition", spec, "keyed", key, n] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionKeyed { topic, partition, key: key.to_string(), count: number(n)? }
+        }
+        ["topic", topic, "refused", n] => Condition::TopicRefused { topic: topic.to_string(), count: number(n)? },
+        ["topic", topic, "replication", n] => Condition::TopicReplication { topic: topic.to_string(), factor: number(n)? },
+        ["consumer", consumer, "out-of-group"] => Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::OutOfGroup },
+        ["consumer", consumer, "manual-commit"] => {
+            Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::ManualCommit }
+        }
+        ["consumer", consumer, "seeked", kind] => {
+            let kind = match *kind {
+                "time" => SeekKind::Time,
+                "end" => SeekKind::End,
+                "beginning" => SeekKind::Beginning,
+                "offset" => SeekKind::Offset,
+                other => return Err(Error::usage(format!("`seeked` is followed by time, end, beginning or offset, not '{other}'"))),
+            };
+            Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::Seeked(kind) }
+        }
+        ["consumer", consumer, "protocol", protocol @ ("classic" | "consumer")] => {
+            Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::Protocol(protocol.to_string()) }
+        }
+        ["consumer", consumer, "status", status @ ("running" | "stopped" | "killed")] => {
+            Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::Status(status.to_string()) }
+        }
+        ["consumer", consumer, "came-back-from", ended @ ("stopped" | "killed")] => {
+            Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::CameBackFrom(ended.to_string()) }
+        }
+        ["worker", worker, "cabinet"] => Condition::WorkerIs { worker: worker.to_string(), fact: WorkerFact::Cabinet },
+        ["worker", worker, "sends-to", topic] => {
+            Condition::WorkerIs { worker: worker.to_string(), fact: WorkerFact::SendsTo(topic.to_string()) }
         }
         ["partition", spec, "idempotent", n] => {
             let (topic, partition) = single_partition(spec)?;
@@ -217,6 +391,23 @@ mod tests {
             "orders orders plaice-cooked",
             "cabinet balances",
             "analyst ann stored-every-order",
+            "message orders[0] 3 sent acks-all",
+            "partition keyed[2] keyed till-2",
+            "partition keyed[1] keyed till-1 23",
+            "message orders[2] 0 sent to-partition",
+            "message orders[0] 0 fields order,till",
+            "message receipts[0] 0 expired",
+            "message prices[0] 2 compacted",
+            "topic tickets refused 1",
+            "topic ledger replication 3",
+            "consumer slow out-of-group",
+            "consumer screen seeked time",
+            "consumer billing manual-commit",
+            "consumer new-2 protocol consumer",
+            "consumer preparer-1 status killed",
+            "consumer waiter came-back-from killed",
+            "worker cook cabinet",
+            "worker cook sends-to orders",
         ] {
             parse_condition(&words(text)).unwrap_or_else(|e| panic!("{text}: {e}"));
         }

@@ -224,3 +224,19 @@ mod tests {
         assert_eq!(timestamp(Some(-1)), "-");
     }
 }
+
+/// The candidate closest to a mistyped name, if one is close enough to be a useful guess
+/// (Jaro-Winkler above 0.8): `order` finds `orders`, `preparer` finds `preparers`.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Jaro-Winkler costs the product of the two lengths.
+    if word.len() > 300 {
+        return None;
+    }
+    candidates
+        .into_iter()
+        .filter(|c| *c != word && c.len() <= 300)
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

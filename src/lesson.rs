@@ -190,6 +190,27 @@ pub struct TryBlock {
     pub checks: Vec<Check>,
     pub hints: Vec<String>,
     pub solution: Vec<String>,
+    /// The solution lines (by index) written `solution may-fail:`: a command the broker is
+    /// meant to refuse on the way to the goal (a record that breaks a schema, say).
+    pub may_fail: Vec<usize>,
+    /// The plausible mistakes a learner makes here, never shown: `replay --check` plays each
+    /// on a fresh learner and fails if it reaches the goal.
+    pub wrong: Vec<WrongWay>,
+}
+
+/// One `wrong:` line of a try block: commands separated by ` ; `, as a learner who half
+/// understood would type them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongWay {
+    pub line: usize,
+    pub commands: Vec<String>,
+}
+
+impl WrongWay {
+    /// The commands of a `wrong:` line.
+    pub fn parse(line: usize, text: &str) -> WrongWay {
+        WrongWay { line, commands: text.split(" ; ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect() }
+    }
 }
 
 /// One `expect` line of a try block.
@@ -229,6 +250,15 @@ pub fn validate(lesson: &Lesson) -> Vec<Problem> {
             Some(Action::Run { lines, .. }) => problems.extend(lines.iter().filter_map(|(line, text)| command_problem(*line, text))),
             Some(Action::Try(block)) => {
                 problems.extend(block.solution.iter().filter_map(|text| command_problem(block.line, text)));
+                for wrong in &block.wrong {
+                    problems.extend(wrong.commands.iter().filter_map(|text| command_problem(wrong.line, text)));
+                }
+                if block.wrong.is_empty() {
+                    problems.push(Problem {
+                        line: block.line,
+                        message: "this try block has no wrong: line: write down a plausible mistake, which `replay --check` proves does not reach the goal".into(),
+                    });
+                }
                 for check in &block.checks {
                     if let Err(err) = check.parse() {
                         problems.push(Problem { line: check.line, message: format!("`expect {}`: {err}", check.text) });
@@ -261,7 +291,7 @@ pub fn find<'a>(lessons: &'a [Lesson], wanted: &str) -> Option<&'a Lesson> {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = "---\nnumber: 9\ntitle: Sample\nminutes: 4\n---\n\nIntro with **bold**.\n\n```kafka\ncreate-topic t\n# a comment\nproduce t x\n```\n\nNow you.\n\n```try\ngoal: Send one more.\nexpect partition t[0] end-offset 2\nhint: use produce\nsolution: produce t y\n```\n\n## Recap\n\nDone.\n";
+    const SAMPLE: &str = "---\nnumber: 9\ntitle: Sample\nminutes: 4\n---\n\nIntro with **bold**.\n\n```kafka\ncreate-topic t\n# a comment\nproduce t x\n```\n\nNow you.\n\n```try\ngoal: Send one more.\nexpect partition t[0] end-offset 2\nhint: use produce\nsolution: produce t y\nwrong: read t ; topics\n```\n\n## Recap\n\nDone.\n";
 
     #[test]
     fn splits_at_code_blocks() {
@@ -276,6 +306,7 @@ mod tests {
         let Some(Action::Try(block)) = &lesson.steps[1].action else { panic!("no try") };
         assert_eq!(block.checks, [Check { line: 19, text: "partition t[0] end-offset 2".into() }]);
         assert_eq!(block.solution, ["produce t y"]);
+        assert_eq!(block.wrong, [WrongWay { line: 22, commands: vec!["read t".into(), "topics".into()] }]);
         assert!(lesson.steps[2].narration.starts_with("## Recap"));
         assert!(validate(&lesson).is_empty());
     }
@@ -294,6 +325,16 @@ mod tests {
         let problems = validate(&lesson);
         assert!(problems.iter().any(|p| p.line == 12 && p.message.contains("unknown command 'prodce'")), "{problems:?}");
         assert!(problems.iter().any(|p| p.message.contains("'two'")), "{problems:?}");
+    }
+
+    #[test]
+    fn every_try_needs_a_wrong_way_that_parses() {
+        let lesson = parse("x.md", &SAMPLE.replace("wrong: read t ; topics\n", "")).unwrap();
+        let problems = validate(&lesson);
+        assert!(problems.iter().any(|p| p.line == 17 && p.message.contains("no wrong: line")), "{problems:?}");
+        let lesson = parse("x.md", &SAMPLE.replace("wrong: read t ; topics", "wrong: read t ; prodce t z")).unwrap();
+        let problems = validate(&lesson);
+        assert!(problems.iter().any(|p| p.line == 22 && p.message.contains("unknown command 'prodce'")), "{problems:?}");
     }
 
     #[test]

@@ -59,7 +59,13 @@ pub fn run() -> i32 {
     match cli.mode {
         Some(Mode::Broker(ref args)) => run_broker(&runtime, args),
         Some(Mode::Replay(ref args)) => front::replay::replay(&runtime, args, &cli),
-        Some(Mode::Lessons(LessonsCommand::Check { ref dir })) => front::check::run(dir.clone().or(cli.lessons.clone())),
+        Some(Mode::Lessons(LessonsCommand::Check { ref dir, replay, ref connect })) => {
+            let dir = dir.clone().or(cli.lessons.clone());
+            match front::check::run(dir.clone()) {
+                0 if replay => front::check::replay_all(&runtime, dir, connect, &cli),
+                code => code,
+            }
+        }
         Some(Mode::Class(ref mode)) => front::one_line(&runtime, &cli, &mode.connect, &mode.class.line()),
         Some(Mode::Announce(ref mode)) => front::one_line(&runtime, &cli, &mode.connect, &mode.announce.line()),
         None => front::repl::run(&runtime, &cli),

@@ -28,6 +28,9 @@ pub enum Outcome {
     Narration(String),
     /// A command shown as if typed at the prompt (lessons and replays).
     Typed(String),
+    /// A command a lesson step will run when the learner presses Enter: shown apart from the
+    /// prompt, so that it does not look as if it already ran.
+    Preview(String),
     /// A lesson's task for the learner.
     Goal(String),
     /// The shop's participants side by side (`shop`).

@@ -22,6 +22,10 @@ pub struct Progress {
 pub struct LessonProgress {
     pub step: usize,
     pub done: bool,
+    /// Tasks the learner skipped (their step numbers, from 1): a lesson finished with some
+    /// skipped is not done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<usize>,
 }
 
 impl Default for Progress {
@@ -67,7 +71,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kw-progress-{}", std::process::id()));
         let path = dir.join("progress.json");
         let mut progress = Progress::default();
-        progress.lessons.insert(5, LessonProgress { step: 3, done: false });
+        progress.lessons.insert(5, LessonProgress { step: 3, done: false, skipped: vec![2] });
         progress.current = Some(5);
         save(&path, &progress).unwrap();
         assert_eq!(load(&path), (progress, None));

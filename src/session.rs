@@ -29,9 +29,11 @@ mod picture;
 mod produce;
 mod read;
 mod record;
+mod rehearsal;
 mod room;
 mod schemas;
 mod seek;
+mod sends;
 mod shop;
 mod topics;
 mod tutor;
@@ -85,6 +87,10 @@ pub struct Session {
     /// What Kafka's kafka-transactions tool said of a partition's producers, by (topic,
     /// partition, end offset): asked again only when the partition grows.
     producer_states: std::sync::Mutex<std::collections::HashMap<(String, i32, i64), i64>>,
+    /// How this session's own produces were sent and answered, for checks the log cannot answer.
+    sends: std::sync::Mutex<sends::Sends>,
+    /// Each consumer's latest seek, by kind, once the broker's answer moved it.
+    seeks: std::sync::Mutex<BTreeMap<String, crate::expect::SeekKind>>,
     /// How many times `broker start` brought a broker back.
     broker_restarts: u32,
     reporter: Arc<dyn Reporter>,
@@ -160,6 +166,8 @@ impl Session {
             target,
             local,
             producer_states: std::sync::Mutex::default(),
+            sends: std::sync::Mutex::default(),
+            seeks: std::sync::Mutex::default(),
             broker_restarts: 0,
             reporter,
             verbose: options.verbose,
@@ -332,6 +340,7 @@ impl Session {
     pub async fn execute(&mut self, command: Command) -> Result<Outcome> {
         match command {
             Command::Cluster => self.cluster().await,
+            Command::BrokerConfig(args) => self.broker_config(&args.keys).await,
             Command::Connect(args) => self.connect_to(args).await,
             Command::Broker(args) => self.broker(args.action, args.node).await,
             Command::Topics(args) => self.topics(args).await,
@@ -349,10 +358,10 @@ impl Session {
             Command::SeekToBeginning(args) => self.seek_edge(&args.name, args.partition, SeekTo::Beginning).await,
             Command::Seek(args) => self.seek(args).await,
             Command::StopConsumer(args) => self.stop_consumer(&args.name).await,
-            Command::KillConsumer(args) => self.kill_consumer(&args.name).await,
+            Command::KillConsumer(args) => self.kill_consumer(&args.name, args.wait).await,
             Command::RestartConsumer(args) => self.restart_consumer(&args.name).await,
             Command::Schema(args) => self.schema(args).await,
-            Command::StallConsumer(args) => self.stall_consumer(&args.name, args.duration).await,
+            Command::StallConsumer(args) => self.stall_consumer(&args.name, args.duration, args.wait).await,
             Command::Consumers => self.consumers_table().await,
             Command::StartProducer(args) => self.start_producer(args).await,
             Command::StopProducer(args) => self.stop_producer(&args.name).await,

@@ -26,6 +26,37 @@ fn visible_lines(text: &str) -> String {
     text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
 }
 
+/// `text` wrapped at word boundaries to `width` columns, each line after a break indented by
+/// `indent` spaces; the first line has `first` columns already taken (a label). A word longer
+/// than a line stays whole. Line breaks in `text` are kept.
+fn wrap_words(text: &str, width: usize, first: usize, indent: usize) -> String {
+    let mut out = String::new();
+    for (n, paragraph) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+        }
+        let mut used = if n == 0 { first } else { indent };
+        // Whether the line so far holds a word (not only its label or indent).
+        let mut worded = false;
+        for word in paragraph.split(' ') {
+            let len = word.chars().count();
+            if worded && used + 1 + len > width {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent));
+                used = indent;
+            } else if worded {
+                out.push(' ');
+                used += 1;
+            }
+            out.push_str(word);
+            used += len;
+            worded = true;
+        }
+    }
+    out
+}
+
 /// How output is drawn: a person at a terminal gets colour and box tables; a pipe gets plain text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct View {
@@ -147,7 +178,7 @@ impl View {
             Outcome::Nothing | Outcome::Quit => {}
             Outcome::Done(text) => self.line(out, "ok", text, |s| s.green().to_string()),
             Outcome::Note(text) => {
-                let text = visible_lines(text);
+                let text = self.wrapped(&visible_lines(text), 0, 2);
                 out.push_str(&if self.color { text.dimmed().to_string() } else { text });
                 out.push('\n');
             }
@@ -159,21 +190,33 @@ impl View {
             }
             Outcome::Narration(markdown) => {
                 out.push('\n');
-                out.push_str(&render_markdown(markdown, self.color, 80));
+                out.push_str(&render_markdown(markdown, self.color, self.width().min(81) - 1));
                 out.push('\n');
             }
             Outcome::Typed(command) => {
+                let command = self.wrapped(command, "kafka › ".chars().count(), 8);
                 if self.color {
                     out.push_str(&format!("{} {}\n", "kafka ›".dimmed(), command.bold()));
                 } else {
                     out.push_str(&format!("kafka › {command}\n"));
                 }
             }
+            Outcome::Preview(command) => {
+                let command = self.wrapped(command, "  next ▸ ".chars().count(), 10);
+                if self.color {
+                    out.push_str(&format!("  {} {}\n", "next ▸".cyan(), command));
+                } else {
+                    out.push_str(&format!("  next ▸ {command}\n"));
+                }
+            }
             Outcome::Goal(goal) => {
                 let label = "▶ your turn:";
-                let goal = render_markdown(goal, self.color, 200);
+                // Rendered to the room left of the label, then each further line under it.
+                let room = if self.interactive { self.width().saturating_sub(label.chars().count() + 2).max(20) } else { 200 };
+                let goal = render_markdown(goal, self.color, room);
+                let goal = goal.trim().lines().map(str::trim_end).collect::<Vec<_>>().join(&format!("\n{}", " ".repeat(label.chars().count() + 1)));
                 let label = if self.color { label.magenta().bold().to_string() } else { label.to_string() };
-                out.push_str(&format!("{label} {}\n", goal.trim()));
+                out.push_str(&format!("{label} {goal}\n"));
             }
             Outcome::Board(board) => out.push_str(&self.board(board)),
             Outcome::Picture(picture) => out.push_str(&self.picture(picture)),
@@ -187,10 +230,29 @@ impl View {
 
     fn line(&self, out: &mut String, label: &str, text: &str, paint: impl Fn(&str) -> String) {
         let label = format!("{label}:");
+        let text = self.wrapped(&visible_lines(text), label.chars().count() + 1, 2);
         out.push_str(&if self.color { paint(&label) } else { label });
         out.push(' ');
-        out.push_str(&visible_lines(text));
+        out.push_str(&text);
         out.push('\n');
+    }
+
+    /// The terminal's width for a person at one; no limit for a pipe, whose lines scripts read.
+    fn width(&self) -> usize {
+        if self.interactive {
+            usize::from(terminal::terminal_width())
+        } else {
+            usize::MAX / 2
+        }
+    }
+
+    /// Text wrapped at word boundaries to the terminal, for a person at one; as it is otherwise.
+    fn wrapped(&self, text: &str, first: usize, indent: usize) -> String {
+        if self.interactive {
+            wrap_words(text, self.width().saturating_sub(1), first, indent)
+        } else {
+            text.to_string()
+        }
     }
 
     pub fn table(&self, table: &Table) -> String {
@@ -237,9 +299,10 @@ impl View {
         let place = line.map(|n| format!("line {n}: ")).unwrap_or_default();
         let label = if self.color { "error:".red().bold().to_string() } else { "error:".into() };
         let said = crate::security::redact_text(&crate::format::clip_quotes(&err.to_string()));
-        let mut out = format!("{label} {place}{}\n", visible_lines(&said));
+        let said = self.wrapped(&format!("{place}{}", visible_lines(&said)), "error: ".len(), 2);
+        let mut out = format!("{label} {said}\n");
         if let Some(hint) = err.hint() {
-            let hint = format!("hint: {}", visible_lines(&crate::security::redact_text(&hint)));
+            let hint = self.wrapped(&format!("hint: {}", visible_lines(&crate::security::redact_text(&hint))), 2, 4);
             out.push_str(&format!("  {}\n", if self.color { hint.dimmed().to_string() } else { hint }));
         }
         out
@@ -271,6 +334,7 @@ impl View {
             }
         };
         let (actor, text) = (visible(actor), visible(&text).into_owned());
+        let text = self.wrapped(&text, actor.chars().count() + 1, 2);
         if !self.color {
             return format!("{actor} {text}\n");
         }
@@ -335,5 +399,24 @@ mod tests {
         let err = Error::Usage { message: "unknown command 'x'".into(), hint: Some("`help`".into()) };
         let text = View::plain().error(&err, Some(3));
         assert_eq!(text, "error: line 3: unknown command 'x'\n  hint: `help`\n");
+    }
+
+    #[test]
+    fn words_wrap_at_spaces_never_inside_a_word() {
+        let text = "your turn: type commands; `hint` if stuck, `check` to check now, `skip` to move on";
+        let wrapped = wrap_words(text, 30, 0, 2);
+        for line in wrapped.lines() {
+            assert!(line.chars().count() <= 30, "{line:?} in {wrapped}");
+        }
+        let words: Vec<&str> = wrapped.split_whitespace().collect();
+        assert_eq!(words, text.split(' ').collect::<Vec<_>>(), "no word is cut: {wrapped}");
+        assert!(wrapped.lines().skip(1).all(|l| l.starts_with("  ") && !l.starts_with("   ")), "{wrapped}");
+        // A label already on the first line takes its room; a word longer than a line stays whole.
+        let labelled = wrap_words("abc defghijklmnopqrstuvwxyz", 10, 8, 2);
+        assert_eq!(labelled, "abc\n  defghijklmnopqrstuvwxyz");
+        // After a break under a long label, words keep their spaces.
+        let under = wrap_words("group 'preparers' finds out only when its session times out", 30, 9, 2);
+        assert_eq!(under.split_whitespace().collect::<Vec<_>>().join(" "), "group 'preparers' finds out only when its session times out");
+        assert!(under.contains("out only when"), "{under}");
     }
 }

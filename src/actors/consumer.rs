@@ -81,6 +81,8 @@ pub struct ConsumerHandle {
     pub restarts: u32,
     /// Before its latest restart: the generation and partitions it had when it stopped.
     pub before_restart: Option<(Option<i32>, Partitions)>,
+    /// How it had ended before its latest restart: stopped or killed.
+    pub came_back_from: Option<Status>,
     state: Arc<Mutex<ConsumerState>>,
     requests: std::sync::mpsc::Sender<Request>,
 }
@@ -147,7 +149,7 @@ impl ConsumerHandle {
             .name(format!("consumer-{}", spec.name))
             .spawn(move || actor.run())
             .map_err(|e| Error::io(format!("cannot start a thread for {}", spec.name), e))?;
-        Ok(ConsumerHandle { spec, restarts: 0, before_restart: None, state, requests })
+        Ok(ConsumerHandle { spec, restarts: 0, before_restart: None, came_back_from: None, state, requests })
     }
 
     pub fn state(&self) -> ConsumerState {
@@ -514,6 +516,7 @@ impl Actor {
         }
         let name = self.spec.name.clone();
         let static_member = self.spec.instance_id.is_some();
+        let self_manual = self.spec.manual_commit;
         let events = self.events.clone();
         let state = Arc::clone(&self.state);
         // Dropping the consumer closes it: revoke callbacks run and it leaves the group.
@@ -523,7 +526,13 @@ impl Actor {
             state.assignment.clear();
             state.buffer.clear();
         }
-        events.say(&name, if static_member { "stopped: committed; a static member does not leave its group" } else { "stopped: committed and left the group" });
+        let said = match (self_manual, static_member) {
+            (false, false) => "stopped: committed and left the group",
+            (false, true) => "stopped: committed; a static member does not leave its group",
+            (true, false) => "stopped: left the group without committing (manual commit: only `commit` records progress)",
+            (true, true) => "stopped without committing (manual commit); a static member does not leave its group",
+        };
+        events.say(&name, said);
     }
 
     fn kill(self) {

@@ -19,6 +19,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 mod jars;
+mod settings;
 
 pub use jars::{java, run_tool, tool_command, KafkaJars};
 
@@ -50,53 +51,22 @@ pub struct ApacheSpec {
     pub scram: Vec<(String, String, String)>,
     /// Each node's Java heap.
     pub heap_mb: u32,
+    /// Kafka's own defaults instead of the teaching settings, as a managed cluster runs: only
+    /// what fewer than three nodes need to work at all (the internal topics' replication).
+    pub kafka_defaults: bool,
 }
 
 impl ApacheSpec {
     pub fn new(home: impl Into<PathBuf>, nodes: usize) -> Self {
-        ApacheSpec { home: home.into(), nodes, settings: Vec::new(), listeners: Vec::new(), scram: Vec::new(), heap_mb: 512 }
-    }
-
-    /// Settings that make failures show in seconds, for a cluster a learner breaks on purpose.
-    /// None is a production value.
-    pub fn teaching_settings(nodes: usize) -> Vec<(String, String)> {
-        let replicas = nodes.clamp(1, 3);
-        let min_isr = if nodes >= 3 { 2 } else { 1 };
-        [
-            // A group's first member is dealt its partitions at once (Kafka waits 3 s).
-            ("group.initial.rebalance.delay.ms", "0".to_string()),
-            // A mistyped topic is an error, not a new topic.
-            ("auto.create.topics.enable", "false".to_string()),
-            ("default.replication.factor", replicas.to_string()),
-            ("offsets.topic.replication.factor", replicas.to_string()),
-            // Kafka makes 50; a laptop's first group waits for every one of them.
-            ("offsets.topic.num.partitions", "10".to_string()),
-            ("transaction.state.log.replication.factor", replicas.to_string()),
-            ("transaction.state.log.min.isr", min_isr.to_string()),
-            ("transaction.state.log.num.partitions", "10".to_string()),
-            ("share.coordinator.state.topic.replication.factor", replicas.to_string()),
-            ("share.coordinator.state.topic.min.isr", min_isr.to_string()),
-            // KIP-848 groups: the broker's session timeout and heartbeat (45 s and 5 s, with
-            // minimums of 45 s and 5 s, by default).
-            ("group.consumer.min.session.timeout.ms", "6000".to_string()),
-            ("group.consumer.session.timeout.ms", "10000".to_string()),
-            ("group.consumer.min.heartbeat.interval.ms", "500".to_string()),
-            ("group.consumer.heartbeat.interval.ms", "1000".to_string()),
-            // A killed broker is fenced after 3 s without a heartbeat (9 s by default).
-            ("broker.heartbeat.interval.ms", "500".to_string()),
-            ("broker.session.timeout.ms", "3000".to_string()),
-            // A follower that stops fetching leaves the ISR after 5 s (30 s by default).
-            ("replica.lag.time.max.ms", "5000".to_string()),
-            // The cleaner and retention look every second (15 s and 5 min by default), so
-            // compaction and deletion happen while a lesson watches.
-            ("log.cleaner.backoff.ms", "1000".to_string()),
-            ("log.retention.check.interval.ms", "1000".to_string()),
-            ("log.segment.delete.delay.ms", "1000".to_string()),
-            ("file.delete.delay.ms", "1000".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        ApacheSpec {
+            home: home.into(),
+            nodes,
+            settings: Vec::new(),
+            listeners: Vec::new(),
+            scram: Vec::new(),
+            heap_mb: 512,
+            kafka_defaults: false,
+        }
     }
 }
 
@@ -435,7 +405,11 @@ fn write_config(node: &Node, spec: &ApacheSpec, voters: &str) -> Result<()> {
         ("inter.broker.listener.name".into(), "PLAINTEXT".into()),
         ("log.dirs".into(), node.dir.join("data").display().to_string()),
     ];
-    settings.extend(ApacheSpec::teaching_settings(spec.nodes));
+    if spec.kafka_defaults {
+        settings.extend(ApacheSpec::minimal_settings(spec.nodes));
+    } else {
+        settings.extend(ApacheSpec::teaching_settings(spec.nodes));
+    }
     settings.extend(spec.settings.iter().cloned());
     // The last value of a key wins, as in a properties file read top to bottom.
     let mut text = String::from("# written by kafka-workshop for a local teaching cluster\n");

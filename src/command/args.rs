@@ -45,6 +45,12 @@ pub struct TopicsArgs {
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]
+pub struct BrokerConfigArgs {
+    /// Setting names, such as log.retention.check.interval.ms (none: the ones the lessons rely on)
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
 pub struct TopicArg {
     /// The topic's name
     pub topic: String,
@@ -259,6 +265,20 @@ pub struct StallConsumerArgs {
     /// How long it stops polling, as a stuck message handler would (its heartbeats go on)
     #[arg(value_parser = parse_duration)]
     pub duration: Duration,
+    /// Hold the prompt until the group has dealt its partitions to the others, with a countdown
+    /// (without it, the takeover is reported above the prompt when it happens)
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct KillConsumerArgs {
+    /// The consumer's name
+    pub name: String,
+    /// Hold the prompt until the group has dealt its partitions to the others, with a countdown
+    /// (without it, the takeover is reported above the prompt when it happens)
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Args)]

@@ -54,3 +54,44 @@ pub fn run(dir: Option<std::path::PathBuf>) -> i32 {
         view.fail(&Error::unmet(format!("{} problem(s) in {} lesson file(s)", report.problems.len(), report.lessons)), None)
     }
 }
+
+/// `lessons check --replay`: every lesson and demo replayed straight through with `--check`,
+/// one after another, each on its own broker (or learner, on the cluster flags' one). Returns
+/// the exit code: the number that failed is said, and any failure makes it 1.
+pub fn replay_all(runtime: &tokio::runtime::Runtime, dir: Option<std::path::PathBuf>, connect: &crate::cli::ConnectArgs, cli: &crate::cli::Cli) -> i32 {
+    let view = View::for_stdout(false);
+    let library = Library::choose(dir.clone());
+    let (files, _) = match library.files() {
+        Ok(found) => found,
+        Err(err) => return view.fail(&err, None),
+    };
+    // A folder's files by path; the built-in ones by lesson number and demo name.
+    let mut materials: Vec<String> = match (&dir, library.load()) {
+        (Some(_), _) => files.iter().map(|(source, _)| source.clone()).collect(),
+        (None, Ok((lessons, _))) => lessons.iter().map(|l| l.number.to_string()).collect(),
+        (None, Err(err)) => return view.fail(&err, None),
+    };
+    if dir.is_none() {
+        materials.extend(library.demo_names());
+    }
+    let mut failed = Vec::new();
+    for material in &materials {
+        view.show(&crate::outcome::Outcome::Note(format!("── replaying {material}")));
+        let args = crate::cli::ReplayArgs {
+            file: material.clone(),
+            speed: "max".into(),
+            no_pause: true,
+            check: true,
+            connect: connect.clone(),
+        };
+        if super::replay::replay(runtime, &args, cli) != 0 {
+            failed.push(material.clone());
+        }
+    }
+    if failed.is_empty() {
+        view.show(&crate::outcome::Outcome::Done(format!("{} lesson(s) and demo(s) replayed: every solution passed, every wrong way failed", materials.len())));
+        0
+    } else {
+        view.fail(&Error::unmet(format!("{} of {} failed their replay: {}", failed.len(), materials.len(), failed.join(", "))), None)
+    }
+}

@@ -136,16 +136,31 @@ fn interactive_loop(runtime: &Runtime, session: &mut Session, view: View) -> i32
     // Live actors' events appear above the prompt without garbling what is being typed. While a
     // live view is up they are on it instead, so the printer stays quiet.
     let live_up = Arc::new(AtomicBool::new(false));
+    // While a command runs, what it makes the actors say waits, and is printed under the
+    // command's own output: an assignment never shows above the command that caused it.
+    let held: Arc<Mutex<Option<Vec<crate::outcome::Event>>>> = Arc::new(Mutex::new(None));
     if let (Some(events), Some(mut printer)) = (session.take_events(), terminal.printer()) {
         let live_up = Arc::clone(&live_up);
+        let held = Arc::clone(&held);
         std::thread::spawn(move || {
             for event in events {
+                let event = match held.lock().as_deref_mut() {
+                    Ok(Some(waiting)) => {
+                        waiting.push(event);
+                        continue;
+                    }
+                    _ => event,
+                };
                 if !live_up.load(Ordering::Relaxed) && printer.print(view.event(&event)).is_err() {
                     break;
                 }
             }
         });
     }
+    let release = |held: &Mutex<Option<Vec<crate::outcome::Event>>>| {
+        let waiting = held.lock().ok().and_then(|mut h| h.take()).unwrap_or_default();
+        view.show_events(waiting.into_iter());
+    };
     let mut announcer = terminal.printer();
     let mut watch = GoalWatch::new(session);
     // What was typed while a live view was up: whole lines run next, in order, and the rest
@@ -184,21 +199,80 @@ fn interactive_loop(runtime: &Runtime, session: &mut Session, view: View) -> i32
         if line.trim().is_empty() {
             continue;
         }
+        // Enter on a step's commands runs them one at a time, each followed by its output and
+        // what it made the actors say, as if typed.
+        if line.trim() == "next" {
+            if let Some((commands, may_fail)) = session.pending_commands() {
+                let hold = || {
+                    if let Ok(mut hold) = held.lock() {
+                        *hold = Some(Vec::new());
+                    }
+                };
+                view.show(&Outcome::Many(runtime.block_on(session.start_commands(&commands))));
+                let mut all_ran = true;
+                for command in &commands {
+                    view.show(&Outcome::Typed(crate::security::redact_line(command)));
+                    hold();
+                    let result = runtime.block_on(async {
+                        tokio::select! {
+                            biased;
+                            _ = tokio::signal::ctrl_c() => Err(Error::Cancelled),
+                            result = session.run_step_line(command, may_fail) => result,
+                        }
+                    });
+                    match result {
+                        Ok(outcome) => {
+                            let failed = outcome.failure().is_some();
+                            super::present(runtime, session, view, outcome, &mut typed);
+                            release(&held);
+                            if failed {
+                                all_ran = false;
+                                break;
+                            }
+                        }
+                        Err(err) => {
+                            view.fail(&err, None);
+                            release(&held);
+                            all_ran = false;
+                            break;
+                        }
+                    }
+                }
+                if all_ran {
+                    view.show(&Outcome::Many(session.commands_ran()));
+                }
+                if let Ok(mut known) = words.lock() {
+                    *known = session.completion_words();
+                }
+                look_at_goal(runtime, session, view);
+                continue;
+            }
+        }
+        if let Ok(mut hold) = held.lock() {
+            *hold = Some(Vec::new());
+        }
         let result = run_cancellable(runtime, session, &line);
         if let Ok(mut known) = words.lock() {
             *known = session.completion_words();
         }
         match result {
             Ok(outcome) => {
-                live_up.store(matches!(outcome, Outcome::Live(_)), Ordering::Relaxed);
+                let live = matches!(outcome, Outcome::Live(_));
+                live_up.store(live, Ordering::Relaxed);
+                // A live view shows what happens from now on itself.
+                if live {
+                    release(&held);
+                }
                 let shown = super::present(runtime, session, view, outcome, &mut typed);
                 live_up.store(false, Ordering::Relaxed);
+                release(&held);
                 if shown.is_quit() {
                     break;
                 }
             }
             Err(err) => {
                 view.fail(&err, None);
+                release(&held);
             }
         }
         look_at_goal(runtime, session, view);

@@ -116,7 +116,7 @@ impl Player<'_> {
             self.view.show(&Outcome::Warning(format!("{unmet}{hint}")));
             return Ok(());
         }
-        let heading = self.runtime.block_on(self.session.open_lesson_material(lesson))?;
+        let heading = self.runtime.block_on(self.session.open_lesson_material(lesson.clone()))?;
         self.view.show(&heading);
         while let Some((narration, cue)) = self.session.lesson_cue() {
             if !narration.is_empty() {
@@ -136,8 +136,8 @@ impl Player<'_> {
                     if self.pause {
                         self.view.pause("run the solution");
                     }
-                    for line in &block.solution {
-                        self.type_and_run(line, false)?;
+                    for (n, line) in block.solution.iter().enumerate() {
+                        self.type_and_run(line, block.may_fail.contains(&n))?;
                     }
                     if self.check {
                         let verified = self.runtime.block_on(self.session.verify_goal())?;
@@ -153,9 +153,127 @@ impl Player<'_> {
             let moved = self.session.advance();
             self.view.show(&Outcome::Many(moved));
         }
+        if self.check {
+            self.play_wrong_ways(&lesson)?;
+        }
         Ok(())
     }
+
+    /// Every `wrong:` line of every task, each on a fresh learner who replays the lesson up to
+    /// that task and then makes the mistake: the task's goal must not be reached. Each is
+    /// watched for as long as the task's checks would wait, so a slow way to the goal (an
+    /// auto-commit, a session timeout) has time to show.
+    fn play_wrong_ways(&mut self, lesson: &lesson::Lesson) -> Result<()> {
+        let base = self.session.learner().unwrap_or("rehearsal").to_string();
+        let tasks: Vec<(usize, lesson::TryBlock)> = lesson
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(n, step)| match &step.action {
+                Some(lesson::Action::Try(block)) => Some((n, block.clone())),
+                _ => None,
+            })
+            .collect();
+        for (step, block) in tasks {
+            for (n, wrong) in block.wrong.iter().enumerate() {
+                let letter = char::from(b'a' + u8::try_from(n % 26).unwrap_or(0));
+                let learner = format!("{base}-w{}{letter}", step + 1);
+                let result = self.rehearse(lesson, step, wrong, &learner);
+                // Whatever happened, the rehearsal learner's topics and groups go.
+                self.runtime.block_on(self.session.clean_up_learner());
+                self.discard_events();
+                result?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rehearse(&mut self, lesson: &lesson::Lesson, target: usize, wrong: &lesson::WrongWay, learner: &str) -> Result<()> {
+        let shown = wrong.commands.join(" ; ");
+        let at = format!("{}:{}", lesson.source, wrong.line);
+        let broken = |err: Error| Error::unmet(format!("{at}: could not replay the lesson up to the wrong way `{shown}`: {err}"));
+        let runtime = self.runtime;
+        runtime.block_on(self.session.become_fresh_learner(learner)).map_err(broken)?;
+        runtime.block_on(self.session.open_lesson_material(lesson.clone())).map_err(broken)?;
+        let mut step = 0;
+        let block = loop {
+            let Some((_, cue)) = self.session.lesson_cue() else {
+                return Err(broken(Error::input("the lesson ended first")));
+            };
+            match cue {
+                // A task whose block is left out on this cluster has no goal to miss.
+                Cue::Try(block) if step == target => break Some(block),
+                _ if step == target => break None,
+                Cue::Run { lines, may_fail } => {
+                    for line in &lines {
+                        let outcome = runtime.block_on(self.session.run_step_line(line, may_fail)).map_err(broken)?;
+                        if let Some(err) = outcome.failure() {
+                            return Err(broken(err.clone()));
+                        }
+                    }
+                }
+                Cue::Try(block) => {
+                    for (n, line) in block.solution.iter().enumerate() {
+                        let outcome = runtime.block_on(self.session.run_step_line(line, block.may_fail.contains(&n))).map_err(broken)?;
+                        if let Some(err) = outcome.failure() {
+                            return Err(broken(err.clone()));
+                        }
+                    }
+                    let verified = runtime.block_on(self.session.verify_goal()).map_err(broken)?;
+                    if let Some(err) = verified.failure() {
+                        return Err(broken(err.clone()));
+                    }
+                }
+                Cue::Read => {}
+            }
+            self.session.advance();
+            step += 1;
+        };
+        let Some(block) = block else { return Ok(()) };
+        // The mistake: its commands may fail, as a learner's do.
+        for line in &wrong.commands {
+            let _ = runtime.block_on(self.session.run_step_line(line, false));
+        }
+        self.watch_wrong_way(lesson, &block, wrong)
+    }
+
+    /// Watch the task's goal after a wrong way, for as long as its checks would wait.
+    fn watch_wrong_way(&mut self, lesson: &lesson::Lesson, block: &lesson::TryBlock, wrong: &lesson::WrongWay) -> Result<()> {
+        let runtime = self.runtime;
+        let shown = wrong.commands.join(" ; ");
+        let at = format!("{}:{}", lesson.source, wrong.line);
+        let window = block.checks.iter().filter_map(|c| c.parse().ok().and_then(|(_, within)| within)).max().unwrap_or(WRONG_WAY_WATCH);
+        let deadline = std::time::Instant::now() + window;
+        let found = loop {
+            let (reached, found) = runtime.block_on(self.session.goal_now()).unwrap_or_else(|e| (false, vec![e.to_string()]));
+            if reached {
+                return Err(Error::unmet(format!(
+                    "{at}: the wrong way `{shown}` reaches the goal \"{}\" ({}): the try does not prove the learner did the idea",
+                    block.goal,
+                    found.join("; ")
+                )));
+            }
+            if std::time::Instant::now() >= deadline {
+                break found;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        let unmet = found.iter().find(|f| f.starts_with("not yet: ")).or(found.first()).cloned().unwrap_or_default();
+        self.view.show(&Outcome::Done(format!("wrong way at {at} (`{shown}`) does not reach the goal: {}", unmet.trim_start_matches("not yet: "))));
+        Ok(())
+    }
+
+    /// What a rehearsal's actors said is not part of the replay's story.
+    fn discard_events(&self) {
+        if let Some(events) = &self.events {
+            events.try_iter().for_each(drop);
+        }
+    }
 }
+
+/// How long a wrong way is watched when the task's checks give no `--within`: long enough for
+/// an auto-commit (librdkafka commits every 5 s) or a session timeout (6 s here) to show.
+const WRONG_WAY_WATCH: Duration = Duration::from_secs(10);
 
 /// Returns the process exit code.
 pub fn replay(runtime: &Runtime, args: &ReplayArgs, cli: &Cli) -> i32 {

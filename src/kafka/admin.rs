@@ -120,6 +120,22 @@ impl Connection {
         }
     }
 
+    /// One broker's configs as it reports them (DescribeConfigs on the broker): (name, value,
+    /// whether it is Kafka's default).
+    pub async fn broker_configs(&self, broker: i32) -> Result<Vec<(String, Option<String>, bool)>> {
+        let specifier = ResourceSpecifier::Broker(broker);
+        let results = self
+            .admin
+            .describe_configs([&specifier], &admin_options())
+            .await
+            .map_err(|e| self.explain("reading the broker's configs", &e))?;
+        match results.into_iter().next() {
+            Some(Ok(resource)) => Ok(resource.entries.into_iter().map(|e| (e.name, e.value, e.is_default)).collect()),
+            Some(Err(code)) => Err(Error::kafka(format!("broker {broker} did not report its configs: {code}"))),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Consumer groups, all of them or one.
     pub async fn groups(&self, group: Option<&str>) -> Result<Vec<GroupSummary>> {
         let meta = Arc::clone(&self.meta);

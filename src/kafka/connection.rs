@@ -149,7 +149,16 @@ impl Connection {
     /// The topic's metadata, or `NotFound`.
     pub async fn topic(&self, name: &str) -> Result<TopicInfo> {
         let info = self.cluster_info().await?;
-        info.topic(name).cloned().ok_or_else(|| Error::not_found(Thing::Topic, name))
+        info.topic(name).cloned().ok_or_else(|| {
+            // A near miss among the topics of the same learner (the part before a '.').
+            let owner = |topic: &str| topic.split_once('.').map(|(learner, _)| learner.to_string());
+            let near = crate::format::closest(name, info.topics.iter().filter(|t| owner(&t.name) == owner(name)).map(|t| t.name.as_str()));
+            match near {
+                Some(near) => Error::not_found(Thing::Topic, name)
+                    .with_hint(format!("did you mean '{near}'? (create-topic {name} would make a new topic)")),
+                None => Error::not_found(Thing::Topic, name),
+            }
+        })
     }
 
     /// A producer for these settings, made on first use and kept for the session.

@@ -212,7 +212,8 @@ fn run_lines(body: &str, first_line: usize) -> Vec<(usize, String)> {
 
 fn try_block(body: &str, first_line: usize, problems: &mut Vec<Problem>) -> TryBlock {
     let fence_line = first_line.saturating_sub(1).max(1);
-    let mut block = TryBlock { line: fence_line, goal: String::new(), checks: Vec::new(), hints: Vec::new(), solution: Vec::new() };
+    let mut block =
+        TryBlock { line: fence_line, goal: String::new(), checks: Vec::new(), hints: Vec::new(), solution: Vec::new(), may_fail: Vec::new(), wrong: Vec::new() };
     for (i, raw) in body.lines().enumerate() {
         let line = raw.trim();
         let number = first_line + i;
@@ -225,12 +226,22 @@ fn try_block(body: &str, first_line: usize, problems: &mut Vec<Problem>) -> TryB
             block.checks.push(Check { line: number, text: check.trim().to_string() });
         } else if let Some(hint) = line.strip_prefix("hint:") {
             block.hints.push(hint.trim().to_string());
+        } else if let Some(solution) = line.strip_prefix("solution may-fail:") {
+            block.may_fail.push(block.solution.len());
+            block.solution.push(solution.trim().to_string());
         } else if let Some(solution) = line.strip_prefix("solution:") {
             block.solution.push(solution.trim().to_string());
+        } else if let Some(wrong) = line.strip_prefix("wrong:") {
+            let wrong = super::WrongWay::parse(number, wrong);
+            if wrong.commands.is_empty() {
+                problems.push(Problem { line: number, message: "this wrong: line has no command".into() });
+            } else {
+                block.wrong.push(wrong);
+            }
         } else {
             problems.push(Problem {
                 line: number,
-                message: format!("a try block holds goal:, expect, hint: and solution: lines, not '{line}'"),
+                message: format!("a try block holds goal:, expect, hint:, solution: and wrong: lines, not '{line}'"),
             });
         }
     }

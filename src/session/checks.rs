@@ -3,9 +3,11 @@
 use std::time::{Duration, Instant};
 
 use super::Session;
-use crate::error::{Error, Result, Thing};
-use crate::expect::{parse_condition, Condition, MessageField};
-use crate::outcome::{format_partitions, Outcome};
+use crate::error::{Error, Result};
+use crate::expect::{parse_condition, Condition, MessageField, Removal};
+
+mod consumer;
+use crate::outcome::Outcome;
 
 /// How often `expect` looks again.
 const RECHECK: Duration = Duration::from_millis(200);
@@ -30,7 +32,7 @@ impl Verdict {
         }
     }
 
-    fn when(holds: bool, yes: String, no: impl FnOnce() -> String) -> Verdict {
+    pub(super) fn when(holds: bool, yes: String, no: impl FnOnce() -> String) -> Verdict {
         if holds {
             Verdict::Holds(yes)
         } else {
@@ -139,7 +141,13 @@ impl Session {
             | Condition::PartitionHolds { .. }
             | Condition::MessageHas { .. }
             | Condition::MessageGone { .. }
+            | Condition::TopicReplication { .. }
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
+            Condition::MessageSent { topic, partition, offset, way } => self.check_sent(topic, *partition, *offset, *way),
+            Condition::TopicRefused { topic, count } => self.check_refused(topic, *count),
+            Condition::PartitionKeyed { topic, partition, key, count } => self.check_keyed(topic, *partition, key, *count).await,
+            Condition::ConsumerIs { consumer, fact } => self.check_consumer_is(consumer, fact).await,
+            Condition::WorkerIs { .. } => self.check_shop(condition).await,
             Condition::TopicSchemaField { topic, field } => self.check_schema_field(topic, field),
             Condition::PartitionIdempotent { topic, partition, count } => self.check_idempotent(topic, *partition, *count).await,
             Condition::BrokerRestarts { count } => {
@@ -162,6 +170,10 @@ impl Session {
                 }
             }
             Condition::PartitionEndOffset { topic, partition, offset } => {
+                // A topic or partition that is not there is said so, not as librdkafka's
+                // "Unknown partition".
+                let info = self.connection.topic(topic).await?;
+                super::topics::check_partition(&info, Some(*partition))?;
                 let marks = self.connection.watermarks(vec![(topic.clone(), *partition)]).await?;
                 match marks.get(&(topic.clone(), *partition)).map(|m| m.high) {
                     Some(high) if high == *offset => Verdict::Holds(format!("partition {topic}[{partition}] ends at offset {offset}")),
@@ -187,6 +199,26 @@ impl Session {
                         format!("the message at {at} is a tombstone: key {}, no value", record.key.as_deref().unwrap_or("(null)")),
                         || format!("expected the message at {at} to be a tombstone (no value), found the value {}", record.value.as_deref().unwrap_or_default()),
                     ),
+                    (Some(record), MessageField::Fields(fields)) => {
+                        let value: Option<serde_json::Value> = record.value.as_deref().and_then(|v| serde_json::from_str(v).ok());
+                        match value {
+                            Some(serde_json::Value::Object(object)) => {
+                                let missing: Vec<&str> = fields
+                                    .iter()
+                                    .filter(|f| object.get(f.as_str()).is_none_or(serde_json::Value::is_null))
+                                    .map(String::as_str)
+                                    .collect();
+                                Verdict::when(missing.is_empty(), format!("the message at {at} has every field: {}", fields.join(", ")), || {
+                                    format!("expected the message at {at} to fill in {}, but it has no {}", fields.join(", "), missing.join(", "))
+                                })
+                            }
+                            _ => Verdict::NotYet(format!(
+                                "expected the message at {at} to be a JSON object with {}, found {}",
+                                fields.join(", "),
+                                record.value.as_deref().map_or_else(|| "no value".to_string(), |v| crate::paths::clip(v).to_string())
+                            )),
+                        }
+                    }
                     (Some(record), MessageField::Header(header)) => {
                         let has = if record.headers.is_empty() { "no headers" } else { record.headers.as_str() };
                         Verdict::when(record.headers.split(',').any(|h| h == header), format!("the message at {at} carries the header {header}"), || {
@@ -195,24 +227,33 @@ impl Session {
                     }
                 }
             }
-            Condition::MessageGone { topic, partition, offset } => {
+            Condition::MessageGone { topic, partition, offset, how } => {
                 let at = format!("{topic}[{partition}] offset {offset}");
-                let info = self.connection.topic(topic).await?;
-                super::topics::check_partition(&info, Some(*partition))?;
-                let marks = self.connection.watermarks(vec![(topic.clone(), *partition)]).await?;
-                let mark = marks.values().next().copied();
-                match mark {
-                    Some(mark) if *offset >= mark.high => Verdict::NotYet(format!("nothing has been written at {at} yet")),
-                    Some(mark) if *offset < mark.low => {
-                        Verdict::Holds(format!("the message at {at} is gone: the log now starts at offset {}", mark.low))
-                    }
-                    _ => match self.message_at(topic, *partition, *offset).await? {
-                        None => Verdict::Holds(format!("the message at {at} is gone: the broker removed it from inside the log")),
-                        Some(record) => Verdict::NotYet(format!(
-                            "the message at {at} (key {}) is still there: the broker has not removed it yet",
-                            record.key.as_deref().unwrap_or("(null)")
-                        )),
-                    },
+                let verdict = self.gone(topic, *partition, *offset).await?;
+                // The log's start moving past a message is retention's doing, except on a
+                // compact-only topic: there a broker may report the first message kept as the
+                // start (tansu does; Apache Kafka keeps the first segment's base offset).
+                // Removed from inside the log is compaction's doing, except on a delete-only
+                // topic: the embedded broker deletes expired records without moving the start.
+                let start_moved = verdict.text().contains("the log now starts at");
+                let policy = match (&verdict, how) {
+                    (Verdict::Holds(_), Removal::Retention | Removal::Compaction) => self.topic_config(topic, "cleanup.policy").await?,
+                    _ => None,
+                };
+                let policy = policy.unwrap_or_else(|| "delete".into());
+                let by_retention = if start_moved { policy.contains("delete") } else { !policy.contains("compact") };
+                match (how, &verdict) {
+                    (Removal::Retention, Verdict::Holds(text)) if !by_retention => Verdict::NotYet(format!(
+                        "expected retention to delete the message at {at} (the log's start moving past it), but {text}: that was compaction"
+                    )),
+                    (Removal::Compaction, Verdict::Holds(text)) if by_retention => Verdict::NotYet(format!(
+                        "expected compaction to remove the message at {at} from inside the log, but {text}: that was retention"
+                    )),
+                    (Removal::Retention, Verdict::NotYet(text)) if text.contains("still there") => Verdict::NotYet(format!(
+                        "{text}: retention deletes a segment only at the broker's next retention check, once its newest message is older \
+                         than the topic's retention.ms (`broker-config` shows how often this broker checks)"
+                    )),
+                    _ => verdict,
                 }
             }
             Condition::PartitionHolds { topic, partition, count } => {
@@ -226,7 +267,36 @@ impl Session {
                 Some(found) => Verdict::NotYet(format!("expected topic {topic} to have {key}={value}, found {found}")),
                 None => Verdict::NotYet(format!("expected topic {topic} to have {key}={value}, but the broker reports no {key}")),
             },
+            Condition::TopicReplication { topic, factor } => {
+                let info = self.connection.topic(topic).await?;
+                let found: Vec<usize> = info.partitions.iter().map(|p| p.replicas.len()).collect();
+                Verdict::when(!found.is_empty() && found.iter().all(|n| n == factor), format!("every partition of {topic} has {factor} replicas"), || {
+                    let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+                    format!("expected every partition of {topic} to have {factor} replicas, found {}", listed.join(", "))
+                })
+            }
             _ => return Err(Error::input("not a topic condition")),
+        })
+    }
+
+    /// Whether the message once at `offset` has left the log, and how.
+    async fn gone(&self, topic: &str, partition: i32, offset: i64) -> Result<Verdict> {
+        let at = format!("{topic}[{partition}] offset {offset}");
+        let info = self.connection.topic(topic).await?;
+        super::topics::check_partition(&info, Some(partition))?;
+        let marks = self.connection.watermarks(vec![(topic.to_string(), partition)]).await?;
+        Ok(match marks.values().next().copied() {
+            Some(mark) if offset >= mark.high => Verdict::NotYet(format!("nothing has been written at {at} yet")),
+            Some(mark) if offset < mark.low => {
+                Verdict::Holds(format!("the message at {at} is gone: the log now starts at offset {}", mark.low))
+            }
+            _ => match self.message_at(topic, partition, offset).await? {
+                None => Verdict::Holds(format!("the message at {at} is gone: the broker removed it from inside the log")),
+                Some(record) => Verdict::NotYet(format!(
+                    "the message at {at} (key {}) is still there: the broker has not removed it yet",
+                    record.key.as_deref().unwrap_or("(null)")
+                )),
+            },
         })
     }
 
@@ -254,8 +324,27 @@ impl Session {
             return Err(self.without_embedded("which producer wrote each batch is read from the embedded broker's storage", ""));
         }
         // On Apache Kafka, the broker's producer state says it: DescribeProducers, which
-        // librdkafka does not have, through Kafka's own kafka-transactions tool.
-        let found = self.idempotent_messages(topic, partition).await?;
+        // librdkafka does not have, through Kafka's own kafka-transactions tool where its jars
+        // are at hand. Without them (a learner on a managed cluster has no Java), the session's
+        // own record: the messages the broker acknowledged to an idempotent producer, which
+        // librdkafka sends only once the broker has given it a producer id (InitProducerId).
+        let found = match self.idempotent_messages(topic, partition).await {
+            Ok(found) => found,
+            Err(err) if err.is_unsupported() => {
+                let found = self.sends.lock().map(|s| s.idempotent_in(topic, partition)).unwrap_or(0);
+                return Ok(Verdict::when(
+                    found >= count,
+                    format!("{found} message(s) you sent to {topic}[{partition}] were acknowledged to an idempotent producer, under the producer id the broker gave it"),
+                    || {
+                        format!(
+                            "expected {count} message(s) in {topic}[{partition}] from an idempotent producer, found {found} \
+                             among your sends (the others had no producer id: a retry would be stored twice)"
+                        )
+                    },
+                ));
+            }
+            Err(err) => return Err(err),
+        };
         Ok(Verdict::when(
             found >= count,
             format!("{found} message(s) in {topic}[{partition}] came from idempotent producers, numbered by the broker's producer state"),
@@ -320,12 +409,27 @@ impl Session {
         Ok(found)
     }
 
+    /// "; your consumer preparer-2 joined group 'preparer', not 'preparers'" when one of this
+    /// session's running consumers is in a group whose name is a near miss of `group`.
+    fn near_group(&self, group: &str) -> String {
+        let running = self.consumers.values().filter(|c| c.status() == crate::actors::consumer::Status::Running);
+        let strays: Vec<String> = running
+            .filter(|c| c.spec.group != group && strsim::levenshtein(&c.spec.group, group) <= 2)
+            .map(|c| format!("your consumer {} joined group '{}', not '{group}'", c.spec.name, c.spec.group))
+            .collect();
+        if strays.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", strays.join("; "))
+        }
+    }
+
     async fn check_group(&self, condition: &Condition) -> Result<Verdict> {
         Ok(match condition {
             Condition::GroupMembers { group, count } => {
                 let found = self.connection.group(group).await?.map_or(0, |g| g.members.len());
                 Verdict::when(found == *count, format!("group {group} has {count} member(s)"), || {
-                    format!("expected {count} members in group {group}, found {found}")
+                    format!("expected {count} members in group {group}, found {found}{}", self.near_group(group))
                 })
             }
             Condition::GroupState { group, state } => {
@@ -361,103 +465,6 @@ impl Session {
                 })
             }
             _ => return Err(Error::input("not a group condition")),
-        })
-    }
-
-    fn check_consumer(&self, condition: &Condition) -> Result<Verdict> {
-        let name = match condition {
-            Condition::ConsumerAssigned { consumer, .. }
-            | Condition::ConsumerReceived { consumer, .. }
-            | Condition::ConsumerPosition { consumer, .. }
-            | Condition::ConsumerGeneration { consumer, .. }
-            | Condition::ConsumerRejoinedUnchanged { consumer }
-            | Condition::ConsumerHolds { consumer, .. }
-            | Condition::ConsumerRestarts { consumer, .. } => consumer,
-            _ => return Err(Error::input("not a consumer condition")),
-        };
-        let handle = self.consumers.get(name).ok_or_else(|| Error::not_found(Thing::Consumer, name.as_str()))?;
-        let state = handle.state();
-        Ok(match condition {
-            // Between joining and its first assignment (or mid-rebalance) a consumer holds
-            // nothing yet, which is not the same as being assigned nothing.
-            Condition::ConsumerAssigned { consumer, .. } | Condition::ConsumerHolds { consumer, .. } if handle.joining() => {
-                Verdict::NotYet(format!("consumer {consumer} has not finished joining its group yet"))
-            }
-            Condition::ConsumerAssigned { consumer, partitions } => {
-                Verdict::when(state.assignment == *partitions, format!("consumer {consumer} is assigned {}", format_partitions(partitions)), || {
-                    format!(
-                        "expected consumer {consumer} to be assigned {}, found {}",
-                        format_partitions(partitions),
-                        format_partitions(&state.assignment)
-                    )
-                })
-            }
-            Condition::ConsumerPosition { consumer, topic, partition, offset } => {
-                match state.positions.get(&(topic.clone(), *partition)) {
-                    Some(found) if found == offset => {
-                        Verdict::Holds(format!("consumer {consumer} reads {topic}[{partition}] from offset {offset}"))
-                    }
-                    Some(found) => Verdict::NotYet(format!(
-                        "expected consumer {consumer} to read {topic}[{partition}] from offset {offset}, found {found}"
-                    )),
-                    None => Verdict::NotYet(format!(
-                        "expected consumer {consumer} to read {topic}[{partition}] from offset {offset}; it has not polled or moved there yet"
-                    )),
-                }
-            }
-            Condition::ConsumerGeneration { consumer, generation } => match state.generation {
-                Some(found) if found == *generation => {
-                    Verdict::Holds(format!("consumer {consumer} was assigned in generation {generation}"))
-                }
-                Some(found) => Verdict::NotYet(format!(
-                    "expected consumer {consumer} to be in generation {generation}, found {found}: the group rebalanced {}",
-                    if found > *generation { "more often" } else { "less often" }
-                )),
-                None => Verdict::NotYet(format!("consumer {consumer} has no assignment yet, so no generation")),
-            },
-            Condition::ConsumerRestarts { consumer, count } => {
-                let found = handle.restarts;
-                Verdict::when(found == *count, format!("consumer {consumer} was restarted {count} time(s)"), || {
-                    format!("expected consumer {consumer} to have been restarted {count} time(s), found {found}")
-                })
-            }
-            Condition::ConsumerHolds { consumer, count } => {
-                let found: usize = state.assignment.values().map(std::collections::BTreeSet::len).sum();
-                Verdict::when(found == *count, format!("consumer {consumer} holds {count} partition(s)"), || {
-                    format!("expected consumer {consumer} to hold {count} partition(s), found {found} ({})", format_partitions(&state.assignment))
-                })
-            }
-            Condition::ConsumerRejoinedUnchanged { consumer } => match &handle.before_restart {
-                None => Verdict::NotYet(format!("consumer {consumer} has not been restarted yet")),
-                Some((before, held)) => {
-                    let (now, holds) = (state.generation, &state.assignment);
-                    if now.is_none() || handle.joining() {
-                        Verdict::NotYet(format!("consumer {consumer} is still on its way back into its group"))
-                    } else if now == *before && holds == held {
-                        Verdict::Holds(format!(
-                            "consumer {consumer} came back into generation {} with {}: nothing moved",
-                            now.unwrap_or_default(),
-                            format_partitions(holds)
-                        ))
-                    } else {
-                        Verdict::NotYet(format!(
-                            "consumer {consumer} left generation {} holding {} and came back to generation {} holding {}: \
-                             the group rebalanced, so it was away longer than its session timeout; stop and restart it again, quickly",
-                            before.map_or_else(|| "?".into(), |g| g.to_string()),
-                            format_partitions(held),
-                            now.map_or_else(|| "?".into(), |g| g.to_string()),
-                            format_partitions(holds)
-                        ))
-                    }
-                }
-            },
-            Condition::ConsumerReceived { consumer, count } => {
-                let found = state.received;
-                Verdict::when(found == *count, format!("consumer {consumer} has received {count} message(s)"), || {
-                    format!("expected consumer {consumer} to have received {count} messages, found {found}")
-                })
-            }
-            _ => return Err(Error::input("not a consumer condition")),
         })
     }
 }

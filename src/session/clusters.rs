@@ -133,12 +133,7 @@ impl Session {
         if !running.is_empty() {
             parts.push(Outcome::Warning(format!("stopping {} before switching cluster", running.join(", "))));
         }
-        self.stop_all_actors().await;
-        self.consumers.clear();
-        self.producers.clear();
-        self.tills.clear();
-        self.jobs.clear();
-        self.analysts.clear();
+        self.forget_all_actors().await;
         // A learner's room is on the cluster they leave: they join the new one's.
         self.leave_room(std::time::Duration::from_secs(1));
         self.room = None;

@@ -107,7 +107,7 @@ impl Session {
 
     /// "goal reached", and the next step.
     fn reached(&mut self, block: &TryBlock, mut said: Vec<Outcome>) -> Outcome {
-        said.push(Outcome::Done(format!("goal reached: {}", block.goal)));
+        said.push(Outcome::Done(format!("goal reached: {}", block.goal.replace('`', ""))));
         said.extend(self.advance_and_show());
         self.publish();
         Outcome::Many(said)

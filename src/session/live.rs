@@ -56,7 +56,7 @@ impl Session {
             if !refused.is_empty() {
                 return Err(Error::input_with_hint(
                     format!(
-                        "{} is not the consumer's to choose under --group-protocol consumer: the broker assigns partitions and sets the session timeout and heartbeat (group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms)",
+                        "{} is not the consumer's to choose under --group-protocol consumer: the broker computes the assignment (a client may only name its server-side assignor, uniform or range, with group.remote.assignor) and sets the session timeout and heartbeat (group.consumer.session.timeout.ms, group.consumer.heartbeat.interval.ms)",
                         refused.join(" and ")
                     ),
                     "leave them out, or use --group-protocol classic",
@@ -132,10 +132,12 @@ impl Session {
         let spec = handle.spec.clone();
         let restarts = handle.restarts + 1;
         let before = handle.state();
+        let ended = handle.status();
         let outcome = self.launch_consumer(spec)?;
         if let Some(handle) = self.consumers.get_mut(name) {
             handle.restarts = restarts;
             handle.before_restart = Some((before.generation, before.last_assignment));
+            handle.came_back_from = Some(ended);
         }
         // A preparer, cook or analyst comes back to its job too.
         if let Some(job) = self.jobs.get(name).cloned() {
@@ -204,7 +206,7 @@ impl Session {
     /// A stuck handler: the consumer stops polling while librdkafka goes on heartbeating. Once
     /// `max.poll.interval.ms` runs out librdkafka leaves the group, so wait (with a countdown)
     /// for the others to take its partitions over; the stall goes on after the prompt is back.
-    pub(super) async fn stall_consumer(&mut self, name: &str, duration: Duration) -> Result<Outcome> {
+    pub(super) async fn stall_consumer(&mut self, name: &str, duration: Duration, wait: bool) -> Result<Outcome> {
         let handle = self.running_consumer(name)?;
         let owned = handle.state().assignment;
         let group = handle.spec.group.clone();
@@ -227,7 +229,11 @@ impl Session {
             "after its max poll interval ({} s) librdkafka gives up on it and leaves group '{group}' for it",
             limit.as_secs_f64()
         )));
-        parts.extend(self.await_takeover(name, &group, &owned, started, limit + KILL_GRACE, Some((limit, "max poll interval"))).await);
+        if wait {
+            parts.extend(self.await_takeover(name, &group, &owned, started, limit + KILL_GRACE, Some((limit, "max poll interval"))).await);
+        } else {
+            parts.push(self.watch_takeover(name, &group, &owned, started, limit + KILL_GRACE));
+        }
         Ok(Outcome::Many(parts))
     }
 
@@ -252,16 +258,17 @@ impl Session {
                 )),
             ]));
         }
-        let mut parts = vec![Outcome::Done(format!(
-            "{name} stopped: {}left group '{group}'",
-            if handle.spec.manual_commit { "" } else { "committed and " }
-        ))];
+        let mut parts = vec![Outcome::Done(if handle.spec.manual_commit {
+            format!("{name} stopped: left group '{group}' without committing (it commits only on `commit`)")
+        } else {
+            format!("{name} stopped: committed and left group '{group}'")
+        })];
         parts.extend(self.await_takeover(name, &group, &owned, started, STOP_WAIT, None).await);
         Ok(Outcome::Many(parts))
     }
 
     /// A crash: no commit, no LeaveGroup. Counts down the session timeout, then shows who took over.
-    pub(super) async fn kill_consumer(&mut self, name: &str) -> Result<Outcome> {
+    pub(super) async fn kill_consumer(&mut self, name: &str, wait: bool) -> Result<Outcome> {
         let handle = self.running_consumer(name)?;
         let owned = handle.state().assignment;
         let group = handle.spec.group.clone();
@@ -272,8 +279,69 @@ impl Session {
             "{name} killed: it did not commit or leave; group '{group}' finds out only when its session times out ({} s)",
             timeout.as_secs_f64()
         ))];
-        parts.extend(self.await_takeover(name, &group, &owned, started, timeout + KILL_GRACE, Some((timeout, "session timeout"))).await);
+        if wait {
+            parts.extend(self.await_takeover(name, &group, &owned, started, timeout + KILL_GRACE, Some((timeout, "session timeout"))).await);
+        } else {
+            parts.push(self.watch_takeover(name, &group, &owned, started, timeout + KILL_GRACE));
+        }
         Ok(Outcome::Many(parts))
+    }
+
+    /// The prompt comes back at once; a background watch says above it when the group's other
+    /// consumers here own what `gone` had (or that they still do not, after `limit`).
+    fn watch_takeover(&self, gone: &str, group: &str, owned: &Partitions, started: Instant, limit: Duration) -> Outcome {
+        let survivors: Vec<ConsumerHandle> = self
+            .consumers
+            .values()
+            .filter(|c| c.spec.name != gone && c.spec.group == group && c.status() == Status::Running)
+            .cloned()
+            .collect();
+        if owned.is_empty() {
+            return Outcome::Note("it owned no partitions, so nothing moves".into());
+        }
+        if survivors.is_empty() {
+            return Outcome::Note(format!(
+                "no other consumer of '{group}' is running here, so {} must wait for the next one to join",
+                format_partitions(owned)
+            ));
+        }
+        let (events, gone, group, owned) = (self.events.clone(), gone.to_string(), group.to_string(), owned.clone());
+        tokio::spawn(async move {
+            loop {
+                let held = union(survivors.iter().map(|c| c.state().assignment));
+                if covers(&held, &owned) && survivors.iter().all(|c| !c.joining()) {
+                    let owners: Vec<String> =
+                        survivors.iter().map(|c| format!("{} {}", c.spec.name, format_partitions(&c.state().assignment))).collect();
+                    events.say(
+                        &gone,
+                        format!(
+                            "gone: group '{group}' reassigned {} after {:.1} s; now {}",
+                            format_partitions(&owned),
+                            started.elapsed().as_secs_f64(),
+                            owners.join(", ")
+                        ),
+                    );
+                    events.changed();
+                    return;
+                }
+                if started.elapsed() >= limit {
+                    events.warn(
+                        &gone,
+                        format!(
+                            "after {:.1} s the other consumers of '{group}' still do not own {}",
+                            started.elapsed().as_secs_f64(),
+                            format_partitions(&owned)
+                        ),
+                    );
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        Outcome::Note(
+            "the prompt is yours meanwhile: the takeover is said above it when it happens; `show` draws the countdown (`--wait` waits here)"
+                .into(),
+        )
     }
 
     /// Wait until running consumers of `group` other than `gone` own every partition in `owned`,
@@ -297,7 +365,7 @@ impl Session {
         }
         if survivors.is_empty() {
             return vec![Outcome::Note(format!(
-                "no other consumer of '{group}' is running here, so {} wait for the next one to join",
+                "no other consumer of '{group}' is running here, so {} must wait for the next one to join",
                 format_partitions(owned)
             ))];
         }
@@ -464,6 +532,17 @@ impl Session {
         futures::future::join(futures::future::join_all(tills), futures::future::join_all(producers)).await;
         let running = self.consumers.values().filter(|handle| handle.status() == Status::Running);
         futures::future::join_all(running.map(|handle| handle.stop())).await;
+    }
+
+    /// Stop everything the session started and forget it: no consumer, producer, till or
+    /// shop job is left to name (a cluster switch, a fresh learner).
+    pub(super) async fn forget_all_actors(&mut self) {
+        self.stop_all_actors().await;
+        self.consumers.clear();
+        self.producers.clear();
+        self.tills.clear();
+        self.jobs.clear();
+        self.analysts.clear();
     }
 
     /// The running consumers of `group` started in this session, by name.

@@ -119,9 +119,22 @@ impl Namespace {
             Condition::MessageHas { topic, partition, offset, field } => {
                 Condition::MessageHas { topic: q(topic), partition: *partition, offset: *offset, field: field.clone() }
             }
-            Condition::MessageGone { topic, partition, offset } => {
-                Condition::MessageGone { topic: q(topic), partition: *partition, offset: *offset }
+            Condition::MessageGone { topic, partition, offset, how } => {
+                Condition::MessageGone { topic: q(topic), partition: *partition, offset: *offset, how: *how }
             }
+            Condition::MessageSent { topic, partition, offset, way } => {
+                Condition::MessageSent { topic: q(topic), partition: *partition, offset: *offset, way: *way }
+            }
+            Condition::PartitionKeyed { topic, partition, key, count } => {
+                Condition::PartitionKeyed { topic: q(topic), partition: *partition, key: key.clone(), count: *count }
+            }
+            Condition::TopicRefused { topic, count } => Condition::TopicRefused { topic: q(topic), count: *count },
+            Condition::TopicReplication { topic, factor } => Condition::TopicReplication { topic: q(topic), factor: *factor },
+            Condition::ConsumerIs { .. } => condition.clone(),
+            Condition::WorkerIs { worker, fact: crate::expect::WorkerFact::SendsTo(topic) } => {
+                Condition::WorkerIs { worker: worker.clone(), fact: crate::expect::WorkerFact::SendsTo(q(topic)) }
+            }
+            Condition::WorkerIs { .. } => condition.clone(),
             Condition::PartitionHolds { topic, partition, count } => {
                 Condition::PartitionHolds { topic: q(topic), partition: *partition, count: *count }
             }
@@ -172,6 +185,7 @@ impl Namespace {
             | Outcome::Text(_)
             | Outcome::Narration(_)
             | Outcome::Typed(_)
+            | Outcome::Preview(_)
             | Outcome::Goal(_)
             | Outcome::Serve(_)
             | Outcome::Quit) => other,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::sends::Asked;
 use super::topics::check_partition;
 use super::Session;
 use crate::command::{Acks, ProduceArgs};
@@ -46,6 +47,8 @@ impl Session {
         let Some(id) = &args.transactional_id else {
             let settings = ProducerSettings { acks: args.acks.into(), idempotent: args.idempotent };
             let report = self.connection.produce(settings, &request, progress).await?;
+            let asked = Asked { acks: args.acks, idempotent: args.idempotent, chosen: args.partition.is_some(), keyed: args.key.is_some() };
+            self.record_sends(&args.topic, asked, &report);
             // INVALID_RECORD, as librdkafka words it: the broker's schema registry refused it.
             let refused = report.failures.iter().filter(|(_, _, reason)| reason.contains("failed to validate record"));
             let reasons = self.schema_reasons(&args.topic, refused.map(|(n, _, _)| (*n, values.render(*n).map(String::from))));
@@ -53,6 +56,8 @@ impl Session {
         };
         let failed = |step: &str, detail: String| self.transaction_error(step, detail);
         let (report, end) = self.connection.produce_in_transaction(id, &request, progress, args.abort, failed).await?;
+        let asked = Asked { acks: args.acks, idempotent: true, chosen: args.partition.is_some(), keyed: args.key.is_some() };
+        self.record_sends(&args.topic, asked, &report);
         let said = match end {
             TransactionEnd::Committed => Outcome::Done(format!(
                 "committed transaction '{id}': consumers reading with isolation.level=read_committed now see these {} message(s)",

@@ -10,12 +10,26 @@ use crate::actors::consumer::{ConsumerHandle, SeekTo};
 use crate::command::SeekArgs;
 use crate::error::{Error, Result};
 use crate::kafka::ReadPlan;
+use crate::expect::SeekKind;
 use crate::outcome::Outcome;
 
 impl Session {
+    /// Remember how `name` was last moved, for `consumer C seeked KIND`.
+    fn seeked(&self, name: &str, kind: SeekKind) {
+        if let Ok(mut seeks) = self.seeks.lock() {
+            seeks.insert(name.to_string(), kind);
+        }
+    }
+
+    /// How `name` was last moved, if it was.
+    pub(super) fn last_seek(&self, name: &str) -> Option<SeekKind> {
+        self.seeks.lock().ok()?.get(name).copied()
+    }
+
     pub(super) async fn seek_edge(&self, name: &str, partition: Option<i32>, to: SeekTo) -> Result<Outcome> {
         let handle = self.running_consumer(name)?;
         let moved = handle.seek(partition, to).await?;
+        self.seeked(name, if to == SeekTo::End { SeekKind::End } else { SeekKind::Beginning });
         let place = if to == SeekTo::End { "the end" } else { "the beginning" };
         Ok(Outcome::Many(vec![
             Outcome::Done(format!("{name} moved to {place}; the next poll starts at these offsets:")),
@@ -45,6 +59,7 @@ impl Session {
             }
         }
         let moved = handle.seek(Some(partition), SeekTo::Offset(offset)).await?;
+        self.seeked(&args.name, SeekKind::Offset);
         Ok(Outcome::Many(vec![
             Outcome::Done(format!("{} moved; the next poll starts at:", args.name)),
             Outcome::Table(offsets_table("POSITION", &moved)),
@@ -78,6 +93,7 @@ impl Session {
         for (_, id, target) in &targets {
             moved.extend(handle.seek(Some(*id), SeekTo::Offset(*target)).await?);
         }
+        self.seeked(&handle.spec.name, SeekKind::Time);
         Ok(Outcome::Many(vec![
             Outcome::Done(format!(
                 "{} moved to the first message at or after {}; the next poll starts at:",

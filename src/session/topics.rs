@@ -33,6 +33,32 @@ impl Session {
         Ok(Outcome::Many(parts))
     }
 
+    /// `broker-config [KEY]…`: what one broker says of the settings that decide how soon a
+    /// lesson sees something happen, with Kafka's default beside each.
+    pub(super) async fn broker_config(&self, keys: &[String]) -> Result<Outcome> {
+        let info = self.connection.cluster_info().await?;
+        let broker = info.brokers.first().map(|b| b.id).ok_or_else(|| Error::kafka("the cluster reported no brokers"))?;
+        let wanted: Vec<String> =
+            if keys.is_empty() { LESSON_SETTINGS.iter().map(|(k, _)| (*k).to_string()).collect() } else { keys.to_vec() };
+        let reported = self.connection.broker_configs(broker).await.unwrap_or_default();
+        let mut table = Table::new(["SETTING", "VALUE", "SOURCE", "KAFKA'S DEFAULT"]);
+        for key in &wanted {
+            let default = LESSON_SETTINGS.iter().find(|(k, _)| k == key).map_or("", |(_, d)| *d);
+            let (value, source) = match reported.iter().find(|(name, _, _)| name == key) {
+                Some((_, value, is_default)) => {
+                    let shown = value.as_deref().map_or_else(|| "(hidden)".to_string(), |v| with_duration(key, v));
+                    (shown, if *is_default { "Kafka's default" } else { "set on this cluster" })
+                }
+                None => ("(not reported)".to_string(), "this broker does not report it"),
+            };
+            table.push([key.clone(), value, source.to_string(), default.to_string()]);
+        }
+        Ok(Outcome::Many(vec![
+            Outcome::Note(format!("as broker {broker} reports them (DescribeConfigs)")),
+            Outcome::Table(table),
+        ]))
+    }
+
     pub(super) async fn topics(&self, args: TopicsArgs) -> Result<Outcome> {
         let info = self.connection.cluster_info().await?;
         let topics: Vec<&TopicInfo> =
@@ -199,7 +225,7 @@ impl Session {
             let wanted = usize::try_from(wanted).unwrap_or(0);
             if wanted < now {
                 return Err(Error::input(format!(
-                    "topic '{}' has {now} partitions, and Kafka never removes one: a partition is a log, and its messages and every group's offsets in it have nowhere to go",
+                    "topic '{}' has {now} partitions, and Kafka cannot remove one: CreatePartitions only raises the count, and no request shrinks a topic",
                     args.topic
                 )));
             }
@@ -306,4 +332,28 @@ pub(super) fn check_partition(topic: &TopicInfo, partition: Option<i32>) -> Resu
         }
     }
     Ok(())
+}
+
+/// The broker settings that decide how soon a lesson sees something happen, with Kafka's
+/// defaults (Kafka's broker configuration documentation).
+const LESSON_SETTINGS: &[(&str, &str)] = &[
+    ("log.retention.check.interval.ms", "300000 (5 min)"),
+    ("log.cleaner.backoff.ms", "15000 (15 s)"),
+    ("log.segment.delete.delay.ms", "60000 (1 min)"),
+    ("group.initial.rebalance.delay.ms", "3000 (3 s)"),
+    ("group.min.session.timeout.ms", "6000 (6 s)"),
+    ("group.consumer.session.timeout.ms", "45000 (45 s)"),
+    ("replica.lag.time.max.ms", "30000 (30 s)"),
+    ("min.insync.replicas", "1"),
+    ("auto.create.topics.enable", "true"),
+];
+
+/// A value in milliseconds, with how long that is.
+fn with_duration(key: &str, value: &str) -> String {
+    match value.parse::<u64>() {
+        Ok(ms) if key.ends_with(".ms") && ms >= 1000 => {
+            format!("{value} ({})", humantime::format_duration(std::time::Duration::from_secs(ms / 1000)))
+        }
+        _ => value.to_string(),
+    }
 }

@@ -6,17 +6,14 @@
 //! `expect` conditions: a check in a lesson and one typed at the prompt are one thing.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use super::{Session, Verdict};
+use super::Session;
 use crate::command::Command;
 use crate::error::{Error, Result, Thing};
 use crate::lesson::{self, Action, Lesson, Library, TryBlock};
 use crate::outcome::{Outcome, Table, Target};
 use crate::progress::{self, LessonProgress, Progress};
 
-/// How long a replay's check waits when the lesson gives no `--within` (as `expect` does).
-const EXPECT_WAIT: Duration = Duration::from_secs(10);
 
 /// What the current step asks of whoever drives the lesson.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +35,7 @@ pub(super) struct Open {
     pub replayed: bool,
     step: usize,
     /// Whether this step's `kafka` commands have run.
-    ran: bool,
+    pub(super) ran: bool,
     /// Which hint `hint` shows next.
     hint: usize,
     /// `check`s on this step that found the goal unmet.
@@ -169,7 +166,8 @@ impl Tutor {
 
     fn save(&mut self) -> Option<String> {
         let open = self.open.as_ref().filter(|o| !o.replayed)?;
-        self.progress.lessons.insert(open.lesson.number, LessonProgress { step: open.step, done: false });
+        let skipped = self.progress.lessons.get(&open.lesson.number).map(|p| p.skipped.clone()).unwrap_or_default();
+        self.progress.lessons.insert(open.lesson.number, LessonProgress { step: open.step, done: false, skipped });
         let path = self.progress_path.as_ref()?;
         progress::save(path, &self.progress).err().map(|e| format!("cannot save progress to {}: {e}", path.display()))
     }
@@ -269,7 +267,12 @@ impl Session {
         let mut table = Table::new(["LESSON", "TITLE", "STATUS", "MINUTES"]);
         for lesson in &tutor.lessons {
             let status = match tutor.progress.lessons.get(&lesson.number) {
-                Some(p) if p.done => "done".to_string(),
+                Some(p) if p.done && p.skipped.is_empty() => "done".to_string(),
+                Some(p) if p.done => format!(
+                    "finished, {} task(s) skipped (step {})",
+                    p.skipped.len(),
+                    p.skipped.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ),
                 Some(p) => format!("in progress (step {}/{})", p.step + 1, lesson.steps.len()),
                 None => "not started".to_string(),
             };
@@ -297,8 +300,9 @@ impl Session {
         let on_memory = matches!(&self.target, Target::Embedded { storage, .. } if storage.starts_with("memory"));
         if lesson.persistent && on_memory {
             parts.push(Outcome::Warning(
-                "this lesson shows what the broker does to stored data over time, which the embedded broker's memory storage never does; \
-                 to see it, quit and start kafka-workshop with --data DIR (or --bootstrap-servers for Apache Kafka)"
+                "this lesson needs a broker that keeps its data on disk, and the embedded broker's memory storage does not: \
+                 it never compacts or deletes old messages, and loses everything at `broker stop`; to see it, quit and start \
+                 kafka-workshop with --data DIR (or --bootstrap-servers for Apache Kafka)"
                     .into(),
             ));
         }
@@ -392,7 +396,7 @@ impl Session {
     /// A step that starts consumers or producers the learner still has running from an earlier
     /// go at it (`back`, `restart-lesson`, a lesson opened again) stops them all first, so any
     /// step can be run again and finds the group as it first did.
-    async fn replace_for_step(&mut self, lines: &[String]) -> Vec<Outcome> {
+    pub(super) async fn replace_for_step(&mut self, lines: &[String]) -> Vec<Outcome> {
         let mut notes = Vec::new();
         for line in lines {
             notes.extend(self.replace_one(line).await);
@@ -430,8 +434,8 @@ impl Session {
         }
         match cue {
             Cue::Run { lines, .. } => {
-                parts.extend(lines.iter().map(|l| Outcome::Typed(crate::security::redact_line(l))));
-                parts.push(Outcome::Note("press Enter (or type next) to run this".into()));
+                parts.extend(lines.iter().map(|l| Outcome::Preview(crate::security::redact_line(l))));
+                parts.push(Outcome::Note("press Enter (or type next) to run these".into()));
             }
             Cue::Try(block) => {
                 parts.push(Outcome::Goal(block.goal.clone()));
@@ -457,6 +461,10 @@ impl Session {
         let on_task = matches!(open.lesson.steps.get(open.step).and_then(|s| s.action.as_ref()), Some(Action::Try(_)));
         if on_task && !open.skipped {
             tutor.tally.goals_reached += 1;
+            // A task skipped once and done now is no longer skipped.
+            if let Some(entry) = tutor.progress.lessons.get_mut(&open.lesson.number) {
+                entry.skipped.retain(|s| *s != open.step + 1);
+            }
         }
         tutor.tally.steps = open.lesson.steps.len();
         if open.step + 1 < open.lesson.steps.len() {
@@ -471,7 +479,8 @@ impl Session {
         if replayed {
             return Vec::new();
         }
-        tutor.progress.lessons.insert(number, LessonProgress { step: 0, done: true });
+        let skipped = tutor.progress.lessons.get(&number).map(|p| p.skipped.clone()).unwrap_or_default();
+        tutor.progress.lessons.insert(number, LessonProgress { step: 0, done: true, skipped });
         tutor.progress.current = None;
         let next = tutor.lessons.iter().find(|l| l.number > number).map(|l| format!("; next: lesson {}", l.number)).unwrap_or_default();
         let mut parts = vec![Outcome::Done(format!("lesson {number} done: {title}{next}"))];
@@ -544,7 +553,18 @@ impl Session {
     }
 
     pub(super) fn skip(&mut self) -> Result<Outcome> {
-        self.open()?.skipped = true;
+        let open = self.open()?;
+        open.skipped = true;
+        let (number, step, replayed) = (open.lesson.number, open.step + 1, open.replayed);
+        let on_task = self.tutor()?.current_try().is_some();
+        if on_task && !replayed {
+            let tutor = self.tutor()?;
+            let entry = tutor.progress.lessons.entry(number).or_default();
+            if !entry.skipped.contains(&step) {
+                entry.skipped.push(step);
+                entry.skipped.sort_unstable();
+            }
+        }
         let mut parts = vec![Outcome::Note("skipped".into())];
         parts.extend(self.advance_and_show());
         Ok(Outcome::Many(parts))
@@ -562,25 +582,5 @@ impl Session {
             (Some(label), Some(open)) => Ok(Outcome::Note(format!("{label}: {}", open.lesson.title))),
             _ => Ok(Outcome::Note("not in a lesson; `lessons` lists them".into())),
         }
-    }
-
-    /// Each check of the current task in turn, each waiting as long as its `expect` would (its
-    /// `--within`, or 10 s): what a replay with `--check` runs after the solution. Fails with
-    /// the first check that does not hold.
-    pub async fn verify_goal(&self) -> Result<Outcome> {
-        let block = self.tutor.as_ref().and_then(Tutor::current_try).cloned().ok_or_else(|| Error::input("there is no task to check on this step"))?;
-        let mut parts = Vec::new();
-        for check in &block.checks {
-            parts.push(Outcome::Typed(format!("expect {}", check.text)));
-            let (condition, within) = check.parse()?;
-            match self.wait_for(&condition, within.unwrap_or(EXPECT_WAIT)).await? {
-                Verdict::Holds(holds) => parts.push(Outcome::Done(holds)),
-                Verdict::NotYet(found) => {
-                    parts.push(Outcome::Failure(Error::unmet(found)));
-                    break;
-                }
-            }
-        }
-        Ok(Outcome::Many(parts))
     }
 }

@@ -25,6 +25,7 @@ pub fn outcome(outcome: &Outcome) -> Value {
             Outcome::Table(table) => tables.push(table_json(table)),
             Outcome::Text(t) | Outcome::Narration(t) | Outcome::Goal(t) => text.push(t.clone()),
             Outcome::Typed(line) => text.push(format!("› {line}")),
+            Outcome::Preview(line) => text.push(format!("next ▸ {line}")),
             Outcome::Picture(p) => picture = serde_json::to_value(p).ok(),
             Outcome::Board(board) => tables.extend(board_tables(board)),
             Outcome::Nothing | Outcome::Quit | Outcome::Serve(_) | Outcome::Live(_) | Outcome::Many(_) => {}

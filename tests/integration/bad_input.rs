@@ -113,3 +113,24 @@ fn an_error_about_a_huge_line_quotes_only_its_start() {
         assert!(out.elapsed < Duration::from_secs(20), "took {:?}", out.elapsed);
     }
 }
+
+/// Errors say what the learner did wrong: a near-miss topic name is named, and a consumer that
+/// joined a near-miss group is pointed out when the group is short of members.
+#[test]
+fn near_misses_are_named_in_errors_and_checks() {
+    let mut shop = crate::harness::Workshop::start();
+    shop.script(
+        "create-topic orders --partitions 2
+         start-consumer p1 --group preparers --topic orders
+         start-consumer p2 --group preparer --topic orders
+         expect consumer p2 assigned orders[0,1] --within 30s",
+    );
+    let missing = shop.fails("produce order x");
+    assert_eq!(missing.to_string(), "topic 'order' does not exist");
+    assert!(missing.hint().unwrap_or_default().contains("did you mean 'orders'?"), "{:?}", missing.hint());
+    let short = shop.fails("expect group preparers members 2 --within 1s");
+    assert!(short.to_string().contains("found 1 (your consumer p2 joined group 'preparer', not 'preparers')"), "{short}");
+    // A partition that does not exist is said so, not as librdkafka's "Unknown partition".
+    let absent = shop.fails("expect partition payments[0] end-offset 1 --within 1s");
+    assert!(absent.to_string().contains("topic 'payments' does not exist"), "{absent}");
+}

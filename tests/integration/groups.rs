@@ -95,7 +95,7 @@ fn kill_consumer_is_noticed_only_after_the_session_timeout_and_uncommitted_messa
     let offsets = |o: &Outcome| table(o, &POLL).rows.iter().map(|r| (r[1].clone(), r[2].clone())).collect::<Vec<_>>();
     assert_eq!(offsets(&first), [("0".into(), "0".into()), ("0".into(), "1".into())]);
     shop.events();
-    let killed = shop.ok("kill-consumer c1");
+    let killed = shop.ok("kill-consumer c1 --wait");
     let after = reassigned_after(&killed);
     // The last heartbeat may be up to a second before the kill; the timeout itself is 6 s.
     assert!((4.5..14.0).contains(&after), "reassigned after {after} s with a 6 s session timeout");
@@ -273,7 +273,7 @@ fn a_kill_reports_the_group_once_every_survivor_is_dealt_again() {
         "expect consumer k1 assigned shared[0] --within 30s
          expect consumer k4 assigned none --within 30s",
     );
-    let killed = shop.ok("kill-consumer k1");
+    let killed = shop.ok("kill-consumer k1 --wait");
     let now = table(&killed, &["CONSUMER", "ASSIGNED"]);
     assert_eq!(now.rows.len(), 3, "{now:?}");
     assert!(now.rows.iter().all(|row| row[1] != "none"), "three survivors share three partitions: {now:?}");

@@ -89,3 +89,15 @@ pub fn shared() -> &'static Kafka {
     static SHARED: OnceLock<Kafka> = OnceLock::new();
     SHARED.get_or_init(|| Kafka::start(1))
 }
+
+/// One Apache Kafka node with Kafka's own broker defaults, as a managed cluster at a workshop
+/// runs them (retention checked every 5 minutes, a 3 s wait before a group's first deal, topics
+/// made on first use): only the internal topics' replication fits one node.
+pub fn defaults() -> &'static Kafka {
+    static DEFAULTS: OnceLock<Kafka> = OnceLock::new();
+    DEFAULTS.get_or_init(|| {
+        let mut spec = ApacheSpec::new(jars(), 1);
+        spec.kafka_defaults = true;
+        Kafka::with(spec)
+    })
+}

@@ -105,11 +105,14 @@ pub fn replay_each(files: Vec<PathBuf>, workers: usize, command: impl Fn(&str, u
             .map(|_| {
                 scope.spawn(move || {
                     let mut done = Vec::new();
-                    while let Some((n, file)) = queue.lock().unwrap().pop() {
+                    loop {
+                        // The lock is let go before the replay runs, so the workers run side by side.
+                        let next = queue.lock().unwrap().pop();
+                        let Some((n, file)) = next else { break };
                         let path = file.to_str().unwrap().to_string();
                         let mut replay = command(&path, n);
                         replay.args(["replay", &path, "--no-pause", "--check", "--speed", "max"]);
-                        done.push((path, run_command(replay, "", Duration::from_secs(300))));
+                        done.push((path, run_command(replay, "", Duration::from_secs(900))));
                     }
                     done
                 })
@@ -124,6 +127,9 @@ pub fn assert_replayed(path: &str, out: &Run) {
     assert_eq!(out.code, 0, "{path} failed its replay\nstdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
     if !path.contains("/demos/") {
         assert!(out.stdout.contains("Recap"), "{path}: no recap\n{}", out.stdout);
+        // Every lesson has a task that holds on every broker, and every task has wrong ways,
+        // each replayed on a fresh learner and shown not to reach the goal.
+        assert!(out.stdout.contains("does not reach the goal"), "{path}: no wrong way was replayed\n{}", out.stdout);
     }
     // Lesson 10's compaction try passes only once the cleaner has removed a superseded price
     // from inside the log (not the log's start moving, which retention does).
@@ -135,7 +141,7 @@ pub fn assert_replayed(path: &str, out: &Run) {
 #[test]
 fn every_lesson_and_demo_replays_with_its_checks_passing() {
     let homes: Vec<_> = (0..curriculum().len()).map(|_| temp_dir("home")).collect();
-    let replays = replay_each(curriculum(), 6, |_, n| command(homes[n].path()));
+    let replays = replay_each(curriculum(), 3, |_, n| command(homes[n].path()));
     for (path, out) in &replays {
         assert_replayed(path, out);
     }
@@ -219,7 +225,7 @@ fn compaction_really_happens_on_sqlite_storage() {
     let out = run_with(
         &["replay", "10", "--no-pause", "--check", "--speed", "max", "--data", data.path().to_str().unwrap()],
         "",
-        Duration::from_secs(120),
+        Duration::from_secs(600),
     );
     out.assert_ok();
     assert_replayed("lessons/10-retention-and-compaction.md", &out);
@@ -270,6 +276,60 @@ fn a_try_that_passes_without_the_learner_fails_its_replay_check() {
     fixed.assert_ok();
 }
 
+/// `replay --check` plays every wrong way of a task on a fresh learner: one that reaches the
+/// goal fails the replay, naming its file and line, and one that does not is said to miss it.
+#[test]
+fn a_wrong_way_that_reaches_the_goal_fails_the_replay_check() {
+    let dir = temp_dir("wrong-ways");
+    let file = dir.path().join("wrong.md");
+    let lesson = "# Keys\n\n```kafka\ncreate-topic keyed --partitions 3\n```\n\n\
+                  ```try\ngoal: Send one order keyed `till-2`.\nexpect partition keyed[2] end-offset 1\n\
+                  hint: --key\nsolution: produce keyed x --key till-2\nwrong: produce keyed x --partition 2\n```\n";
+    std::fs::write(&file, lesson).unwrap();
+    let path = file.to_str().unwrap();
+    let out = run_with(&["replay", path, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(90));
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        said.contains(&format!("{path}:12: the wrong way `produce keyed x --partition 2` reaches the goal")),
+        "the unkeyed send lands where the key would, so the try cannot tell: {said}"
+    );
+
+    // With the key checked, the same wrong way misses the goal and the replay passes.
+    std::fs::write(&file, lesson.replace("end-offset 1\n", "end-offset 1\nexpect message keyed[2] 0 key till-2\n")).unwrap();
+    let fixed = run_with(&["replay", path, "--no-pause", "--check", "--speed", "max"], "", Duration::from_secs(90));
+    fixed.assert_ok();
+    assert!(
+        fixed.stdout.contains(&format!(
+            "wrong way at {path}:13 (`produce keyed x --partition 2`) does not reach the goal: expected the message at keyed[2] offset 0 to have the key till-2, found (null)"
+        )),
+        "{}",
+        fixed.stdout
+    );
+}
+
+/// `lessons check --replay` replays every file of a folder with its checks and wrong ways, and
+/// names each that fails.
+#[test]
+fn lessons_check_replays_every_lesson_with_its_wrong_ways() {
+    let dir = temp_dir("check-replay");
+    let good = "---\nnumber: 1\ntitle: Keys\n---\n\n```kafka\ncreate-topic keyed --partitions 3\n```\n\n\
+                ```try\ngoal: Send one order keyed `till-2`.\nexpect partition keyed[2] keyed till-2\n\
+                hint: --key\nsolution: produce keyed x --key till-2\nwrong: produce keyed x --partition 2\n```\n\n## Recap\n\nKeys.\n";
+    std::fs::write(dir.path().join("01-keys.md"), good).unwrap();
+    let path = dir.path().to_str().unwrap();
+    let out = run_with(&["lessons", "check", path, "--replay"], "", Duration::from_secs(120));
+    out.assert_ok();
+    assert!(out.stdout.contains("1 lesson(s) and demo(s) replayed: every solution passed, every wrong way failed"), "{}", out.stdout);
+    assert!(out.stdout.contains("(`produce keyed x --partition 2`) does not reach the goal"), "{}", out.stdout);
+
+    std::fs::write(dir.path().join("01-keys.md"), good.replace("keyed till-2\n", "end-offset 1\n")).unwrap();
+    let out = run_with(&["lessons", "check", path, "--replay"], "", Duration::from_secs(120));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("the wrong way `produce keyed x --partition 2` reaches the goal"), "{}", out.stderr);
+    assert!(out.stderr.contains("1 of 1 failed their replay"), "{}", out.stderr);
+}
+
 /// Under the banner: a newcomer is told where the course starts; a returning learner, where
 /// they left off, and then which lesson is next.
 #[test]
@@ -293,6 +353,10 @@ fn the_first_words_point_a_newcomer_and_a_returning_learner_somewhere() {
         second.ok("skip");
     }
     assert!(!second.session().in_lesson(), "lesson 2 finished");
+    // Skipping its tasks is not doing them: `lessons` says so, naming the steps.
+    let listed = second.ok("lessons");
+    let two = table(&listed, &LESSONS).rows.iter().find(|r| r[0] == "2").cloned().unwrap();
+    assert!(two[2].starts_with("finished, 2 task(s) skipped (step "), "{two:?}");
     let begin = second.session().where_to_begin().unwrap();
     assert!(begin.contains("`lesson 1` is next"), "lesson 1 was never opened, so it is next: {begin}");
 }

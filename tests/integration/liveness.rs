@@ -27,11 +27,21 @@ fn a_stalled_consumer_leaves_after_its_poll_interval_and_joins_again_after() {
          expect group stallers members 2 --within 10s
          expect consumer slow assigned stall[1] --within 10s",
     );
+    shop.events();
+    let started = std::time::Instant::now();
     let stalled = shop.ok("stall-consumer slow 10s");
     let said = View::plain().render(&stalled);
+    // The prompt comes back at once; the takeover is said above it when it happens.
+    assert!(started.elapsed() < Duration::from_secs(3), "stall-consumer held the prompt for {:?}", started.elapsed());
+    assert!(said.contains("the prompt is yours meanwhile"), "{said}");
     // Taken over by the poll interval, not the session timeout: its heartbeats went on.
     assert!(said.contains("its heartbeats go on"), "{said}");
-    assert!(said.contains("reassigned stall[1]"), "{said}");
+    let mut heard = String::new();
+    wait_until("the takeover said above the prompt", Duration::from_secs(20), || {
+        heard.extend(shop.events().iter().map(|e| View::plain().event(e)));
+        heard.contains("reassigned stall[1]")
+    });
+    assert!(heard.contains("slow gone: group 'stallers' reassigned stall[1] after"), "{heard}");
     assert!(says(&shop.ok("expect consumer fast assigned stall[0,1]"), "assigned stall[0,1]"));
     assert!(says(&shop.ok("expect group stallers members 1"), "1 member"));
     // It does not know yet, and takes nothing while stalled.

@@ -54,7 +54,7 @@ fn two_learners_and_an_instructor_share_one_room() {
         let rows = class_rows(&mut instructor);
         rows.len() == 2
             && rows.iter().any(|r| r[0] == "amy" && r[1] == "2 Topics and partitions" && r[2] == "2/5" && r[4] == "1" && r[5] == "1")
-            && rows.iter().any(|r| r[0] == "bob" && r[1] == "3 Keys and partitioning" && r[2] == "1/5" && r[3] == "working")
+            && rows.iter().any(|r| r[0] == "bob" && r[1] == "3 Keys and partitioning" && r[2].starts_with("1/") && r[3] == "working")
     });
     let class = instructor.ok("class");
     assert!(says(&class, "2 learners · lesson 2: 1, lesson 3: 1 · 0 stuck, 2 working, 0 done"), "{class:?}");

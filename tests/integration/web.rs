@@ -142,7 +142,7 @@ fn a_killed_consumer_counts_down_on_the_page_until_the_group_notices() {
          expect consumer b assigned orders[1] --within 30s",
     );
     std::thread::scope(|scope| {
-        let kill = scope.spawn(|| shop.ok("kill-consumer b"));
+        let kill = scope.spawn(|| shop.ok("kill-consumer b --wait"));
         // While the command waits out the session timeout, the page shows b dying.
         let mut left = Vec::new();
         wait_until("the countdown on the page", Duration::from_secs(10), || {

@@ -58,8 +58,33 @@ impl Session {
             Condition::OrdersPlaiceCooked { topic } => self.plaice_cooked(topic).await,
             Condition::CabinetBalances => self.cabinet_balances().await,
             Condition::AnalystStoredEveryOrder { analyst } => self.analyst_stored_all(analyst).await,
+            Condition::WorkerIs { worker, fact } => self.worker_is(worker, fact),
             _ => Err(Error::input("not a shop condition")),
         }
+    }
+
+    /// `worker W cabinet | sends-to T`: how a preparer or cook was started.
+    fn worker_is(&self, worker: &str, fact: &crate::expect::WorkerFact) -> Result<Verdict> {
+        use crate::expect::WorkerFact;
+        let job = self.jobs.get(worker).ok_or_else(|| Error::not_found(Thing::Consumer, worker))?;
+        let (cabinet, sends_to, role) = match job {
+            Job::Preparer { cook_topic, cabinet } => (cabinet.is_some(), cook_topic.clone(), "preparer"),
+            Job::Cook { orders_topic, cabinet } => (cabinet.is_some(), Some(orders_topic.clone()), "cook"),
+            Job::Analyst { .. } => (false, None, "analyst"),
+        };
+        Ok(match fact {
+            WorkerFact::Cabinet => Verdict::when(cabinet, format!("{role} {worker} works from the hot cabinet"), || {
+                format!("{role} {worker} has no cabinet: stop it and start it again with --cabinet")
+            }),
+            WorkerFact::SendsTo(topic) => Verdict::when(
+                sends_to.as_deref() == Some(topic.as_str()),
+                format!("{role} {worker} sends orders on to {topic}"),
+                || match &sends_to {
+                    Some(found) => format!("expected {role} {worker} to send orders on to {topic}, found {found}"),
+                    None => format!("expected {role} {worker} to send orders on to {topic}, but it sends nothing on (no --cook-topic)"),
+                },
+            ),
+        })
     }
 
     fn known_worker(&self, name: &str, role: Role, thing: Thing) -> Result<()> {
