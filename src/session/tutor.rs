@@ -505,7 +505,7 @@ impl Session {
         };
         match cue {
             Cue::Run { lines, may_fail } if !ran => {
-                let mut parts = self.replace_for_step(&lines).await;
+                let mut parts = self.start_commands(&lines).await;
                 for line in lines {
                     parts.push(Outcome::Typed(crate::security::redact_line(&line)));
                     match self.run_step_line(&line, may_fail).await {
@@ -516,8 +516,7 @@ impl Session {
                         }
                     }
                 }
-                self.open()?.ran = true;
-                parts.extend(self.advance_and_show());
+                parts.extend(self.commands_ran());
                 Ok(Outcome::Many(parts))
             }
             // Enter on a task asks whether it is done: `check`.
