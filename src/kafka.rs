@@ -9,6 +9,7 @@ pub mod alter;
 mod connection;
 mod context;
 mod errors;
+mod meter;
 pub mod produce;
 pub mod read;
 pub mod room;
@@ -16,6 +17,7 @@ pub mod room;
 use std::time::Duration;
 
 pub use connection::Connection;
+pub use meter::BatchFigures;
 pub use produce::{Delivery, DeliveryReport, ProduceRequest};
 pub use read::{ReadPlan, ReadResult};
 
@@ -140,15 +142,51 @@ impl Acks {
     }
 }
 
+/// How a producer compresses its batches (`compression.codec`, `compression.type` in Java).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Compression {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_config(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// How a producer gathers messages into batches. `None` leaves librdkafka's (or `-X`) setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Batching {
+    /// `linger.ms`: how long a batch waits for more messages before it goes.
+    pub linger_ms: Option<u32>,
+    /// `batch.size`: the most bytes one batch may hold.
+    pub batch_size: Option<u32>,
+    pub compression: Option<Compression>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProducerSettings {
     pub acks: Acks,
     pub idempotent: bool,
+    pub batching: Batching,
+    /// Count the batches it sends (librdkafka's statistics), for `produce` to report.
+    pub measured: bool,
 }
 
 impl ProducerSettings {
     /// What the tool's own producers (live producers, tills, cooks) use.
-    pub const RELIABLE: ProducerSettings = ProducerSettings { acks: Acks::All, idempotent: false };
+    pub const RELIABLE: ProducerSettings =
+        ProducerSettings { acks: Acks::All, idempotent: false, batching: Batching { linger_ms: None, batch_size: None, compression: None }, measured: false };
 }
 
 /// Where a new consumer group starts when it has no committed offset (`auto.offset.reset`).

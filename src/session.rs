@@ -426,6 +426,18 @@ mod words {
         }
     }
 
+    impl From<command::Compression> for kafka::Compression {
+        fn from(codec: command::Compression) -> Self {
+            match codec {
+                command::Compression::None => kafka::Compression::None,
+                command::Compression::Gzip => kafka::Compression::Gzip,
+                command::Compression::Snappy => kafka::Compression::Snappy,
+                command::Compression::Lz4 => kafka::Compression::Lz4,
+                command::Compression::Zstd => kafka::Compression::Zstd,
+            }
+        }
+    }
+
     impl From<command::StartFrom> for kafka::StartFrom {
         fn from(from: command::StartFrom) -> Self {
             match from {

@@ -134,6 +134,28 @@ pub struct ProduceArgs {
     /// Send the value exactly as typed, even if it starts like JSON but is not
     #[arg(long)]
     pub raw: bool,
+    /// linger.ms: how long a batch waits for more messages before it goes (librdkafka's default is 5)
+    #[arg(long, value_name = "MS", conflicts_with = "transactional_id", value_parser = clap::value_parser!(u32).range(0..=900_000))]
+    pub linger_ms: Option<u32>,
+    /// batch.size: the most bytes one batch may hold (librdkafka's default is 1000000)
+    #[arg(long, value_name = "BYTES", conflicts_with = "transactional_id", value_parser = clap::value_parser!(u32).range(1..=2_147_483_647))]
+    pub batch_size: Option<u32>,
+    /// How the producer compresses each batch (librdkafka's and Java's default is none)
+    #[arg(long, value_enum, conflicts_with = "transactional_id")]
+    pub compression: Option<Compression>,
+    /// Hand the producer this many messages a second, evenly spaced, instead of all at once
+    #[arg(long, value_name = "PER-SECOND", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: Option<u32>,
+}
+
+/// A producer's batch compression (`compression.codec`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum Compression {
+    None,
+    Gzip,
+    Snappy,
+    Lz4,
+    Zstd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]

@@ -12,6 +12,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::FutureProducer;
 
 use super::errors::{client_error, stopped, tidy_transport_reason, Explainer};
+use super::meter::Meter;
 use super::{BrokerInfo, ClusterInfo, Context, PartitionInfo, ProducerSettings, TopicInfo, Watermarks, CLUSTER_TIMEOUT};
 use crate::error::{Error, Result, Thing};
 use crate::report::Events;
@@ -26,7 +27,8 @@ pub struct Connection {
     verbose: Option<Events>,
     pub(super) admin: AdminClient<Context>,
     pub(super) meta: Arc<BaseConsumer<Context>>,
-    producers: Mutex<HashMap<ProducerSettings, FutureProducer<Context>>>,
+    /// Each with its meter when its batches are counted.
+    producers: Mutex<HashMap<ProducerSettings, (FutureProducer<Context>, Option<Meter>)>>,
     pub(super) readers: super::read::Readers,
 }
 
@@ -163,9 +165,14 @@ impl Connection {
 
     /// A producer for these settings, made on first use and kept for the session.
     pub(crate) fn producer(&self, settings: ProducerSettings) -> Result<FutureProducer<Context>> {
+        Ok(self.metered_producer(settings)?.0)
+    }
+
+    /// A producer for these settings and, when `settings.measured`, the meter of its batches.
+    pub(crate) fn metered_producer(&self, settings: ProducerSettings) -> Result<(FutureProducer<Context>, Option<Meter>)> {
         let mut producers = self.producers.lock().map_err(|_| Error::kafka("the producer cache is poisoned"))?;
-        if let Some(producer) = producers.get(&settings) {
-            return Ok(producer.clone());
+        if let Some(made) = producers.get(&settings) {
+            return Ok(made.clone());
         }
         // A clone, never a copy through `config_map()`: rust-rdkafka shows secrets there as a
         // placeholder, and a producer made from it sent "[sanitized for safety]" as its SASL
@@ -184,13 +191,29 @@ impl Connection {
                 config.set(key, value);
             }
         }
-        // Except over the acks asked for.
+        // Except over what the command asked for.
         config.set("acks", settings.acks.as_config());
+        let batching = settings.batching;
+        if let Some(linger) = batching.linger_ms {
+            config.set("linger.ms", linger.to_string());
+        }
+        if let Some(size) = batching.batch_size {
+            config.set("batch.size", size.to_string());
+        }
+        if let Some(codec) = batching.compression {
+            config.set("compression.codec", codec.as_config());
+        }
+        let mut context = self.context();
+        if settings.measured {
+            config.set("statistics.interval.ms", super::meter::STATISTICS_INTERVAL.as_millis().to_string());
+            context = context.measured();
+        }
+        let meter = context.meter().cloned();
         let producer = config
-            .create_with_context::<_, FutureProducer<Context>>(self.context())
+            .create_with_context::<_, FutureProducer<Context>>(context)
             .map_err(|e| client_error("producer", &e))?;
-        producers.insert(settings, producer.clone());
-        Ok(producer)
+        producers.insert(settings, (producer.clone(), meter.clone()));
+        Ok((producer, meter))
     }
 
     /// A fresh transactional producer: a transactional id carries state, so none is reused.

@@ -9,7 +9,9 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::KafkaError;
+use rdkafka::statistics::Statistics;
 
+use super::meter::Meter;
 use crate::report::Events;
 
 #[derive(Clone, Default)]
@@ -19,11 +21,22 @@ pub struct Context {
     log: Option<Events>,
     /// Values that must never be shown, even in --verbose logs.
     secrets: Arc<Vec<String>>,
+    /// A measured producer's batch totals, from librdkafka's statistics.
+    meter: Option<Meter>,
 }
 
 impl Context {
     pub fn new(log: Option<Events>, secrets: Vec<String>) -> Self {
-        Context { last_error: Arc::default(), log, secrets: Arc::new(secrets) }
+        Context { last_error: Arc::default(), log, secrets: Arc::new(secrets), meter: None }
+    }
+
+    /// The same context with a meter of its own, for one producer whose batches are counted.
+    pub(super) fn measured(&self) -> Self {
+        Context { meter: Some(Meter::new()), ..self.clone() }
+    }
+
+    pub(super) fn meter(&self) -> Option<&Meter> {
+        self.meter.as_ref()
     }
 
     /// `text` with every secret value masked.
@@ -64,6 +77,12 @@ impl ClientContext for Context {
         );
         if fac == "FAIL" && serious {
             self.remember(message);
+        }
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        if let Some(meter) = &self.meter {
+            meter.fold(&statistics);
         }
     }
 

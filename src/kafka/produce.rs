@@ -13,6 +13,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 
 use super::errors::stopped;
+use super::meter::BatchFigures;
 use super::{describe_kafka_error, Connection, Context, ProducerSettings, CLUSTER_TIMEOUT};
 use crate::error::{Error, Result};
 use crate::format::Template;
@@ -28,6 +29,8 @@ pub struct ProduceRequest<'a> {
     pub count: u64,
     /// Keep one row per message (small batches); otherwise only per-partition totals.
     pub keep_rows: bool,
+    /// Messages per second to hand to the producer, evenly spaced; None: as fast as it takes them.
+    pub rate: Option<u32>,
 }
 
 /// Where one message landed.
@@ -59,6 +62,8 @@ pub struct DeliveryReport {
     pub failures: Vec<(u64, Option<String>, String)>,
     pub delivered: u64,
     pub elapsed: Duration,
+    /// How the messages went out in batches, for a measured producer whose statistics came in time.
+    pub batches: Option<BatchFigures>,
 }
 
 /// How a transaction ended.
@@ -109,13 +114,20 @@ impl Connection {
         request: &ProduceRequest<'_>,
         progress: Option<Box<dyn Progress>>,
     ) -> Result<DeliveryReport> {
-        let producer = self.producer(settings)?;
+        let (producer, meter) = self.metered_producer(settings)?;
         // Connect and learn the topic's leaders before the clock starts, so the rate shown is
         // the sending, not a new producer's first connection.
         let warm = producer.clone();
         let topic = request.topic.to_string();
         let _ = tokio::task::spawn_blocking(move || warm.client().fetch_metadata(Some(&topic), CLUSTER_TIMEOUT)).await;
-        Ok(deliver(&producer, request, progress).await)
+        let before = meter.as_ref().map(|meter| meter.topic(request.topic));
+        let mut report = deliver(&producer, request, progress).await;
+        if let (Some(meter), Some(before)) = (meter, before) {
+            // The batches are counted when built, before their deliveries; the next report or two has them.
+            let wait = Duration::from_secs(3);
+            report.batches = meter.settled(request.topic, before, report.delivered, wait).await;
+        }
+        Ok(report)
     }
 
     /// Send every message of `request` in one transaction, committed at the end (aborted if a
@@ -174,6 +186,13 @@ async fn deliver(producer: &FutureProducer<Context>, request: &ProduceRequest<'_
         }
     };
     for n in 1..=request.count {
+        if let Some(rate) = request.rate {
+            // Message n is due n/rate seconds after the start; the timer's granularity is a millisecond.
+            let due = started + Duration::from_secs_f64((n - 1) as f64 / f64::from(rate.max(1)));
+            if due > Instant::now() + Duration::from_millis(1) {
+                tokio::time::sleep_until(due.into()).await;
+            }
+        }
         let value = request.values.render(n);
         let key = request.keys.render(n);
         let mut record = FutureRecord::<str, str>::to(request.topic);

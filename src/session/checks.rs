@@ -145,6 +145,8 @@ impl Session {
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
             Condition::MessageSent { topic, partition, offset, way } => self.check_sent(topic, *partition, *offset, *way),
             Condition::TopicRefused { topic, count } => self.check_refused(topic, *count),
+            Condition::TopicBatched { topic, per_batch } => self.check_batched(topic, *per_batch),
+            Condition::TopicCompressed { topic, percent } => self.check_compressed(topic, *percent),
             Condition::PartitionKeyed { topic, partition, key, count } => self.check_keyed(topic, *partition, key, *count).await,
             Condition::ConsumerIs { consumer, fact } => self.check_consumer_is(consumer, fact).await,
             Condition::WorkerIs { .. } => self.check_shop(condition).await,

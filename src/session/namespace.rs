@@ -129,6 +129,8 @@ impl Namespace {
                 Condition::PartitionKeyed { topic: q(topic), partition: *partition, key: key.clone(), count: *count }
             }
             Condition::TopicRefused { topic, count } => Condition::TopicRefused { topic: q(topic), count: *count },
+            Condition::TopicBatched { topic, per_batch } => Condition::TopicBatched { topic: q(topic), per_batch: *per_batch },
+            Condition::TopicCompressed { topic, percent } => Condition::TopicCompressed { topic: q(topic), percent: *percent },
             Condition::TopicReplication { topic, factor } => Condition::TopicReplication { topic: q(topic), factor: *factor },
             Condition::ConsumerIs { .. } => condition.clone(),
             Condition::WorkerIs { worker, fact: crate::expect::WorkerFact::SendsTo(topic) } => {

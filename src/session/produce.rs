@@ -10,7 +10,7 @@ use crate::command::{Acks, ProduceArgs};
 use crate::error::{Error, Result};
 use crate::format::{group_digits, Template};
 use crate::kafka::produce::TransactionEnd;
-use crate::kafka::{DeliveryReport, ProduceRequest, ProducerSettings};
+use crate::kafka::{BatchFigures, Batching, Compression, DeliveryReport, ProduceRequest, ProducerSettings};
 use crate::outcome::{Outcome, Table};
 use crate::report::{Events, Progress};
 
@@ -42,17 +42,24 @@ impl Session {
             headers: &args.headers,
             count: args.count,
             keep_rows,
+            rate: args.rate,
         };
         let progress = (!keep_rows).then(|| changes(self.reporter.progress(args.count, "producing"), self.events.clone()));
         let Some(id) = &args.transactional_id else {
-            let settings = ProducerSettings { acks: args.acks.into(), idempotent: args.idempotent };
+            let batching = Batching { linger_ms: args.linger_ms, batch_size: args.batch_size, compression: args.compression.map(Into::into) };
+            // Only a produce big enough for a summary waits for librdkafka's count of its batches.
+            let settings = ProducerSettings { acks: args.acks.into(), idempotent: args.idempotent, batching, measured: !keep_rows };
             let report = self.connection.produce(settings, &request, progress).await?;
             let asked = Asked { acks: args.acks, idempotent: args.idempotent, chosen: args.partition.is_some(), keyed: args.key.is_some() };
             self.record_sends(&args.topic, asked, &report);
+            let codec = args.compression.map_or(crate::kafka::Compression::None, Into::into);
+            if let Some(figures) = report.batches {
+                self.record_batches(&args.topic, figures, codec, args.rate);
+            }
             // INVALID_RECORD, as librdkafka words it: the broker's schema registry refused it.
             let refused = report.failures.iter().filter(|(_, _, reason)| reason.contains("failed to validate record"));
             let reasons = self.schema_reasons(&args.topic, refused.map(|(n, _, _)| (*n, values.render(*n).map(String::from))));
-            return Ok(delivery_outcome(report, &args.topic, keep_rows, &reasons));
+            return Ok(delivery_outcome(report, &args.topic, keep_rows, &reasons, codec));
         };
         let failed = |step: &str, detail: String| self.transaction_error(step, detail);
         let (report, end) = self.connection.produce_in_transaction(id, &request, progress, args.abort, failed).await?;
@@ -70,7 +77,7 @@ impl Session {
             )),
             TransactionEnd::Aborted => Outcome::Warning(format!("aborted transaction '{id}': a message failed, so none of them count")),
         };
-        Ok(Outcome::Many(vec![delivery_outcome(report, &args.topic, keep_rows, &BTreeMap::new()), said]))
+        Ok(Outcome::Many(vec![delivery_outcome(report, &args.topic, keep_rows, &BTreeMap::new(), Compression::None), said]))
     }
 
     /// A transaction that could not go on, said plainly, with what to do on the embedded broker.
@@ -86,6 +93,19 @@ impl Session {
             false => Error::kafka(format!("the transaction could not {step}: {detail}")),
         }
     }
+}
+
+/// How the messages went out, as librdkafka counted its batches.
+fn batches_line(figures: BatchFigures, codec: Compression) -> String {
+    format!(
+        "they went out in {} batch(es) of {:.1} messages on average; the batches took {} bytes for {} bytes of keys and values ({:.0}%, compression {})",
+        group_digits(figures.batches),
+        figures.per_batch(),
+        group_digits(figures.batch_bytes),
+        group_digits(figures.payload_bytes),
+        figures.percent_of_payload(),
+        codec.as_config()
+    )
 }
 
 /// A progress bar that also tells the session's observers (the web page, `watch`) that the
@@ -122,7 +142,7 @@ fn changes(bar: Box<dyn Progress>, events: Events) -> Box<dyn Progress> {
 
 /// Where the messages went: one row each for a few, a summary per partition for many, and
 /// every failure, with why the topic's schema refused it where that is known.
-fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool, why: &BTreeMap<u64, String>) -> Outcome {
+fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool, why: &BTreeMap<u64, String>, codec: Compression) -> Outcome {
     let mut parts = Vec::new();
     if keep_rows {
         if !report.rows.is_empty() {
@@ -143,6 +163,9 @@ fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool, why: &
             report.delivered,
             group_digits(rate.round() as u64)
         )));
+        if let Some(figures) = report.batches {
+            parts.push(Outcome::Note(batches_line(figures, codec)));
+        }
         let mut table = Table::new(["PARTITION", "MESSAGES", "FIRST-OFFSET", "LAST-OFFSET"]);
         for (partition, tally) in &report.partitions {
             table.push([partition.to_string(), tally.messages.to_string(), tally.first.to_string(), tally.last.to_string()]);

@@ -86,10 +86,10 @@ fn a_lessons_folder_with_one_bad_file_still_opens_the_others() {
     assert_eq!(listed[0][1], "Good");
 }
 
-/// Every lesson (17 of them) and every demo, in order.
+/// Every lesson (18 of them) and every demo, in order.
 pub fn curriculum() -> Vec<PathBuf> {
     let mut files = lesson_files();
-    assert_eq!(files.len(), 17);
+    assert_eq!(files.len(), 18);
     files.extend(demo_files());
     files
 }
@@ -207,7 +207,7 @@ fn a_recording_replays() {
 fn every_lesson_exists_in_order_and_names_its_number() {
     let mut shop = Workshop::start();
     let listed = shop.ok("lessons");
-    let numbers: Vec<String> = (1..=17).map(|n| n.to_string()).collect();
+    let numbers: Vec<String> = (1..=18).map(|n| n.to_string()).collect();
     assert_eq!(table(&listed, &LESSONS).column("LESSON"), numbers);
     for file in lesson_files() {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
