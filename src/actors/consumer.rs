@@ -263,7 +263,8 @@ impl Actor {
                         let _ = reply.send(());
                     }
                     Ok(Request::Stop { reply }) => {
-                        self.stop();
+                        // The command that asked says how it stopped; only an unasked stop says so here.
+                        self.stop(false);
                         let _ = reply.send(());
                         return;
                     }
@@ -274,7 +275,7 @@ impl Actor {
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
-                        self.stop();
+                        self.stop(true);
                         return;
                     }
                 }
@@ -507,7 +508,7 @@ impl Actor {
         Ok(targets)
     }
 
-    fn stop(self) {
+    fn stop(self, announce: bool) {
         if let Ok(mut state) = self.state.lock() {
             state.last_assignment = state.assignment.clone();
         }
@@ -532,7 +533,9 @@ impl Actor {
             (true, false) => "stopped: left the group without committing (manual commit: only `commit` records progress)",
             (true, true) => "stopped without committing (manual commit); a static member does not leave its group",
         };
-        events.say(&name, said);
+        if announce {
+            events.say(&name, said);
+        }
     }
 
     fn kill(self) {
@@ -543,7 +546,7 @@ impl Actor {
             state.assignment.clear();
             state.buffer.clear();
         }
-        self.events.warn(&self.spec.name, "killed: no commit, no goodbye to the group");
+        // Only `kill-consumer` kills, and its answer says what a kill means.
         let pointer = self.consumer.client().native_ptr();
         // SAFETY: the consumer is never used again: it is forgotten right after, so Rust's drop
         // (which would close the consumer and leave the group) never runs on the freed handle.
