@@ -326,7 +326,8 @@ pub fn command_names() -> Vec<String> {
 pub fn command_help(name: &str) -> Option<String> {
     let mut command = Line::command();
     let sub = command.find_subcommand_mut(name)?;
-    Some(sub.render_long_help().to_string())
+    // clap turns "{n}" in help into a line break, so the help text writes the placeholder as "{n!}".
+    Some(sub.render_long_help().to_string().replace("{n!}", "{n}"))
 }
 
 /// The closest command name to a mistyped one, if any is close enough to be a useful guess.

@@ -43,12 +43,12 @@ pub enum Condition {
     PartitionKeyed { topic: String, partition: i32, key: String, count: u64 },
     /// At least this many of this session's sends to the topic were refused by the broker.
     TopicRefused { topic: String, count: u64 },
-    /// One of this session's produces to the topic went out in batches of at least this many
-    /// messages on average, as librdkafka counted them.
-    TopicBatched { topic: String, per_batch: u64 },
-    /// One of this session's produces to the topic went out in batches that took at most this
-    /// percentage of the bytes of their keys and values.
-    TopicCompressed { topic: String, percent: u64 },
+    /// This session's latest produce to the topic, of at least `messages` messages handed over
+    /// with `--rate`, went out in batches of at least this many messages on average, as
+    /// librdkafka counted them.
+    TopicBatched { topic: String, per_batch: u64, messages: u64 },
+    /// The same, in batches that took at most this percentage of the bytes of their keys and values.
+    TopicCompressed { topic: String, percent: u64, messages: u64 },
     /// Every partition of the topic has this many replicas.
     TopicReplication { topic: String, factor: usize },
     /// Something about one of the session's consumers beyond what it holds.
@@ -195,7 +195,7 @@ consumer C generation N | consumer C restarts N | \
 consumer C out-of-group | consumer C seeked time|end|beginning|offset | consumer C manual-commit | consumer C protocol classic|consumer | consumer C status running|stopped|killed | consumer C came-back-from killed|stopped | \
 partition T[P] end-offset N | partition T[P] holds N | partition T[P] keyed K [N] | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | message T[P] N tombstone | \
 message T[P] N fields F1,F2 | message T[P] N gone|expired|compacted | message T[P] N sent acks-all|acks-1|idempotent|to-partition|keyed | \
-topic T refused N (or more) | topic T batched N (messages a batch) | topic T compressed N (percent) | topic T replication N | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
+topic T refused N (or more) | topic T batched N [M] (messages a batch, in a send of M) | topic T compressed N [M] (percent) | topic T replication N | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order | worker W cabinet | worker W sends-to T";
 
@@ -287,8 +287,10 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
             Condition::PartitionKeyed { topic, partition, key: key.to_string(), count: number(n)? }
         }
         ["topic", topic, "refused", n] => Condition::TopicRefused { topic: topic.to_string(), count: number(n)? },
-        ["topic", topic, "batched", n] => Condition::TopicBatched { topic: topic.to_string(), per_batch: number(n)? },
-        ["topic", topic, "compressed", n] => Condition::TopicCompressed { topic: topic.to_string(), percent: number(n)? },
+        ["topic", topic, "batched", n] => Condition::TopicBatched { topic: topic.to_string(), per_batch: number(n)?, messages: 0 },
+        ["topic", topic, "batched", n, m] => Condition::TopicBatched { topic: topic.to_string(), per_batch: number(n)?, messages: number(m)? },
+        ["topic", topic, "compressed", n] => Condition::TopicCompressed { topic: topic.to_string(), percent: number(n)?, messages: 0 },
+        ["topic", topic, "compressed", n, m] => Condition::TopicCompressed { topic: topic.to_string(), percent: number(n)?, messages: number(m)? },
         ["topic", topic, "replication", n] => Condition::TopicReplication { topic: topic.to_string(), factor: number(n)? },
         ["consumer", consumer, "out-of-group"] => Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::OutOfGroup },
         ["consumer", consumer, "manual-commit"] => {
@@ -408,7 +410,9 @@ mod tests {
             "message prices[0] 2 compacted",
             "topic tickets refused 1",
             "topic sales batched 20",
+            "topic sales batched 20 2000",
             "topic sales compressed 40",
+            "topic sales compressed 25 2000",
             "topic ledger replication 3",
             "consumer slow out-of-group",
             "consumer screen seeked time",

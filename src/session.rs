@@ -19,6 +19,7 @@ use crate::lesson::Library;
 use crate::outcome::{Event, Outcome, Target};
 use crate::report::{Events, Reporter};
 
+mod batches;
 mod checks;
 mod clusters;
 mod goal;
@@ -89,6 +90,8 @@ pub struct Session {
     producer_states: std::sync::Mutex<std::collections::HashMap<(String, i32, i64), i64>>,
     /// How this session's own produces were sent and answered, for checks the log cannot answer.
     sends: std::sync::Mutex<sends::Sends>,
+    /// How the latest produce to each topic went out in batches.
+    batches: std::sync::Mutex<batches::BatchLog>,
     /// Each consumer's latest seek, by kind, once the broker's answer moved it.
     seeks: std::sync::Mutex<BTreeMap<String, crate::expect::SeekKind>>,
     /// How many times `broker start` brought a broker back.
@@ -167,6 +170,7 @@ impl Session {
             local,
             producer_states: std::sync::Mutex::default(),
             sends: std::sync::Mutex::default(),
+            batches: std::sync::Mutex::default(),
             seeks: std::sync::Mutex::default(),
             broker_restarts: 0,
             reporter,

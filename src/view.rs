@@ -185,7 +185,16 @@ impl View {
             Outcome::Warning(text) => self.line(out, "warning", text, |s| s.yellow().to_string()),
             Outcome::Table(table) => out.push_str(&self.table(table)),
             Outcome::Text(text) => {
-                out.push_str(&visible_lines(text.trim_end()));
+                // Each line wrapped on its own, under its own indent (help's descriptions).
+                let lines = visible_lines(text.trim_end());
+                let lines: Vec<String> = lines
+                    .split('\n')
+                    .map(|line| {
+                        let indent = line.len() - line.trim_start().len();
+                        format!("{}{}", &line[..indent], self.wrapped(line.trim_start(), indent, indent))
+                    })
+                    .collect();
+                out.push_str(&lines.join("\n"));
                 out.push('\n');
             }
             Outcome::Narration(markdown) => {

@@ -116,7 +116,7 @@ pub struct ProduceArgs {
     /// A header such as source=till-1 (repeatable)
     #[arg(long = "header", short = 'H', value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub headers: Vec<(String, String)>,
-    /// Send N messages; {n} in the value or key becomes 1, 2, … N
+    /// Send N messages; {n!} in the value or key becomes 1, 2, … N
     #[arg(long, short = 'n', default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub count: u64,
     /// How many replicas must have the message before it counts as sent
@@ -349,13 +349,13 @@ pub struct StartProducerArgs {
     /// How often to send, such as 1s or 500ms
     #[arg(long, value_parser = parse_duration)]
     pub every: Duration,
-    /// The key; {n} and {name} are filled in
+    /// The key; {n!} and {name} are filled in
     #[arg(long, short)]
     pub key: Option<String>,
     /// Always send to this partition
     #[arg(long, short, value_parser = clap::value_parser!(i32).range(0..))]
     pub partition: Option<i32>,
-    /// The value; {n} becomes a counter and {name} the producer's name
+    /// The value; {n!} becomes a counter and {name} the producer's name
     #[arg(default_value = "{name} message {n}")]
     pub template: String,
 }

@@ -129,8 +129,10 @@ impl Namespace {
                 Condition::PartitionKeyed { topic: q(topic), partition: *partition, key: key.clone(), count: *count }
             }
             Condition::TopicRefused { topic, count } => Condition::TopicRefused { topic: q(topic), count: *count },
-            Condition::TopicBatched { topic, per_batch } => Condition::TopicBatched { topic: q(topic), per_batch: *per_batch },
-            Condition::TopicCompressed { topic, percent } => Condition::TopicCompressed { topic: q(topic), percent: *percent },
+            Condition::TopicBatched { topic, per_batch, messages } => Condition::TopicBatched { topic: q(topic), per_batch: *per_batch, messages: *messages },
+            Condition::TopicCompressed { topic, percent, messages } => {
+                Condition::TopicCompressed { topic: q(topic), percent: *percent, messages: *messages }
+            }
             Condition::TopicReplication { topic, factor } => Condition::TopicReplication { topic: q(topic), factor: *factor },
             Condition::ConsumerIs { .. } => condition.clone(),
             Condition::WorkerIs { worker, fact: crate::expect::WorkerFact::SendsTo(topic) } => {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::batches::Batched;
 use super::sends::Asked;
 use super::topics::check_partition;
 use super::Session;
@@ -52,10 +53,8 @@ impl Session {
             let report = self.connection.produce(settings, &request, progress).await?;
             let asked = Asked { acks: args.acks, idempotent: args.idempotent, chosen: args.partition.is_some(), keyed: args.key.is_some() };
             self.record_sends(&args.topic, asked, &report);
-            let codec = args.compression.map_or(crate::kafka::Compression::None, Into::into);
-            if let Some(figures) = report.batches {
-                self.record_batches(&args.topic, figures, codec, args.rate);
-            }
+            let codec = args.compression.map_or(Compression::None, Into::into);
+            self.record_batched(&args.topic, Batched { messages: args.count, figures: report.batches, batching, rate: args.rate });
             // INVALID_RECORD, as librdkafka words it: the broker's schema registry refused it.
             let refused = report.failures.iter().filter(|(_, _, reason)| reason.contains("failed to validate record"));
             let reasons = self.schema_reasons(&args.topic, refused.map(|(n, _, _)| (*n, values.render(*n).map(String::from))));

@@ -51,6 +51,7 @@ impl Session {
         self.shop.seed = seed;
         self.broker_restarts = 0;
         self.sends = std::sync::Mutex::default();
+        self.batches = std::sync::Mutex::default();
         self.seeks = std::sync::Mutex::default();
         // A rehearsal is no learner of the workshop room's: the one this session was leaves it.
         self.leave_room(std::time::Duration::from_millis(500));

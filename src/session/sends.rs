@@ -10,7 +10,7 @@ use super::{Session, Verdict};
 use crate::command::Acks;
 use crate::error::Result;
 use crate::expect::SendWay;
-use crate::kafka::{BatchFigures, Compression, DeliveryReport};
+use crate::kafka::DeliveryReport;
 
 /// At most this many sends are kept: a session that produces for hours keeps its latest.
 const KEPT: usize = 10_000;
@@ -44,9 +44,6 @@ pub(super) struct Sends {
     sent: Vec<Sent>,
     /// Refusals per topic: the broker's error for each message it did not take.
     refused: BTreeMap<String, Vec<String>>,
-    /// Per topic, how each measured produce went out in batches, its compression and its
-    /// `--rate` (None: handed over all at once).
-    batched: BTreeMap<String, Vec<(BatchFigures, Compression, Option<u32>)>>,
 }
 
 impl Sends {
@@ -91,75 +88,6 @@ impl Session {
         if let Ok(mut sends) = self.sends.lock() {
             sends.record(topic, asked, report);
         }
-    }
-
-    pub(super) fn record_batches(&self, topic: &str, figures: BatchFigures, codec: Compression, rate: Option<u32>) {
-        if let Ok(mut sends) = self.sends.lock() {
-            let batched = sends.batched.entry(topic.to_string()).or_default();
-            batched.push((figures, codec, rate));
-            if batched.len() > KEPT {
-                batched.remove(0);
-            }
-        }
-    }
-
-    /// `topic T batched N`: a produce to T whose messages came over time (`--rate`, as a till's
-    /// do) went out in batches of N or more messages on average. Messages handed over all at
-    /// once fill batches whatever `linger.ms` is, so they prove nothing about it.
-    pub(super) fn check_batched(&self, topic: &str, per_batch: u64) -> Result<Verdict> {
-        let sends = self.sends.lock().map_err(|_| crate::error::Error::input("the session's record of sends is damaged"))?;
-        let measured = sends.batched.get(topic).map_or(&[][..], Vec::as_slice);
-        if let Some(unpaced) = all_at_once(topic, measured) {
-            return Ok(unpaced);
-        }
-        let best = measured.iter().filter(|(_, _, rate)| rate.is_some()).map(|(figures, _, _)| *figures).max_by(|a, b| a.per_batch().total_cmp(&b.per_batch()));
-        #[allow(clippy::cast_precision_loss)]
-        let wanted = per_batch as f64;
-        Ok(match best {
-            Some(best) if best.per_batch() >= wanted => Verdict::Holds(format!(
-                "your produce of {} messages to {topic} went out in {} batch(es) of {:.1} messages on average",
-                best.messages,
-                best.batches,
-                best.per_batch()
-            )),
-            Some(best) => Verdict::NotYet(format!(
-                "expected a produce to {topic} in batches of {per_batch} or more messages on average; your best so far averaged {:.1} ({} messages in {} batches){}",
-                best.per_batch(),
-                best.messages,
-                best.batches,
-                latest_at_once(measured)
-            )),
-            None => Verdict::NotYet(format!("expected a produce of more than {} messages to {topic}: only those have their batches counted", super::produce::PRODUCE_TABLE_LIMIT)),
-        })
-    }
-
-    /// `topic T compressed N`: a produce to T whose messages came over time went out in batches
-    /// that took at most N% of the bytes of their keys and values.
-    pub(super) fn check_compressed(&self, topic: &str, percent: u64) -> Result<Verdict> {
-        let sends = self.sends.lock().map_err(|_| crate::error::Error::input("the session's record of sends is damaged"))?;
-        let measured = sends.batched.get(topic).map_or(&[][..], Vec::as_slice);
-        if let Some(unpaced) = all_at_once(topic, measured) {
-            return Ok(unpaced);
-        }
-        let best = measured.iter().filter(|(_, _, rate)| rate.is_some()).map(|(figures, codec, _)| (figures, codec)).min_by(|a, b| a.0.percent_of_payload().total_cmp(&b.0.percent_of_payload()));
-        #[allow(clippy::cast_precision_loss)]
-        let wanted = percent as f64;
-        Ok(match best {
-            Some((best, codec)) if best.percent_of_payload() <= wanted => Verdict::Holds(format!(
-                "your batches to {topic} took {:.0}% of the bytes of their keys and values (compression {}, {:.1} messages a batch)",
-                best.percent_of_payload(),
-                codec.as_config(),
-                best.per_batch()
-            )),
-            Some((best, codec)) => Verdict::NotYet(format!(
-                "expected batches to {topic} that take {percent}% or less of their keys' and values' bytes; your smallest took {:.0}% (compression {}, {:.1} messages a batch){}",
-                best.percent_of_payload(),
-                codec.as_config(),
-                best.per_batch(),
-                latest_at_once(measured)
-            )),
-            None => Verdict::NotYet(format!("expected a produce of more than {} messages to {topic}: only those have their batches counted", super::produce::PRODUCE_TABLE_LIMIT)),
-        })
     }
 
     /// `message T[P] N sent WAY`.
@@ -239,25 +167,6 @@ impl Session {
             || format!("expected the broker to have refused {count} or more of your sends to {topic}, found {found}"),
         ))
     }
-}
-
-/// A batching check counts only produces whose messages came over time (`--rate`, as a till's
-/// do): handed over all at once, messages fill batches whatever `linger.ms` is.
-/// Said after a failed batching check whose latest produce was handed over at once.
-fn latest_at_once(measured: &[(BatchFigures, Compression, Option<u32>)]) -> &'static str {
-    match measured.last() {
-        Some((_, _, None)) => " (your latest produce handed its messages over at once, so it does not count: add --rate)",
-        _ => "",
-    }
-}
-
-fn all_at_once(topic: &str, measured: &[(BatchFigures, Compression, Option<u32>)]) -> Option<Verdict> {
-    (!measured.is_empty() && measured.iter().all(|(_, _, rate)| rate.is_none())).then(|| {
-        Verdict::NotYet(format!(
-            "expected a produce to {topic} with --rate: yours handed every message over at once, so the batches filled on their own \
-             whatever linger.ms was; send them over time, as a till does"
-        ))
-    })
 }
 
 fn acks_word(acks: Acks) -> &'static str {
