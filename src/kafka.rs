@@ -16,7 +16,7 @@ pub mod room;
 
 use std::time::Duration;
 
-pub use connection::Connection;
+pub use connection::{Connection, Seen, LOOK_TIMEOUT};
 pub use meter::BatchFigures;
 pub use produce::{Delivery, DeliveryReport, ProduceRequest};
 pub use read::{ReadPlan, ReadResult};

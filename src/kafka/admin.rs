@@ -98,9 +98,11 @@ impl Connection {
     /// A topic's configs as the broker reports them (DescribeConfigs).
     pub async fn topic_configs(&self, topic: &str) -> Result<Vec<TopicConfig>> {
         let specifier = ResourceSpecifier::Topic(topic);
+        // A look: a broker that does not answer soon is down, and the rest of the look goes on.
+        let look = AdminOptions::new().operation_timeout(Some(super::LOOK_TIMEOUT)).request_timeout(Some(super::LOOK_TIMEOUT));
         let results = self
             .admin
-            .describe_configs([&specifier], &admin_options())
+            .describe_configs([&specifier], &look)
             .await
             .map_err(|e| self.explain("reading the topic's configs", &e))?;
         match results.into_iter().next() {

@@ -1,7 +1,7 @@
 //! One connection to one cluster: the configuration every client starts from, a metadata
 //! client, an admin client and the producers made on first use.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,17 @@ use super::meter::Meter;
 use super::{BrokerInfo, ClusterInfo, Context, PartitionInfo, ProducerSettings, TopicInfo, Watermarks, CLUSTER_TIMEOUT};
 use crate::error::{Error, Result, Thing};
 use crate::report::Events;
+
+/// How long a look at the cluster waits for one broker before it shows what the others said.
+pub const LOOK_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// What a look at the partitions found: the watermarks of those whose leader answered, and
+/// the leaders that did not.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub marks: HashMap<(String, i32), Watermarks>,
+    pub silent: BTreeSet<i32>,
+}
 
 pub struct Connection {
     pub(super) explainer: Explainer,
@@ -138,6 +149,47 @@ impl Connection {
             Ok(found)
         })
         .await
+    }
+
+    /// Watermarks of the partitions of `topics` for a look at the cluster (`describe-topic`,
+    /// `topics`, `show`): the leaders are asked side by side, each on its own thread, and one
+    /// that leaves a request unanswered for `LOOK_TIMEOUT` (down, or just killed, and not yet
+    /// replaced) is asked nothing more and named, so a look never waits on a dead node. A
+    /// partition with no leader is left out.
+    pub async fn watermarks_seen(&self, topics: &[&TopicInfo]) -> Seen {
+        let mut by_leader: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
+        for topic in topics {
+            for partition in &topic.partitions {
+                if partition.leader >= 0 {
+                    by_leader.entry(partition.leader).or_default().push((topic.name.clone(), partition.id));
+                }
+            }
+        }
+        let asks = by_leader.into_iter().map(|(leader, pairs)| {
+            let meta = Arc::clone(&self.meta);
+            tokio::task::spawn_blocking(move || {
+                let mut found = Vec::new();
+                for (topic, partition) in pairs {
+                    let asked = Instant::now();
+                    match meta.fetch_watermarks(&topic, partition, LOOK_TIMEOUT) {
+                        Ok((low, high)) => found.push(((topic, partition), Watermarks { low, high })),
+                        // No answer in time: this leader is not answering; its other partitions would wait too.
+                        Err(_) if asked.elapsed() >= LOOK_TIMEOUT => return (leader, found, true),
+                        Err(_) => {}
+                    }
+                }
+                (leader, found, false)
+            })
+        });
+        let mut seen = Seen::default();
+        for answer in futures::future::join_all(asks).await.into_iter().flatten() {
+            let (leader, found, silent) = answer;
+            seen.marks.extend(found);
+            if silent {
+                seen.silent.insert(leader);
+            }
+        }
+        seen
     }
 
     /// Watermarks of every partition of `topic`, in partition order.

@@ -127,7 +127,24 @@ impl Scene {
         }
         let topics: Vec<&TopicInfo> = topic_names.iter().filter_map(|t| info.topic(t)).collect();
         let pairs: Vec<(String, i32)> = topics.iter().flat_map(|t| t.pairs()).collect();
-        let marks = stage.connection.watermarks(pairs.clone()).await?;
+        let seen = stage.connection.watermarks_seen(&topics).await;
+        let mut marks = seen.marks;
+        if !seen.silent.is_empty() {
+            // A leader that is down: its partitions are drawn as the last look saw them.
+            if let Ok(cached) = self.tails.lock() {
+                for pair in &pairs {
+                    if let (false, Some(tail)) = (marks.contains_key(pair), cached.get(pair)) {
+                        marks.insert(pair.clone(), Watermarks { low: tail.start, high: tail.end });
+                    }
+                }
+            }
+            let ids: Vec<String> = seen.silent.iter().map(i32::to_string).collect();
+            notes.push(format!(
+                "broker {} did not answer within {:.1} s (down, or just killed): the partitions it leads are drawn as last seen",
+                ids.join(" and "),
+                crate::kafka::LOOK_TIMEOUT.as_secs_f64()
+            ));
+        }
         let mut committed = BTreeMap::new();
         for name in &group_names {
             committed.insert(name.clone(), stage.connection.committed(name, pairs.clone()).await?);

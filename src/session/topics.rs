@@ -66,14 +66,17 @@ impl Session {
         if topics.is_empty() {
             return Ok(Outcome::Note("no topics yet; create one with: create-topic NAME --partitions 3".into()));
         }
-        let marks = self.connection.watermarks(topics.iter().flat_map(|t| t.pairs()).collect()).await?;
+        let seen = self.connection.watermarks_seen(&topics).await;
         let mut table = Table::new(["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"]);
         for topic in topics {
-            let messages: i64 = topic.pairs().iter().filter_map(|pair| marks.get(pair)).map(Watermarks::messages).sum();
+            let pairs = topic.pairs();
+            let messages: i64 = pairs.iter().filter_map(|pair| seen.marks.get(pair)).map(Watermarks::messages).sum();
+            let counted = pairs.iter().all(|pair| seen.marks.contains_key(pair));
             let replication = topic.partitions.iter().map(|p| p.replicas.len()).max().unwrap_or(0);
-            table.push([topic.name.clone(), topic.partitions.len().to_string(), replication.to_string(), messages.to_string()]);
+            let messages = if counted { messages.to_string() } else { format!("{messages}+?") };
+            table.push([topic.name.clone(), topic.partitions.len().to_string(), replication.to_string(), messages]);
         }
-        Ok(Outcome::Table(table))
+        Ok(with_silent(Outcome::Table(table), &seen))
     }
 
     pub(super) async fn create_topic(&self, args: CreateTopicArgs) -> Result<Outcome> {
@@ -134,10 +137,12 @@ impl Session {
 
     pub(super) async fn describe_topic(&self, name: &str) -> Result<Outcome> {
         let topic = self.connection.topic(name).await?;
-        let marks = self.connection.topic_watermarks(&topic).await?;
+        // Side by side, so that a dead node costs one wait, not two.
+        let looked = [&topic];
+        let (seen, configs) = tokio::join!(self.connection.watermarks_seen(&looked), self.topic_configs(name));
         let mut table = Table::new(["PARTITION", "LEADER", "REPLICAS", "ISR", "START-OFFSET", "END-OFFSET", "MESSAGES"]);
         for partition in &topic.partitions {
-            let mark = marks.iter().find(|(p, _)| *p == partition.id).map(|(_, m)| *m);
+            let mark = seen.marks.get(&(topic.name.clone(), partition.id)).copied();
             let show = |f: fn(Watermarks) -> i64| mark.map_or_else(|| "?".into(), |m| f(m).to_string());
             table.push([
                 partition.id.to_string(),
@@ -149,7 +154,8 @@ impl Session {
                 show(|m| m.messages()),
             ]);
         }
-        Ok(Outcome::Many(vec![Outcome::Table(table.titled(format!("topic {name}"))), self.topic_configs(name).await]))
+        let described = Outcome::Many(vec![Outcome::Table(table.titled(format!("topic {name}"))), configs]);
+        Ok(with_silent(described, &seen))
     }
 
     /// How many messages a reader finds in one partition right now.
@@ -356,4 +362,21 @@ fn with_duration(key: &str, value: &str) -> String {
         }
         _ => value.to_string(),
     }
+}
+
+/// A look's outcome, with a note naming each leader that did not answer in time.
+pub(super) fn with_silent(outcome: Outcome, seen: &crate::kafka::Seen) -> Outcome {
+    if seen.silent.is_empty() {
+        return outcome;
+    }
+    let brokers: Vec<String> = seen.silent.iter().map(|id| format!("broker {id}")).collect();
+    Outcome::Many(vec![
+        outcome,
+        Outcome::Warning(format!(
+            "{} did not answer within {:.1} s (down, or just killed): the partitions it leads show ? until the controller \
+             names a new leader",
+            brokers.join(" and "),
+            crate::kafka::LOOK_TIMEOUT.as_secs_f64()
+        )),
+    ])
 }

@@ -312,6 +312,13 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     let full = isr(&mut shop);
     assert!(full.iter().all(|(_, isr)| isr.split(',').count() == 3), "{full:?}");
     kafka.on(|cluster, runtime| runtime.block_on(cluster.kill(3))).unwrap();
+    // Never blind: a look right after the kill answers from the nodes that are up, and names
+    // the one it could not reach if its partitions are still waiting for a new leader.
+    let described = shop.ok("describe-topic ledger");
+    let unknown = crate::harness::table(&described, &columns).rows.iter().any(|r| r[4] == "?");
+    assert_eq!(unknown, crate::harness::says(&described, "broker 3 did not answer"), "{described:?}");
+    let shown = kafka_workshop::view::View::plain().render(&shop.ok("show ledger"));
+    assert!(shown.contains("topic ledger"), "{shown}");
     crate::harness::wait_until("node 3 leaves every ISR and leads nothing", std::time::Duration::from_secs(60), || {
         isr(&mut shop).iter().all(|(leader, isr)| leader != "3" && leader != "?" && !isr.split(',').any(|id| id.trim() == "3"))
     });
