@@ -11,24 +11,47 @@ use crate::murmur2;
 use crate::outcome::{Outcome, Table, Target};
 
 impl Session {
-    pub(super) async fn cluster(&self) -> Result<Outcome> {
+    pub(super) async fn cluster(&mut self) -> Result<Outcome> {
+        // The nodes this session started, so that one that is down is listed too.
+        let nodes = self.local.as_mut().map(crate::cluster::LocalCluster::nodes).unwrap_or_default();
         let info = self.connection.cluster_info().await?;
-        let mut brokers = Table::new(["BROKER", "HOST:PORT", "ROLE"]);
-        for broker in &info.brokers {
-            let role = if info.controller == Some(broker.id) { "controller" } else { "" };
-            brokers.push([broker.id.to_string(), format!("{}:{}", broker.host, broker.port), role.to_string()]);
+        let mut ids: Vec<i32> = info.brokers.iter().map(|b| b.id).chain(nodes.iter().map(|n| n.id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut brokers = Table::new(["BROKER", "HOST:PORT", "STATE", "LEADS"]);
+        for id in ids {
+            let listed = info.brokers.iter().find(|b| b.id == id);
+            let node = nodes.iter().find(|n| n.id == id);
+            let address = listed.map_or_else(|| node.map(|n| n.address.clone()).unwrap_or_default(), |b| format!("{}:{}", b.host, b.port));
+            let state = match (node, listed) {
+                (Some(node), _) if !node.up => match node.down_since {
+                    Some(since) => format!("down {} s", since.elapsed().as_secs()),
+                    None => "down".to_string(),
+                },
+                (_, Some(_)) => "up".to_string(),
+                // Running, but the controller has not (yet, or any more) registered it.
+                (_, None) => "up, not in the metadata".to_string(),
+            };
+            let leads = info.topics.iter().flat_map(|t| &t.partitions).filter(|p| p.leader == id).count();
+            brokers.push([id.to_string(), address, state, format!("{leads} partition(s)")]);
         }
         let id = info.cluster_id.clone().unwrap_or_else(|| "(not reported)".into());
-        let controller = info.controller.map_or_else(|| "(not reported)".to_string(), |c| c.to_string());
         let what = match &self.target {
             Target::Embedded { storage, .. } => format!("the embedded broker (tansu 0.6.0, {storage} storage)"),
             Target::Local { what, .. } => format!("{what}, started by this session"),
             Target::External { bootstrap } => format!("an external cluster via {bootstrap}"),
         };
         let mut parts = vec![
-            Outcome::Note(format!("cluster id {id} · controller {controller} · connected to {what}")),
+            Outcome::Note(format!("cluster id {id} · connected to {what}")),
             Outcome::Table(brokers.titled("brokers")),
         ];
+        // In KRaft the Metadata answer names a random broker as "controller" (KIP-631); the
+        // active controller is known only from the quorum, so it is not shown as one.
+        if let (Some(named), false) = (info.controller, self.target.is_embedded()) {
+            parts.push(Outcome::Note(format!(
+                "the Metadata answer names broker {named} as controller, but in KRaft that is any broker, not the quorum's active controller"
+            )));
+        }
         parts.extend(self.security_report());
         Ok(Outcome::Many(parts))
     }

@@ -299,7 +299,7 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     let kafka = crate::kafka::Kafka::start(3);
     let mut shop = kafka.client(None);
     let cluster = shop.ok("cluster");
-    assert_eq!(table(&cluster, &["BROKER", "HOST:PORT", "ROLE"]).rows.len(), 3, "{cluster:?}");
+    assert_eq!(table(&cluster, &["BROKER", "HOST:PORT", "STATE", "LEADS"]).rows.len(), 3, "{cluster:?}");
     shop.ok("create-topic ledger --partitions 3 --replication-factor 3");
     let columns = ["PARTITION", "LEADER", "REPLICAS", "ISR", "START-OFFSET", "END-OFFSET", "MESSAGES"];
     // While a dead node's leaderships move (it is fenced after 3 s), a look may time out: that

@@ -171,7 +171,7 @@ fn cluster_shows_the_embedded_broker() {
     let cluster = shop.ok("cluster");
     assert!(says(&cluster, "cluster id kafka-workshop"), "{cluster:?}");
     assert!(says(&cluster, "the embedded broker (tansu 0.6.0, memory storage)"), "{cluster:?}");
-    let brokers = table(&cluster, &["BROKER", "HOST:PORT", "ROLE"]);
+    let brokers = table(&cluster, &["BROKER", "HOST:PORT", "STATE", "LEADS"]);
     assert_eq!(brokers.rows.len(), 1);
     assert!(brokers.rows[0][1].starts_with("127.0.0.1:"), "{brokers:?}");
 }
