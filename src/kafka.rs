@@ -11,6 +11,7 @@ mod context;
 mod errors;
 mod meter;
 pub mod produce;
+pub mod quorum;
 pub mod read;
 pub mod room;
 

@@ -87,6 +87,16 @@ impl Connection {
         &self.explainer.servers
     }
 
+    /// The KRaft quorum (DescribeQuorum), asked of the bootstrap servers; None over TLS or
+    /// SASL, where this tool does not speak the protocol itself.
+    pub async fn quorum(&self) -> Option<Result<super::quorum::Quorum>> {
+        let plain = self.config.get("security.protocol").is_none_or(|p| p.eq_ignore_ascii_case("plaintext"));
+        match plain {
+            true => Some(super::quorum::describe(self.servers(), LOOK_TIMEOUT).await),
+            false => None,
+        }
+    }
+
     /// The configuration every client of this connection starts from (for the actors).
     pub(crate) fn client_config(&self) -> ClientConfig {
         self.config.clone()

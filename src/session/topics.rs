@@ -45,15 +45,40 @@ impl Session {
             Outcome::Note(format!("cluster id {id} · connected to {what}")),
             Outcome::Table(brokers.titled("brokers")),
         ];
-        // In KRaft the Metadata answer names a random broker as "controller" (KIP-631); the
-        // active controller is known only from the quorum, so it is not shown as one.
-        if let (Some(named), false) = (info.controller, self.target.is_embedded()) {
-            parts.push(Outcome::Note(format!(
-                "the Metadata answer names broker {named} as controller, but in KRaft that is any broker, not the quorum's active controller"
-            )));
+        if !self.target.is_embedded() {
+            parts.extend(self.quorum_report(info.controller).await);
         }
         parts.extend(self.security_report());
         Ok(Outcome::Many(parts))
+    }
+
+    /// The KRaft quorum: the active controller, its epoch and each voter's lag. In KRaft the
+    /// Metadata answer names any broker as "controller" (KIP-631), so only the quorum is shown.
+    async fn quorum_report(&self, named: Option<i32>) -> Vec<Outcome> {
+        let unread = |why: String| {
+            let named = named.map_or_else(String::new, |id| format!("; the Metadata answer's \"controller {id}\" is any broker in KRaft, not the active one"));
+            vec![Outcome::Note(format!("controller quorum: {why}{named}"))]
+        };
+        match self.connection.quorum().await {
+            None => unread("not read over TLS or SASL (kafka-workshop asks DescribeQuorum over plaintext only)".into()),
+            Some(Err(err)) => unread(format!("not read ({err})")),
+            Some(Ok(quorum)) => {
+                let mut voters = Table::new(["VOTER", "ROLE", "LOG-END-OFFSET", "LAG"]);
+                for (id, end) in &quorum.voters {
+                    let role = if *id == quorum.leader { "active controller" } else { "voter" };
+                    let (end, lag) = if *end < 0 { ("?".into(), "?".into()) } else { (end.to_string(), (quorum.high_watermark - end).max(0).to_string()) };
+                    voters.push([id.to_string(), role.to_string(), end, lag]);
+                }
+                let active = if quorum.leader < 0 { "none (an election is under way)".to_string() } else { quorum.leader.to_string() };
+                vec![
+                    Outcome::Note(format!(
+                        "controller quorum (DescribeQuorum): active controller {active}, epoch {}, metadata log at offset {}",
+                        quorum.epoch, quorum.high_watermark
+                    )),
+                    Outcome::Table(voters.titled("controller quorum")),
+                ]
+            }
+        }
     }
 
     /// `broker-config [KEY]…`: what one broker says of the settings that decide how soon a

@@ -327,4 +327,19 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     crate::harness::wait_until("node 3 is back in every ISR", std::time::Duration::from_secs(90), || {
         isr(&mut shop).iter().all(|(_, isr)| isr.split(',').count() == 3)
     });
+    // The active controller comes from the quorum (DescribeQuorum), not from Metadata: kill
+    // it, and another voter takes over with a higher epoch.
+    let active = |shop: &mut crate::harness::Workshop| -> Option<(i32, i32)> {
+        let cluster = shop.run("cluster").ok()?;
+        let line = cluster.said().into_iter().find(|l| l.starts_with("controller quorum (DescribeQuorum): active controller "))?.to_string();
+        let rest = line.strip_prefix("controller quorum (DescribeQuorum): active controller ")?;
+        let (id, rest) = rest.split_once(", epoch ")?;
+        let epoch = rest.split(',').next()?;
+        Some((id.parse().ok()?, epoch.parse().ok()?))
+    };
+    let (first, epoch) = active(&mut shop).expect("the quorum names an active controller");
+    kafka.on(|cluster, runtime| runtime.block_on(cluster.kill(first))).unwrap();
+    crate::harness::wait_until("another voter is the active controller", std::time::Duration::from_secs(60), || {
+        active(&mut shop).is_some_and(|(id, now)| id != first && now > epoch)
+    });
 }
