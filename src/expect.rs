@@ -51,6 +51,17 @@ pub enum Condition {
     TopicCompressed { topic: String, percent: u64, messages: u64 },
     /// Every partition of the topic has this many replicas.
     TopicReplication { topic: String, factor: usize },
+    /// The partition's leader is this broker (as the Metadata answer names it).
+    PartitionLeader { topic: String, partition: i32, broker: i32 },
+    /// The partition's in-sync replicas are exactly these brokers, in any order.
+    PartitionIsr { topic: String, partition: i32, brokers: Vec<i32> },
+    /// Fewer of the partition's replicas are in sync than it has.
+    PartitionUnderReplicated { topic: String, partition: i32 },
+    /// The broker is out of the cluster: the Metadata answer no longer lists it (the controller
+    /// fenced it, or it stopped cleanly).
+    BrokerDown { broker: i32 },
+    /// The KRaft quorum's active controller is this node (DescribeQuorum, not Metadata).
+    Controller { node: i32 },
     /// Something about one of the session's consumers beyond what it holds.
     ConsumerIs { consumer: String, fact: ConsumerFact },
     /// How one of the shop's workers was started.
@@ -195,6 +206,7 @@ consumer C generation N | consumer C restarts N | \
 consumer C out-of-group | consumer C seeked time|end|beginning|offset | consumer C manual-commit | consumer C protocol classic|consumer | consumer C status running|stopped|killed | consumer C came-back-from killed|stopped | \
 partition T[P] end-offset N | partition T[P] holds N | partition T[P] keyed K [N] | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | message T[P] N tombstone | \
 message T[P] N fields F1,F2 | message T[P] N gone|expired|compacted | message T[P] N sent acks-all|acks-1|idempotent|to-partition|keyed | \
+partition T[P] leader N | partition T[P] isr 1,3 | partition T[P] under-replicated | broker N down | controller N | \
 topic T refused N (or more) | topic T batched N [M] (messages a batch, in a send of M) | topic T compressed N [M] (percent) | topic T replication N | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order | worker W cabinet | worker W sends-to T";
@@ -292,6 +304,21 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
         ["topic", topic, "compressed", n] => Condition::TopicCompressed { topic: topic.to_string(), percent: number(n)?, messages: 0 },
         ["topic", topic, "compressed", n, m] => Condition::TopicCompressed { topic: topic.to_string(), percent: number(n)?, messages: number(m)? },
         ["topic", topic, "replication", n] => Condition::TopicReplication { topic: topic.to_string(), factor: number(n)? },
+        ["partition", spec, "leader", n] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionLeader { topic, partition, broker: number(n)? }
+        }
+        ["partition", spec, "isr", list] => {
+            let (topic, partition) = single_partition(spec)?;
+            let brokers = list.split(',').map(number).collect::<Result<Vec<i32>>>()?;
+            Condition::PartitionIsr { topic, partition, brokers }
+        }
+        ["partition", spec, "under-replicated"] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionUnderReplicated { topic, partition }
+        }
+        ["broker", n, "down"] => Condition::BrokerDown { broker: number(n)? },
+        ["controller", n] => Condition::Controller { node: number(n)? },
         ["consumer", consumer, "out-of-group"] => Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::OutOfGroup },
         ["consumer", consumer, "manual-commit"] => {
             Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::ManualCommit }
@@ -414,6 +441,11 @@ mod tests {
             "topic sales compressed 40",
             "topic sales compressed 25 2000",
             "topic ledger replication 3",
+            "partition ledger[0] leader 2",
+            "partition ledger[0] isr 1,3",
+            "partition ledger[1] under-replicated",
+            "broker 2 down",
+            "controller 3",
             "consumer slow out-of-group",
             "consumer screen seeked time",
             "consumer billing manual-commit",

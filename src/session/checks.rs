@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::expect::{parse_condition, Condition, MessageField, Removal};
 
 mod consumer;
+mod replicas;
 use crate::outcome::Outcome;
 
 /// How often `expect` looks again.
@@ -145,6 +146,11 @@ impl Session {
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
             Condition::MessageSent { topic, partition, offset, way } => self.check_sent(topic, *partition, *offset, *way),
             Condition::TopicRefused { topic, count } => self.check_refused(topic, *count),
+            Condition::PartitionLeader { .. }
+            | Condition::PartitionIsr { .. }
+            | Condition::PartitionUnderReplicated { .. }
+            | Condition::BrokerDown { .. }
+            | Condition::Controller { .. } => self.check_replicas(condition).await,
             Condition::TopicBatched { topic, per_batch, messages } => self.check_batched(topic, *per_batch, *messages),
             Condition::TopicCompressed { topic, percent, messages } => self.check_compressed(topic, *percent, *messages),
             Condition::PartitionKeyed { topic, partition, key, count } => self.check_keyed(topic, *partition, key, *count).await,

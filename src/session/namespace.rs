@@ -134,6 +134,15 @@ impl Namespace {
                 Condition::TopicCompressed { topic: q(topic), percent: *percent, messages: *messages }
             }
             Condition::TopicReplication { topic, factor } => Condition::TopicReplication { topic: q(topic), factor: *factor },
+            Condition::PartitionLeader { topic, partition, broker } => {
+                Condition::PartitionLeader { topic: q(topic), partition: *partition, broker: *broker }
+            }
+            Condition::PartitionIsr { topic, partition, brokers } => {
+                Condition::PartitionIsr { topic: q(topic), partition: *partition, brokers: brokers.clone() }
+            }
+            Condition::PartitionUnderReplicated { topic, partition } => {
+                Condition::PartitionUnderReplicated { topic: q(topic), partition: *partition }
+            }
             Condition::ConsumerIs { .. } => condition.clone(),
             Condition::WorkerIs { worker, fact: crate::expect::WorkerFact::SendsTo(topic) } => {
                 Condition::WorkerIs { worker: worker.clone(), fact: crate::expect::WorkerFact::SendsTo(q(topic)) }
@@ -145,7 +154,7 @@ impl Namespace {
             Condition::PartitionIdempotent { topic, partition, count } => {
                 Condition::PartitionIdempotent { topic: q(topic), partition: *partition, count: *count }
             }
-            Condition::BrokerRestarts { .. } => condition.clone(),
+            Condition::BrokerRestarts { .. } | Condition::BrokerDown { .. } | Condition::Controller { .. } => condition.clone(),
             Condition::TopicSchemaField { topic, field } => Condition::TopicSchemaField { topic: q(topic), field: field.clone() },
             Condition::TopicConfig { topic, key, value } => {
                 Condition::TopicConfig { topic: q(topic), key: key.clone(), value: value.clone() }

@@ -322,11 +322,16 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     crate::harness::wait_until("node 3 leaves every ISR and leads nothing", std::time::Duration::from_secs(60), || {
         isr(&mut shop).iter().all(|(leader, isr)| leader != "3" && leader != "?" && !isr.split(',').any(|id| id.trim() == "3"))
     });
+    shop.ok("expect broker 3 down --within 30s");
+    shop.ok("expect partition ledger[0] under-replicated");
+    shop.fails("expect partition ledger[0] isr 1,2,3");
     shop.ok("produce ledger 'still taking orders' --acks all");
     kafka.on(|cluster, runtime| runtime.block_on(cluster.start_node(3))).unwrap();
     crate::harness::wait_until("node 3 is back in every ISR", std::time::Duration::from_secs(90), || {
         isr(&mut shop).iter().all(|(_, isr)| isr.split(',').count() == 3)
     });
+    shop.ok("expect partition ledger[0] isr 3,2,1");
+    shop.fails("expect broker 3 down");
     // The active controller comes from the quorum (DescribeQuorum), not from Metadata: kill
     // it, and another voter takes over with a higher epoch.
     let active = |shop: &mut crate::harness::Workshop| -> Option<(i32, i32)> {
@@ -342,4 +347,7 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     crate::harness::wait_until("another voter is the active controller", std::time::Duration::from_secs(60), || {
         active(&mut shop).is_some_and(|(id, now)| id != first && now > epoch)
     });
+    let (now, _) = active(&mut shop).unwrap();
+    shop.ok(&format!("expect controller {now}"));
+    shop.fails(&format!("expect controller {first}"));
 }
