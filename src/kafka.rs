@@ -8,10 +8,13 @@ pub mod admin;
 pub mod alter;
 mod connection;
 mod context;
+pub mod eligible;
 mod errors;
 mod meter;
 pub mod produce;
 pub mod quorum;
+mod raw;
+mod setting;
 pub mod read;
 pub mod room;
 
@@ -24,6 +27,7 @@ pub use read::{ReadPlan, ReadResult};
 
 pub(crate) use context::Context;
 pub(crate) use errors::{client_error, describe_kafka_error};
+pub use errors::name_of as error_name_of;
 
 /// How long a command waits for the cluster before it says it cannot reach it.
 pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(8);

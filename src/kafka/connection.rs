@@ -28,6 +28,9 @@ pub struct Seen {
     pub silent: BTreeSet<i32>,
 }
 
+/// A producer as made for some settings, with what its context records.
+pub(crate) type Made = (FutureProducer<Context>, Option<Meter>, Option<super::context::Refusals>);
+
 pub struct Connection {
     pub(super) explainer: Explainer,
     /// Topic and group names seen in the latest answers, for tab completion (no extra requests).
@@ -39,7 +42,7 @@ pub struct Connection {
     pub(super) admin: AdminClient<Context>,
     pub(super) meta: Arc<BaseConsumer<Context>>,
     /// Each with its meter when its batches are counted.
-    producers: Mutex<HashMap<ProducerSettings, (FutureProducer<Context>, Option<Meter>)>>,
+    producers: Mutex<HashMap<ProducerSettings, Made>>,
     pub(super) readers: super::read::Readers,
 }
 
@@ -90,11 +93,35 @@ impl Connection {
     /// The KRaft quorum (DescribeQuorum), asked of the bootstrap servers; None over TLS or
     /// SASL, where this tool does not speak the protocol itself.
     pub async fn quorum(&self) -> Option<Result<super::quorum::Quorum>> {
-        let plain = self.config.get("security.protocol").is_none_or(|p| p.eq_ignore_ascii_case("plaintext"));
-        match plain {
+        match self.plaintext() {
             true => Some(super::quorum::describe(self.servers(), LOOK_TIMEOUT).await),
             false => None,
         }
+    }
+
+    /// Each partition's eligible leader replicas (DescribeTopicPartitions); None over TLS or
+    /// SASL, as for the quorum.
+    pub async fn eligible(&self, topics: &[String]) -> Option<Result<HashMap<(String, i32), super::eligible::Eligible>>> {
+        match self.plaintext() && !topics.is_empty() {
+            true => Some(super::eligible::describe(self.servers(), LOOK_TIMEOUT, topics).await),
+            false => None,
+        }
+    }
+
+    /// One of a topic's settings as in force (set on it, else the broker's): over plaintext
+    /// asked of each node in turn, so a node that is down does not hold it; else through the
+    /// admin client.
+    pub async fn topic_setting(&self, topic: &str, key: &str) -> Result<Option<String>> {
+        if self.plaintext() {
+            return super::setting::topic_setting(self.servers(), LOOK_TIMEOUT, topic, key).await;
+        }
+        let configs = self.topic_configs(topic).await?;
+        Ok(configs.into_iter().find(|c| c.name == key).and_then(|c| c.value))
+    }
+
+    /// Whether the connection is plaintext, where this tool may speak a request itself.
+    fn plaintext(&self) -> bool {
+        self.config.get("security.protocol").is_none_or(|p| p.eq_ignore_ascii_case("plaintext"))
     }
 
     /// The configuration every client of this connection starts from (for the actors).
@@ -231,7 +258,7 @@ impl Connection {
     }
 
     /// A producer for these settings and, when `settings.measured`, the meter of its batches.
-    pub(crate) fn metered_producer(&self, settings: ProducerSettings) -> Result<(FutureProducer<Context>, Option<Meter>)> {
+    pub(crate) fn metered_producer(&self, settings: ProducerSettings) -> Result<Made> {
         let mut producers = self.producers.lock().map_err(|_| Error::kafka("the producer cache is poisoned"))?;
         if let Some(made) = producers.get(&settings) {
             return Ok(made.clone());
@@ -269,13 +296,21 @@ impl Connection {
         if settings.measured {
             config.set("statistics.interval.ms", super::meter::STATISTICS_INTERVAL.as_millis().to_string());
             context = context.measured();
+        } else if config.get("debug").is_none() {
+            // A small produce keeps what the broker answered to each retry, so a message that
+            // times out can say why (NOT_ENOUGH_REPLICAS); a big one would log too much.
+            config.set("debug", "msg");
+            // rust-rdkafka sets the client's log level after librdkafka raised it for `debug`.
+            config.set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
+            context = context.hearing_refusals();
         }
-        let meter = context.meter().cloned();
+        let (meter, refusals) = (context.meter().cloned(), context.refusals().cloned());
         let producer = config
             .create_with_context::<_, FutureProducer<Context>>(context)
             .map_err(|e| client_error("producer", &e))?;
-        producers.insert(settings, (producer.clone(), meter.clone()));
-        Ok((producer, meter))
+        let made = (producer, meter, refusals);
+        producers.insert(settings, made.clone());
+        Ok(made)
     }
 
     /// A fresh transactional producer: a transactional id carries state, so none is reused.

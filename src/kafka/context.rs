@@ -23,11 +23,43 @@ pub struct Context {
     secrets: Arc<Vec<String>>,
     /// A measured producer's batch totals, from librdkafka's statistics.
     meter: Option<Meter>,
+    /// A producer's record of what the broker answered to the batches it retried.
+    refusals: Option<Refusals>,
+}
+
+/// The errors brokers answered a producer's batches with, in order, as librdkafka's `msg`
+/// debug log reports them ("encountered error: Broker: Not enough in-sync replicas"). A
+/// producer retries such an error until `message.timeout.ms`, and then reports only that the
+/// message timed out: this keeps what the broker said.
+#[derive(Clone, Default)]
+pub struct Refusals(Arc<Mutex<Vec<String>>>);
+
+impl Refusals {
+    /// How many have been heard so far.
+    pub fn mark(&self) -> usize {
+        self.0.lock().map_or(0, |r| r.len())
+    }
+
+    /// Those heard since `mark`.
+    pub fn since(&self, mark: usize) -> Vec<String> {
+        self.0.lock().map(|r| r.get(mark..).map(<[String]>::to_vec).unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn hear(&self, message: &str) {
+        let Some(at) = message.find("encountered error: ") else { return };
+        let rest = &message[at + "encountered error: ".len()..];
+        let error = rest.find(" (actions").map_or(rest, |end| &rest[..end]);
+        if let Ok(mut heard) = self.0.lock() {
+            if heard.len() < 10_000 {
+                heard.push(error.to_string());
+            }
+        }
+    }
 }
 
 impl Context {
     pub fn new(log: Option<Events>, secrets: Vec<String>) -> Self {
-        Context { last_error: Arc::default(), log, secrets: Arc::new(secrets), meter: None }
+        Context { last_error: Arc::default(), log, secrets: Arc::new(secrets), meter: None, refusals: None }
     }
 
     /// The same context with a meter of its own, for one producer whose batches are counted.
@@ -37,6 +69,15 @@ impl Context {
 
     pub(super) fn meter(&self) -> Option<&Meter> {
         self.meter.as_ref()
+    }
+
+    /// The same context keeping a record of refused batches (its producer logs `debug=msg`).
+    pub(super) fn hearing_refusals(&self) -> Self {
+        Context { refusals: Some(Refusals::default()), ..self.clone() }
+    }
+
+    pub(super) fn refusals(&self) -> Option<&Refusals> {
+        self.refusals.as_ref()
     }
 
     /// `text` with every secret value masked.
@@ -63,6 +104,15 @@ impl Context {
 
 impl ClientContext for Context {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        if let Some(refusals) = &self.refusals {
+            // Only for the refusals: the `msg` debug log is not passed on, even with --verbose.
+            if fac == "MSGSET" {
+                refusals.hear(message);
+            }
+            if matches!(level, RDKafkaLogLevel::Debug) {
+                return;
+            }
+        }
         if let Some(log) = &self.log {
             log.log("librdkafka", format!("{level:?} {fac}: {}", self.redact(message)));
         }

@@ -96,6 +96,37 @@ pub fn describe_kafka_error(err: &KafkaError) -> String {
     }
 }
 
+/// The error's name as Kafka's protocol (or librdkafka, for its own) spells it:
+/// NOT_ENOUGH_REPLICAS, MSG_TIMED_OUT.
+pub fn error_name(err: &KafkaError) -> Option<String> {
+    // "MessageTimedOut (Local: Message timed out)": librdkafka's words are in the brackets.
+    let shown = err.rdkafka_error_code()?.to_string();
+    let words = shown.split_once(" (").map_or(shown.as_str(), |(_, rest)| rest.strip_suffix(')').unwrap_or(rest));
+    name_of(words)
+}
+
+/// The Kafka name of an error librdkafka describes in words ("Broker: Not enough in-sync
+/// replicas" → NOT_ENOUGH_REPLICAS).
+pub fn name_of(text: &str) -> Option<String> {
+    let mut descs: *const rdkafka_sys::rd_kafka_err_desc = std::ptr::null();
+    let mut count = 0usize;
+    // SAFETY: librdkafka hands out its static table of `count` error descriptions; each name
+    // and description is a static C string, or null where the table has a gap.
+    unsafe {
+        rdkafka_sys::rd_kafka_get_err_descs(&mut descs, &mut count);
+        if descs.is_null() {
+            return None;
+        }
+        std::slice::from_raw_parts(descs, count).iter().find_map(|desc| {
+            if desc.name.is_null() || desc.desc.is_null() {
+                return None;
+            }
+            let said = std::ffi::CStr::from_ptr(desc.desc).to_string_lossy();
+            (said == text).then(|| std::ffi::CStr::from_ptr(desc.name).to_string_lossy().trim_start_matches('_').to_string())
+        })
+    }
+}
+
 /// "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)"
 /// → "connection refused".
 pub fn tidy_transport_reason(reason: &str) -> String {
@@ -124,6 +155,14 @@ pub fn tidy_transport_reason(reason: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_named_as_kafka_names_them() {
+        use rdkafka::types::RDKafkaErrorCode;
+        assert_eq!(name_of("Broker: Not enough in-sync replicas").as_deref(), Some("NOT_ENOUGH_REPLICAS"));
+        assert_eq!(error_name(&KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut)).as_deref(), Some("MSG_TIMED_OUT"));
+        assert_eq!(name_of("not an error librdkafka knows"), None);
+    }
 
     #[test]
     fn transport_reasons_are_tidied() {

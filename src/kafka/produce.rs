@@ -60,6 +60,12 @@ pub struct DeliveryReport {
     pub partitions: BTreeMap<i32, PartitionTally>,
     /// (message number, key, why), in order.
     pub failures: Vec<(u64, Option<String>, String)>,
+    /// The Kafka names of the errors behind the failures (NOT_ENOUGH_REPLICAS, MSG_TIMED_OUT),
+    /// with what the broker answered to the tries before a message timed out.
+    pub errors: std::collections::BTreeSet<String>,
+    /// What the broker answered to the batches the producer retried, each once, with how many
+    /// times (librdkafka retries a retriable error until `message.timeout.ms`).
+    pub retried: Vec<(String, usize)>,
     pub delivered: u64,
     pub elapsed: Duration,
     /// How the messages went out in batches, for a measured producer whose statistics came in time.
@@ -94,7 +100,10 @@ impl DeliveryReport {
                     self.rows.push(Delivery { n, key, partition: delivery.partition, offset: delivery.offset, timestamp });
                 }
             }
-            Ok(Err((err, _message))) => self.failures.push((n, key, describe_kafka_error(&err))),
+            Ok(Err((err, _message))) => {
+                self.errors.extend(super::errors::error_name(&err));
+                self.failures.push((n, key, describe_kafka_error(&err)));
+            }
             Err(_) => self.failures.push((n, key, "the producer went away before the broker answered".into())),
         }
     }
@@ -114,14 +123,27 @@ impl Connection {
         request: &ProduceRequest<'_>,
         progress: Option<Box<dyn Progress>>,
     ) -> Result<DeliveryReport> {
-        let (producer, meter) = self.metered_producer(settings)?;
+        let (producer, meter, refusals) = self.metered_producer(settings)?;
         // Connect and learn the topic's leaders before the clock starts, so the rate shown is
         // the sending, not a new producer's first connection.
         let warm = producer.clone();
         let topic = request.topic.to_string();
         let _ = tokio::task::spawn_blocking(move || warm.client().fetch_metadata(Some(&topic), CLUSTER_TIMEOUT)).await;
         let before = meter.as_ref().map(|meter| meter.topic(request.topic));
+        let mark = refusals.as_ref().map_or(0, super::context::Refusals::mark);
         let mut report = deliver(&producer, request, progress).await;
+        if let Some(refusals) = refusals {
+            for heard in refusals.since(mark) {
+                match report.retried.iter_mut().find(|(text, _)| *text == heard) {
+                    Some((_, times)) => *times += 1,
+                    None => report.retried.push((heard, 1)),
+                }
+            }
+            // A message that timed out was refused for the reasons its tries heard.
+            if !report.failures.is_empty() {
+                report.errors.extend(report.retried.iter().filter_map(|(text, _)| super::errors::name_of(text)));
+            }
+        }
         if let (Some(meter), Some(before)) = (meter, before) {
             // The batches are counted when built, before their deliveries; the next report or two has them.
             let wait = Duration::from_secs(3);
@@ -234,6 +256,7 @@ async fn deliver(producer: &FutureProducer<Context>, request: &ProduceRequest<'_
                     }
                 }
                 Err((err, _)) => {
+                    report.errors.extend(super::errors::error_name(&err));
                     report.failures.push((n, key.as_deref().map(str::to_string), describe_kafka_error(&err)));
                     if let Some(progress) = &progress {
                         progress.advance(1);

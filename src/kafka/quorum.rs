@@ -1,16 +1,13 @@
 //! The KRaft controller quorum, as DescribeQuorum reports it: the active controller, its epoch
 //! and each voter's progress. In KRaft the Metadata answer names any broker as "controller"
 //! (KIP-631), so only the quorum says which controller is active. librdkafka has no
-//! DescribeQuorum, so this speaks the one request itself, with tansu-sans-io's encoding of
-//! Kafka's own message schema, to a broker (which forwards it to the active controller).
-//! Plaintext listeners only: over TLS or SASL the quorum is not read, and the caller says so.
+//! DescribeQuorum, so this speaks the one request itself (`raw`) to a broker, which forwards it
+//! to the active controller.
 
 use std::time::Duration;
 
 use tansu_sans_io::describe_quorum_request::{PartitionData, TopicData};
-use tansu_sans_io::{ApiKey as _, DescribeQuorumRequest, DescribeQuorumResponse, Frame, Header};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tansu_sans_io::{ApiKey as _, DescribeQuorumRequest, DescribeQuorumResponse};
 
 use crate::error::{Error, Result};
 
@@ -30,44 +27,16 @@ pub struct Quorum {
 
 /// Ask each address in turn (`host:port`, comma separated) until one answers within `wait`.
 pub async fn describe(servers: &str, wait: Duration) -> Result<Quorum> {
-    let mut last = Error::kafka("no address to ask");
-    for address in servers.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        match tokio::time::timeout(wait, ask(address)).await {
-            Ok(Ok(quorum)) => return Ok(quorum),
-            Ok(Err(err)) => last = err,
-            Err(_) => last = Error::kafka(format!("{address} did not answer DescribeQuorum within {:.1} s", wait.as_secs_f64())),
-        }
-    }
-    Err(last)
-}
-
-async fn ask(address: &str) -> Result<Quorum> {
-    let failed = |what: &str, err: &dyn std::fmt::Display| Error::kafka(format!("DescribeQuorum to {address}: {what}: {err}"));
-    let header = Header::Request {
-        api_key: DescribeQuorumRequest::KEY,
-        api_version: VERSION,
-        correlation_id: 1,
-        client_id: Some("kafka-workshop".into()),
+    let body = || {
+        let partition = PartitionData::default().partition_index(0);
+        let topic = TopicData::default().topic_name("__cluster_metadata".into()).partitions(Some([partition].into()));
+        DescribeQuorumRequest::default().topics(Some([topic].into())).into()
     };
-    let partition = PartitionData::default().partition_index(0);
-    let topic = TopicData::default().topic_name("__cluster_metadata".into()).partitions(Some([partition].into()));
-    let body = DescribeQuorumRequest::default().topics(Some([topic].into())).into();
-    let request = Frame::request(header, body).map_err(|e| failed("encoding", &e))?;
-    let mut stream = TcpStream::connect(address).await.map_err(|e| failed("connecting", &e))?;
-    stream.write_all(&request).await.map_err(|e| failed("sending", &e))?;
-    let mut size = [0u8; 4];
-    stream.read_exact(&mut size).await.map_err(|e| failed("reading", &e))?;
-    let length = usize::try_from(i32::from_be_bytes(size)).map_err(|e| failed("reading", &e))?;
-    if length > 1 << 20 {
-        return Err(failed("reading", &format!("an answer of {length} bytes")));
-    }
-    let mut answer = vec![0u8; 4 + length];
-    answer[..4].copy_from_slice(&size);
-    stream.read_exact(&mut answer[4..]).await.map_err(|e| failed("reading", &e))?;
-    let frame = Frame::response_from_bytes(&answer[..], DescribeQuorumRequest::KEY, VERSION).map_err(|e| failed("decoding", &e))?;
-    let response = DescribeQuorumResponse::try_from(frame.body).map_err(|e| failed("decoding", &e))?;
+    let answer = super::raw::ask_any(servers, wait, "DescribeQuorum", DescribeQuorumRequest::KEY, VERSION, body).await?;
+    let failed = |what: &str| Error::kafka(format!("DescribeQuorum: {what}"));
+    let response = DescribeQuorumResponse::try_from(answer).map_err(|e| failed(&format!("decoding: {e}")))?;
     if response.error_code != 0 {
-        return Err(failed("the broker refused it", &format!("error code {}", response.error_code)));
+        return Err(failed(&format!("the broker refused it: error code {}", response.error_code)));
     }
     let partition = response
         .topics
@@ -75,9 +44,9 @@ async fn ask(address: &str) -> Result<Quorum> {
         .into_iter()
         .flat_map(|t| t.partitions.unwrap_or_default())
         .next()
-        .ok_or_else(|| failed("decoding", &"no partition in the answer"))?;
+        .ok_or_else(|| failed("no partition in the answer"))?;
     if partition.error_code != 0 {
-        return Err(failed("the quorum refused it", &format!("error code {}", partition.error_code)));
+        return Err(failed(&format!("the quorum refused it: error code {}", partition.error_code)));
     }
     Ok(Quorum {
         leader: partition.leader_id,

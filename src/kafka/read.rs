@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
@@ -114,6 +115,11 @@ fn read_plan(consumer: &BaseConsumer<Context>, topic: &str, plan: Vec<ReadPlan>,
             Some(Err(KafkaError::PartitionEOF(partition))) => {
                 open.remove(&partition);
             }
+            // A broker that is down (a node just killed) is not this read's failure: the
+            // partitions' leaders are elsewhere, and a stall still ends the read.
+            Some(Err(KafkaError::MessageConsumption(
+                RDKafkaErrorCode::BrokerTransportFailure | RDKafkaErrorCode::AllBrokersDown | RDKafkaErrorCode::Resolve,
+            ))) => {}
             Some(Err(err)) => return Err(err),
             Some(Ok(message)) => {
                 last_progress = Instant::now();
