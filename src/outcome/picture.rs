@@ -1,6 +1,7 @@
 //! The picture of the cluster as a learner should see it: each partition a log of cells from its
 //! start to its end, with each group's committed offset, each consumer's position and the lag
-//! as markers on it, who owns it in each group, and the groups with their members. One snapshot,
+//! as markers on it, who owns it in each group, where its copies live (leader, replicas, ISR,
+//! ELR) and which brokers are down, and the groups with their members. One snapshot,
 //! two renderers: the terminal (`view::picture`) and the web page (`front::web`) draw the same
 //! data, and `/api/state` is this as JSON. The session builds it (`session::picture`).
 
@@ -13,6 +14,8 @@ pub const CELLS: usize = 24;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Picture {
+    /// The brokers: listed in the metadata, started by this session, or named as a replica.
+    pub brokers: Vec<BrokerView>,
     pub topics: Vec<TopicView>,
     pub groups: Vec<GroupView>,
     /// The consumers started in this session.
@@ -27,7 +30,68 @@ pub struct Picture {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TopicView {
     pub name: String,
+    /// The topic's `min.insync.replicas`, when it could be read.
+    pub min_insync: Option<i32>,
     pub partitions: Vec<PartitionView>,
+}
+
+impl Picture {
+    /// Whether there is replication to draw: more than one broker, or a partition with more
+    /// than one replica. On one broker (the embedded one) there is nothing to say.
+    pub fn replicated(&self) -> bool {
+        self.brokers.len() > 1 || self.topics.iter().flat_map(|t| &t.partitions).any(|p| p.replication.replicas.len() > 1)
+    }
+
+    /// Whether broker `id` is down.
+    pub fn down(&self, id: i32) -> bool {
+        self.brokers.iter().any(|b| b.id == id && !b.up)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokerView {
+    pub id: i32,
+    /// In the metadata (or, for a node this session started, its process runs).
+    pub up: bool,
+    /// How long a node this session started has been down.
+    pub down_seconds: Option<u64>,
+    /// How many of the drawn partitions it leads.
+    pub leads: usize,
+}
+
+/// Where a partition's copies live, as the cluster reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Replication {
+    /// The broker that leads it, or -1 while none does.
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    /// The in-sync replicas (ISR).
+    pub isr: Vec<i32>,
+    /// Eligible leader replicas (KIP-966), when the cluster reports them.
+    pub elr: Option<Vec<i32>>,
+    pub flags: Vec<Flag>,
+}
+
+/// What is wrong with a partition's copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flag {
+    /// Fewer replicas in sync than it has.
+    UnderReplicated,
+    /// Fewer in sync than `min.insync.replicas`: a producer with acks=all is refused.
+    UnderMinIsr,
+    /// No leader: nobody can write or read it.
+    Offline,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::UnderReplicated => "under-replicated",
+            Flag::UnderMinIsr => "under min ISR",
+            Flag::Offline => "offline",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,6 +109,7 @@ pub struct PartitionView {
     pub positions: Vec<Position>,
     /// Who owns it in each group.
     pub owners: Vec<Owner>,
+    pub replication: Replication,
 }
 
 impl PartitionView {

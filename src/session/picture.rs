@@ -3,6 +3,8 @@
 //! the prompt waits: the connection, the consumers, the topics and groups the learner has used,
 //! and the lesson step, kept current by the session after every command.
 
+mod replicas;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +26,17 @@ pub struct Scene {
     events: Events,
     /// The last cells read from each partition, kept while its log does not change.
     tails: Arc<Mutex<HashMap<(String, i32), Tail>>>,
+    /// Each topic's `min.insync.replicas` and when it was read.
+    settings: Arc<Mutex<HashMap<String, (std::time::Instant, i32)>>>,
+    /// Each group's last answers (its description and its commits), drawn while its
+    /// coordinator does not answer.
+    groups: Arc<Mutex<HashMap<String, GroupLook>>>,
+}
+
+#[derive(Clone, Default)]
+struct GroupLook {
+    summary: Option<GroupSummary>,
+    committed: HashMap<(String, i32), i64>,
 }
 
 #[derive(Clone)]
@@ -35,6 +48,8 @@ pub(super) struct Stage {
     pub groups: BTreeSet<String>,
     pub namespace: Option<Namespace>,
     pub lesson: Option<LessonView>,
+    /// The nodes this session started, as last seen.
+    pub nodes: Vec<crate::cluster::NodeView>,
 }
 
 /// One partition's last messages: (offset, key) for the range `from..end` of a log `start..end`.
@@ -55,8 +70,10 @@ impl Scene {
             groups: BTreeSet::new(),
             namespace: None,
             lesson: None,
+            nodes: Vec::new(),
         };
-        Scene { stage: Arc::new(Mutex::new(stage)), events, tails: Arc::default() }
+        let (tails, settings, groups) = Default::default();
+        Scene { stage: Arc::new(Mutex::new(stage)), events, tails, settings, groups }
     }
 
     /// Change what is shared.
@@ -112,9 +129,10 @@ impl Scene {
             }
             (selection.topics.iter().cloned().collect(), selection.groups.iter().cloned().collect())
         };
+        let looks = self.look_at_groups(stage, &group_names, &mut notes).await;
         let mut groups = Vec::new();
         for name in &group_names {
-            match stage.connection.group(name).await? {
+            match looks.get(name).and_then(|l| l.summary.clone()) {
                 Some(summary) => groups.push(summary),
                 None if selection.groups.contains(name) => notes.push(format!("group {name} has no members")),
                 None => {}
@@ -147,8 +165,10 @@ impl Scene {
         }
         let mut committed = BTreeMap::new();
         for name in &group_names {
-            committed.insert(name.clone(), stage.connection.committed(name, pairs.clone()).await?);
+            let look = self.commits_of(stage, name, &pairs, &mut notes).await;
+            committed.insert(name.clone(), look);
         }
+        let extra = self.replication_extra(stage, &topics).await;
         let mut keys = Vec::new();
         let mut topic_views = Vec::new();
         for topic in topics {
@@ -159,17 +179,71 @@ impl Scene {
                 .map(|p| {
                     let mark = marks.get(&(topic.name.clone(), p.id)).copied().unwrap_or(Watermarks { low: 0, high: 0 });
                     let tail = tails.get(&p.id);
-                    partition_view(stage, &topic.name, p.id, mark, tail, &groups, &group_names, &committed, &mut keys)
+                    let mut view = partition_view(stage, &topic.name, p.id, mark, tail, &groups, &group_names, &committed, &mut keys);
+                    view.replication = replicas::replication(&topic.name, p, &extra);
+                    view
                 })
                 .collect();
-            topic_views.push(TopicView { name: topic.name.clone(), partitions });
+            let min_insync = extra.min_insync.get(&topic.name).copied();
+            topic_views.push(TopicView { name: topic.name.clone(), min_insync, partitions });
         }
         let group_views = group_names
             .iter()
             .map(|name| group_view(stage, name, groups.iter().find(|g| g.name == *name), &topic_views, &committed))
             .collect();
         let consumers = stage.consumers.values().map(consumer_view).collect();
-        Ok(Picture { topics: topic_views, groups: group_views, consumers, keys, lesson: stage.lesson.clone(), notes })
+        let brokers = replicas::brokers(&info, &stage.nodes, &topic_views);
+        Ok(Picture { brokers, topics: topic_views, groups: group_views, consumers, keys, lesson: stage.lesson.clone(), notes })
+    }
+
+    /// Each group's description, asked side by side; a group whose coordinator does not
+    /// answer within `LOOK_TIMEOUT` is drawn as last seen, and a note says so.
+    async fn look_at_groups(&self, stage: &Stage, names: &BTreeSet<String>, notes: &mut Vec<String>) -> HashMap<String, GroupLook> {
+        let asks = names.iter().map(|name| async move {
+            (name.clone(), tokio::time::timeout(crate::kafka::LOOK_TIMEOUT, stage.connection.group(name)).await)
+        });
+        let mut looks = HashMap::new();
+        for (name, answer) in futures::future::join_all(asks).await {
+            let last = self.groups.lock().ok().and_then(|g| g.get(&name).cloned()).unwrap_or_default();
+            let summary = match answer {
+                Ok(Ok(summary)) => summary,
+                Ok(Err(err)) => {
+                    notes.push(format!("group {name}: {err}; drawn as last seen"));
+                    last.summary.clone()
+                }
+                Err(_) => {
+                    notes.push(format!("group {name}'s coordinator did not answer within {:.1} s: drawn as last seen", crate::kafka::LOOK_TIMEOUT.as_secs_f64()));
+                    last.summary.clone()
+                }
+            };
+            looks.insert(name, GroupLook { summary, ..last });
+        }
+        if let Ok(mut kept) = self.groups.lock() {
+            for (name, look) in &looks {
+                kept.entry(name.clone()).or_default().summary = look.summary.clone();
+            }
+        }
+        looks
+    }
+
+    /// A group's committed offsets, or the last ones seen when its coordinator does not answer.
+    async fn commits_of(&self, stage: &Stage, group: &str, pairs: &[(String, i32)], notes: &mut Vec<String>) -> HashMap<(String, i32), i64> {
+        let answer = tokio::time::timeout(crate::kafka::LOOK_TIMEOUT, stage.connection.committed(group, pairs.to_vec())).await;
+        match answer {
+            Ok(Ok(found)) => {
+                if let Ok(mut kept) = self.groups.lock() {
+                    kept.entry(group.to_string()).or_default().committed = found.clone();
+                }
+                found
+            }
+            _ => {
+                let note = format!("group {group}'s commits could not be read within {:.1} s: drawn as last seen", crate::kafka::LOOK_TIMEOUT.as_secs_f64());
+                if !notes.iter().any(|n| n.starts_with(&format!("group {group}'s coordinator"))) {
+                    notes.push(note);
+                }
+                self.groups.lock().ok().and_then(|g| g.get(group).map(|l| l.committed.clone())).unwrap_or_default()
+            }
+        }
     }
 
     /// Each partition's last messages, read again only where the log changed.
@@ -251,7 +325,8 @@ fn partition_view(
         .filter(|c| c.status() == Status::Running)
         .filter_map(|c| c.state().positions.get(&pair).map(|o| Position { consumer: c.spec.name.clone(), offset: *o }))
         .collect();
-    PartitionView { partition, start: mark.low, end: mark.high, cells, committed: committed_marks, positions, owners }
+    let replication = crate::outcome::picture::Replication::default();
+    PartitionView { partition, start: mark.low, end: mark.high, cells, committed: committed_marks, positions, owners, replication }
 }
 
 /// The cells of a tail: every offset, its key's tag, and whether compaction removed it.

@@ -2,14 +2,17 @@
 //! message's key (the same key, the same letter and colour), `·` for no key, `x` where
 //! compaction removed the message. Under the row, a `^` marks each group's committed offset and
 //! each consumer's position, with the lag. Groups follow, each member with an arrow to its
-//! partitions. Plain text (no colour, 80 columns) is the same for the same state.
+//! partitions. With more than one broker, a line of brokers (a node that is down greyed, with
+//! how long) heads the frame, and a line under each partition names its leader, its replicas,
+//! which are in sync and eligible, and what is wrong. Plain text (no colour, 80 columns) is the
+//! same for the same state.
 
 use owo_colors::{AnsiColors, OwoColorize};
 
 use super::View;
 use crate::format::visible;
 use crate::outcome::format_partitions;
-use crate::outcome::picture::{Cell, GroupView, PartitionView, Picture, TopicView};
+use crate::outcome::picture::{BrokerView, Cell, Flag, GroupView, PartitionView, Picture, Replication, TopicView};
 
 /// The width of a plain frame: what tests and lessons read.
 const PLAIN_WIDTH: usize = 80;
@@ -24,6 +27,9 @@ impl View {
         if let Some(lesson) = &picture.lesson {
             let goal = lesson.goal.as_deref().map(|g| format!(" · your turn: {g}")).unwrap_or_default();
             out.push_str(&format!("{} · step {}/{}{goal}\n", lesson.heading, lesson.step, lesson.steps));
+        }
+        if picture.replicated() {
+            self.brokers(&picture.brokers, &mut out);
         }
         if !picture.topics.is_empty() {
             let legend = "one cell per offset, oldest left · a letter per key · · no key · x compacted";
@@ -47,8 +53,45 @@ impl View {
         out
     }
 
+    /// `brokers: 1 down 12 s · 2 up, leads 2 · 3 up, leads 1`
+    fn brokers(&self, brokers: &[BrokerView], out: &mut String) {
+        let each: Vec<String> = brokers
+            .iter()
+            .map(|b| match (b.up, b.down_seconds) {
+                (true, _) => format!("{} up, leads {}", b.id, b.leads),
+                (false, Some(seconds)) => self.grey(&format!("{} down {seconds} s", b.id)),
+                (false, None) => self.grey(&format!("{} down", b.id)),
+            })
+            .collect();
+        out.push_str(&format!("brokers: {}\n", each.join(" · ")));
+    }
+
+    /// `leader 2 · replicas 1(down) 2 3 · in sync 2 3 · eligible none · under-replicated`
+    fn replication(&self, replication: &Replication, picture: &Picture, indent: usize, out: &mut String) {
+        let id = |id: &i32| if picture.down(*id) { self.grey(&format!("{id}(down)")) } else { id.to_string() };
+        let ids = |ids: &[i32]| if ids.is_empty() { "none".to_string() } else { ids.iter().map(id).collect::<Vec<_>>().join(" ") };
+        let leader = if replication.leader < 0 { "no leader".to_string() } else { format!("leader {}", id(&replication.leader)) };
+        let mut parts = vec![leader, format!("replicas {}", ids(&replication.replicas)), format!("in sync {}", ids(&replication.isr))];
+        parts.extend(replication.elr.as_ref().filter(|e| !e.is_empty()).map(|e| format!("eligible {}", ids(e))));
+        for flag in &replication.flags {
+            let text = flag.as_str().to_string();
+            parts.push(match (self.color, flag) {
+                (true, Flag::Offline | Flag::UnderMinIsr) => text.red().bold().to_string(),
+                (true, Flag::UnderReplicated) => text.yellow().to_string(),
+                (false, _) => text,
+            });
+        }
+        out.push_str(&format!("{}{}\n", " ".repeat(indent), parts.join(" · ")));
+    }
+
+    /// Greyed at a terminal; plain text as it is.
+    fn grey(&self, text: &str) -> String {
+        if self.color { text.dimmed().to_string() } else { text.to_string() }
+    }
+
     fn topic(&self, topic: &TopicView, picture: &Picture, width: usize, out: &mut String) {
-        let title = format!("topic {} · {} partition(s)", topic.name, topic.partitions.len());
+        let min = topic.min_insync.filter(|_| picture.replicated()).map(|m| format!(" · min.insync.replicas {m}")).unwrap_or_default();
+        let title = format!("topic {} · {} partition(s){min}", topic.name, topic.partitions.len());
         out.push_str(&if self.color { title.bold().to_string() } else { title });
         out.push('\n');
         for partition in &topic.partitions {
@@ -79,6 +122,9 @@ impl View {
         out.push('│');
         out.push_str(&after);
         out.push('\n');
+        if picture.replicated() {
+            self.replication(&partition.replication, picture, label.len(), out);
+        }
         let first = cells.first().map_or(partition.end, |c| c.offset);
         let column = |offset: i64| row_start + 2 * usize::try_from((offset - first).max(0)).unwrap_or(0);
         for mark in &partition.committed {

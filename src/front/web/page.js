@@ -120,6 +120,40 @@ function drawPartition(box, partition, cellWidth) {
   markers.style.height = `${(partition.committed.length + partition.positions.length) * 1.25}rem`;
 }
 
+/// Whether there is replication to draw: more than one broker, or a partition with several copies.
+function replicated(picture) {
+  return picture.brokers.length > 1 || picture.topics.some((t) => t.partitions.some((p) => p.replication.replicas.length > 1));
+}
+
+function drawBrokers(picture) {
+  const strip = $("#brokers");
+  strip.hidden = !replicated(picture);
+  strip.replaceChildren(...picture.brokers.map((b) => {
+    const text = b.up ? `broker ${b.id} · leads ${b.leads}` : `broker ${b.id} · down${b.down_seconds === null ? "" : ` ${b.down_seconds} s`}`;
+    return element("span", b.up ? "broker" : "broker down", text);
+  }));
+}
+
+/// `leader 2 · replicas 1 2 3 · in sync 2 3`, a node that is down struck through, and the flags.
+function drawReplication(box, replication, picture) {
+  const line = keep(box, "part", "replicas", () => element("div", "replicas"));
+  line.hidden = !replicated(picture);
+  const down = (id) => picture.brokers.some((b) => b.id === id && !b.up);
+  const node = (id) => {
+    const classes = ["node"];
+    if (id === replication.leader) classes.push("leader");
+    if (!replication.isr.includes(id)) classes.push("out");
+    if (down(id)) classes.push("down");
+    const span = element("span", classes.join(" "), String(id));
+    span.title = `broker ${id}${id === replication.leader ? ", the leader" : ""}${replication.isr.includes(id) ? ", in sync" : ", not in sync"}${down(id) ? ", down" : ""}`;
+    return span;
+  };
+  const parts = [replication.leader < 0 ? "no leader" : `leader ${replication.leader}`, " · replicas "];
+  line.replaceChildren(...parts, ...replication.replicas.map(node), ` · in sync ${replication.isr.join(" ") || "none"}`);
+  if (replication.elr && replication.elr.length) line.append(` · eligible ${replication.elr.join(" ")}`);
+  for (const flag of replication.flags) line.append(element("span", `flag ${flag}`, flag.replaceAll("-", " ").replace("isr", "ISR")));
+}
+
 function drawTopics(picture) {
   const root = $("#topics");
   const cellWidth = parseFloat(getComputedStyle(document.documentElement).fontSize) * 2.4;
@@ -131,7 +165,8 @@ function drawTopics(picture) {
       return section;
     });
     $("h2", section).textContent = `${topic.name} `;
-    $("h2", section).append(element("span", "dim", `· ${topic.partitions.length} partition(s)`));
+    const min = replicated(picture) && topic.min_insync !== null ? ` · min.insync.replicas ${topic.min_insync}` : "";
+    $("h2", section).append(element("span", "dim", `· ${topic.partitions.length} partition(s)${min}`));
     const list = $(".partitions", section);
     prune(list, "partition", new Set(topic.partitions.map((p) => String(p.partition))));
     for (const partition of topic.partitions) {
@@ -141,6 +176,7 @@ function drawTopics(picture) {
         return box;
       });
       drawPartition($(".log", box), partition, cellWidth);
+      drawReplication($(".log", box), partition.replication, picture);
     }
   }
 }
@@ -219,6 +255,7 @@ function draw(frame) {
   const picture = frame.picture;
   window.kafkaWorkshopFrame = frame;
   drawLesson(picture.lesson);
+  drawBrokers(picture);
   drawTopics(picture);
   drawGroups(picture);
   drawKeys(picture);
