@@ -57,11 +57,27 @@ pub enum Condition {
     PartitionIsr { topic: String, partition: i32, brokers: Vec<i32> },
     /// Fewer of the partition's replicas are in sync than it has.
     PartitionUnderReplicated { topic: String, partition: i32 },
+    /// Fewer of the partition's replicas are in sync than the topic's `min.insync.replicas`.
+    PartitionUnderMinIsr { topic: String, partition: i32 },
+    /// The topic's `min.insync.replicas`, set on it or inherited from the broker.
+    TopicMinInsync { topic: String, count: i32 },
+    /// This session's latest produce to the topic was sent with these acks and every message
+    /// of it was acknowledged.
+    ProduceAcknowledged { topic: String, acks: AcksWord },
+    /// This session's latest produce to the topic with these acks was refused, for this reason
+    /// (a Kafka error name such as NOT_ENOUGH_REPLICAS).
+    ProduceRefused { topic: String, acks: AcksWord, reason: String },
     /// The broker is out of the cluster: the Metadata answer no longer lists it (the controller
     /// fenced it, or it stopped cleanly).
     BrokerDown { broker: i32 },
     /// The KRaft quorum's active controller is this node (DescribeQuorum, not Metadata).
     Controller { node: i32 },
+    /// A broker this session stopped or killed led the partition just before, and now it is
+    /// out of the ISR and another replica leads.
+    PartitionFailedOver { topic: String, partition: i32 },
+    /// The latest broker this session stopped or killed was the active controller, and
+    /// another node now is, in a later epoch.
+    ControllerFailedOver,
     /// Something about one of the session's consumers beyond what it holds.
     ConsumerIs { consumer: String, fact: ConsumerFact },
     /// How one of the shop's workers was started.
@@ -206,7 +222,9 @@ consumer C generation N | consumer C restarts N | \
 consumer C out-of-group | consumer C seeked time|end|beginning|offset | consumer C manual-commit | consumer C protocol classic|consumer | consumer C status running|stopped|killed | consumer C came-back-from killed|stopped | \
 partition T[P] end-offset N | partition T[P] holds N | partition T[P] keyed K [N] | partition T[P] idempotent N (or more) | message T[P] N key K | message T[P] N header k=v | message T[P] N tombstone | \
 message T[P] N fields F1,F2 | message T[P] N gone|expired|compacted | message T[P] N sent acks-all|acks-1|idempotent|to-partition|keyed | \
-partition T[P] leader N | partition T[P] isr 1,3 | partition T[P] under-replicated | broker N down | controller N | \
+partition T[P] leader N | partition T[P] isr 1,3 | partition T[P] under-replicated | partition T[P] under-min-isr | \
+partition T[P] failed-over | broker N down | controller N | controller failed-over | topic T min-insync N | \
+produce T acks=all|1|0 acknowledged | produce T acks=all|1|0 refused ERROR | \
 topic T refused N (or more) | topic T batched N [M] (messages a batch, in a send of M) | topic T compressed N [M] (percent) | topic T replication N | topic T config KEY VALUE | topic T schema-field F | broker restarts N | \
 committed G T[P] N | group G lag T N | preparer P served N (or more) | cook C cooked N (or more) | \
 orders T served-once | orders T plaice-cooked | cabinet balances | analyst A stored-every-order | worker W cabinet | worker W sends-to T";
@@ -317,7 +335,21 @@ pub fn parse_condition(words: &[String]) -> Result<Condition> {
             let (topic, partition) = single_partition(spec)?;
             Condition::PartitionUnderReplicated { topic, partition }
         }
+        ["partition", spec, "under-min-isr"] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionUnderMinIsr { topic, partition }
+        }
+        ["topic", topic, "min-insync", n] => Condition::TopicMinInsync { topic: topic.to_string(), count: number(n)? },
+        ["produce", topic, acks, "acknowledged"] => Condition::ProduceAcknowledged { topic: topic.to_string(), acks: acks_word(acks)? },
+        ["produce", topic, acks, "refused", reason] => {
+            Condition::ProduceRefused { topic: topic.to_string(), acks: acks_word(acks)?, reason: reason.to_ascii_uppercase() }
+        }
         ["broker", n, "down"] => Condition::BrokerDown { broker: number(n)? },
+        ["partition", spec, "failed-over"] => {
+            let (topic, partition) = single_partition(spec)?;
+            Condition::PartitionFailedOver { topic, partition }
+        }
+        ["controller", "failed-over"] => Condition::ControllerFailedOver,
         ["controller", n] => Condition::Controller { node: number(n)? },
         ["consumer", consumer, "out-of-group"] => Condition::ConsumerIs { consumer: consumer.to_string(), fact: ConsumerFact::OutOfGroup },
         ["consumer", consumer, "manual-commit"] => {
@@ -379,6 +411,24 @@ fn number<T: std::str::FromStr>(raw: &str) -> Result<T> {
 }
 
 /// `orders[0,2]` → ("orders", [0, 2]).
+/// The acks a produce condition names, as a produce's `--acks` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcksWord {
+    Zero,
+    One,
+    All,
+}
+
+/// `acks=all`, `acks=1` or `acks=0`.
+fn acks_word(word: &str) -> Result<AcksWord> {
+    match word {
+        "acks=all" | "acks=-1" => Ok(AcksWord::All),
+        "acks=1" => Ok(AcksWord::One),
+        "acks=0" => Ok(AcksWord::Zero),
+        _ => Err(Error::usage(format!("a produce condition names its acks as acks=all, acks=1 or acks=0, not '{word}'"))),
+    }
+}
+
 pub fn parse_partitions(spec: &str) -> Result<(String, Vec<i32>)> {
     let bad = || Error::usage(format!("expected TOPIC[P,…] such as orders[0,2], got '{spec}'"));
     let (topic, rest) = spec.split_once('[').ok_or_else(bad)?;
@@ -393,7 +443,7 @@ pub fn parse_partitions(spec: &str) -> Result<(String, Vec<i32>)> {
     Ok((topic.to_string(), ids))
 }
 
-fn single_partition(spec: &str) -> Result<(String, i32)> {
+pub fn single_partition(spec: &str) -> Result<(String, i32)> {
     match parse_partitions(spec)? {
         (topic, ids) if ids.len() == 1 => Ok((topic, ids[0])),
         _ => Err(Error::usage(format!("expected one partition such as orders[2], got '{spec}'"))),

@@ -8,6 +8,7 @@
 
 mod library;
 mod parse;
+pub mod placeholders;
 
 use std::time::Duration;
 
@@ -79,6 +80,8 @@ pub enum Only {
     Local,
     /// `brokers-N`: at least N brokers.
     Brokers(u32),
+    /// `single-broker`: one broker this session started, so stopping it stops the cluster.
+    SingleBroker,
 }
 
 /// What a lesson's blocks may ask of the cluster at hand.
@@ -97,6 +100,7 @@ impl Only {
             "apache-kafka" => Some(Only::ApacheKafka),
             "embedded" => Some(Only::Embedded),
             "local" => Some(Only::Local),
+            "single-broker" => Some(Only::SingleBroker),
             other => other.strip_prefix("brokers-").and_then(|n| n.parse().ok()).map(Only::Brokers),
         }
     }
@@ -107,6 +111,7 @@ impl Only {
             Only::Embedded => facts.embedded,
             Only::Local => facts.local,
             Only::Brokers(n) => facts.brokers >= usize::try_from(n).unwrap_or(usize::MAX),
+            Only::SingleBroker => facts.local && facts.brokers == 1,
         }
     }
 
@@ -122,6 +127,14 @@ impl Only {
             Only::Embedded => "*(This step uses what only the embedded broker does, so it is left out on this cluster.)*".into(),
             Only::Local => "*(This step stops and starts a broker, which kafka-workshop can do only to a cluster it started \
                  itself, so it is left out on this cluster.)*"
+                .into(),
+            Only::SingleBroker if facts.local => format!(
+                "*(This step stops the only broker of a one-broker cluster; this one has {}, so it is left out: the \
+                 steps on three brokers show what a cluster does when one fails.)*",
+                facts.brokers
+            ),
+            Only::SingleBroker => "*(This step stops the only broker of a cluster kafka-workshop started, so it is left \
+                 out on this cluster.)*"
                 .into(),
             Only::Brokers(n) => format!(
                 "*(This step needs {n} brokers and this cluster has {}, so it is left out. With Java 17+ and an unpacked \
@@ -272,7 +285,8 @@ pub fn validate(lesson: &Lesson) -> Vec<Problem> {
 }
 
 fn command_problem(line: usize, text: &str) -> Option<Problem> {
-    match command::parse(text) {
+    // A placeholder (`{leader T[P]}`) stands for a broker id, filled in when the line runs.
+    match command::parse(&placeholders::sample(text)) {
         Ok(Parsed::Command(_) | Parsed::Empty | Parsed::Help(_)) => None,
         Err(err) => Some(Problem { line, message: format!("`{text}`: {err}") }),
     }

@@ -27,6 +27,8 @@ mod groups;
 mod live;
 mod namespace;
 mod picture;
+mod placeholders;
+pub use crate::lesson::placeholders::describe as describe_lesson_line;
 mod produce;
 mod read;
 mod record;
@@ -96,6 +98,8 @@ pub struct Session {
     seeks: std::sync::Mutex<BTreeMap<String, crate::expect::SeekKind>>,
     /// How many times `broker start` brought a broker back.
     broker_restarts: u32,
+    /// The brokers this session stopped or killed, in order.
+    downed: Vec<clusters::Downed>,
     reporter: Arc<dyn Reporter>,
     verbose: bool,
     home: Option<PathBuf>,
@@ -173,6 +177,7 @@ impl Session {
             batches: std::sync::Mutex::default(),
             seeks: std::sync::Mutex::default(),
             broker_restarts: 0,
+            downed: Vec::new(),
             reporter,
             verbose: options.verbose,
             home: options.home.clone(),
@@ -269,7 +274,9 @@ impl Session {
     fn publish(&mut self) {
         self.report_to_room();
         let lesson = self.lesson_view();
+        let nodes = self.local.as_mut().map(crate::cluster::LocalCluster::nodes).unwrap_or_default();
         self.scene.update(|stage| {
+            stage.nodes = nodes;
             stage.connection = Arc::clone(&self.connection);
             stage.consumers = self.consumers.clone();
             stage.namespace = self.namespace.clone();

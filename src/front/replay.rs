@@ -73,7 +73,7 @@ impl Player<'_> {
     /// warning, as in the REPL).
     fn type_and_run(&mut self, line: &str, may_fail: bool) -> Result<()> {
         // A secret in a -X setting is run but never shown.
-        let shown = crate::security::redact_line(line);
+        let shown = crate::security::redact_line(&crate::session::describe_lesson_line(line));
         match &mut self.typist {
             None => self.view.show(&Outcome::Typed(shown)),
             Some(typist) => typist.type_line(&shown),

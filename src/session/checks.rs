@@ -146,9 +146,15 @@ impl Session {
             | Condition::TopicConfig { .. } => self.check_topic(condition).await,
             Condition::MessageSent { topic, partition, offset, way } => self.check_sent(topic, *partition, *offset, *way),
             Condition::TopicRefused { topic, count } => self.check_refused(topic, *count),
+            Condition::ProduceAcknowledged { topic, acks } => self.check_acknowledged(topic, *acks),
+            Condition::ProduceRefused { topic, acks, reason } => self.check_produce_refused(topic, *acks, reason),
             Condition::PartitionLeader { .. }
             | Condition::PartitionIsr { .. }
             | Condition::PartitionUnderReplicated { .. }
+            | Condition::PartitionUnderMinIsr { .. }
+            | Condition::PartitionFailedOver { .. }
+            | Condition::ControllerFailedOver
+            | Condition::TopicMinInsync { .. }
             | Condition::BrokerDown { .. }
             | Condition::Controller { .. } => self.check_replicas(condition).await,
             Condition::TopicBatched { topic, per_batch, messages } => self.check_batched(topic, *per_batch, *messages),

@@ -92,8 +92,18 @@ fn target_of(cluster: &LocalCluster) -> Target {
         let storage = cluster.describe().trim_start_matches("the embedded broker (tansu 0.6.0, ").trim_end_matches(" storage)").to_string();
         Target::Embedded { bootstrap: cluster.bootstrap(), storage }
     } else {
-        Target::Local { bootstrap: cluster.bootstrap(), what: cluster.describe() }
+        Target::Local { bootstrap: cluster.bootstrap(), what: cluster.describe(), settings: cluster.settings_summary() }
     }
+}
+
+/// A broker this session took down, and who the active controller was just before (its id and
+/// epoch), when the quorum could be read.
+#[derive(Debug, Clone)]
+pub(super) struct Downed {
+    pub node: i32,
+    pub controller: Option<(i32, i32)>,
+    /// Which broker led each partition just before.
+    pub leaders: std::collections::HashMap<(String, i32), i32>,
 }
 
 /// A certificate this close to expiring gets a warning.
@@ -195,9 +205,16 @@ impl Session {
             ));
         };
         let nodes = cluster.nodes();
+        let down: Vec<i32> = nodes.iter().filter(|n| !n.up).map(|n| n.id).collect();
         let id = match node {
             Some(id) => id,
             None if nodes.len() == 1 => nodes[0].id,
+            // `broker start` brings back whichever are down.
+            None if action == BrokerAction::Start && !down.is_empty() => {
+                let said = self.start_every_broker().await;
+                return Ok(Outcome::Many(said));
+            }
+            None if action == BrokerAction::Start => return Ok(Outcome::Note("every broker is up: there is nothing to start".into())),
             None => {
                 let ids: Vec<String> = nodes.iter().map(|n| n.id.to_string()).collect();
                 return Err(Error::input(format!("say which broker: `broker {} N`, N one of {}", action_word(action), ids.join(", "))));
@@ -206,11 +223,19 @@ impl Session {
         let embedded = cluster.is_embedded();
         match action {
             BrokerAction::Stop | BrokerAction::Kill => {
+                // Who the active controller was, so a check can tell whether this took it down.
+                let before = if embedded { None } else { self.connection.quorum().await.and_then(Result::ok) };
+                let leaders = match self.connection.cluster_info().await {
+                    Ok(info) => info.topics.iter().flat_map(|t| t.partitions.iter().map(|p| ((t.name.clone(), p.id), p.leader))).collect(),
+                    Err(_) => std::collections::HashMap::new(),
+                };
+                let Some(cluster) = self.local.as_mut() else { return Err(Error::input("this session started no cluster")) };
                 if action == BrokerAction::Stop {
                     cluster.stop(id).await?;
                 } else {
                     cluster.kill(id).await?;
                 }
+                self.downed.push(Downed { node: id, controller: before.map(|q| (q.leader, q.epoch)), leaders });
                 if embedded {
                     let mut parts = vec![Outcome::Warning(
                         "the broker is down: commands fail until `broker start`, and running consumers report that they lost the cluster".into(),
@@ -230,29 +255,51 @@ impl Session {
                 Ok(Outcome::Warning(format!("broker {id} {how}; `broker start {id}` brings it back")))
             }
             BrokerAction::Start => {
-                cluster.start_node(id).await?;
-                self.broker_restarts += 1;
-                // The clients were refused while it was down; give them a moment to reconnect.
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-                loop {
-                    match self.connection.cluster_info().await {
-                        Ok(info) if info.brokers.iter().any(|b| b.id == id) => break,
-                        Err(err) if std::time::Instant::now() >= deadline => return Err(err),
-                        _ if std::time::Instant::now() >= deadline => {
-                            return Err(Error::broker(format!("broker {id} did not rejoin the cluster within 30 s")))
-                        }
-                        _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
-                    }
-                }
-                let address = self.local.as_mut().map(|c| c.nodes()).unwrap_or_default().into_iter().find(|n| n.id == id).map(|n| n.address);
-                let at = address.unwrap_or_default();
-                if embedded {
-                    Ok(Outcome::Done(format!("the broker is back on {at}; clients and consumers reconnect by themselves")))
-                } else {
-                    Ok(Outcome::Done(format!("broker {id} is back on {at}; it catches up on what it missed and rejoins the ISR")))
-                }
+                let done = self.start_broker(id, embedded).await?;
+                Ok(Outcome::Done(done))
             }
         }
+    }
+
+    /// Start one node again and wait until the metadata lists it.
+    async fn start_broker(&mut self, id: i32, embedded: bool) -> Result<String> {
+        let Some(cluster) = self.local.as_mut() else { return Err(Error::input("this session started no cluster")) };
+        cluster.start_node(id).await?;
+        self.broker_restarts += 1;
+        // The clients were refused while it was down; give them a moment to reconnect.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match self.connection.cluster_info().await {
+                Ok(info) if info.brokers.iter().any(|b| b.id == id) => break,
+                Err(err) if std::time::Instant::now() >= deadline => return Err(err),
+                _ if std::time::Instant::now() >= deadline => {
+                    return Err(Error::broker(format!("broker {id} did not rejoin the cluster within 30 s")))
+                }
+                _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            }
+        }
+        let address = self.local.as_mut().map(|c| c.nodes()).unwrap_or_default().into_iter().find(|n| n.id == id).map(|n| n.address);
+        let at = address.unwrap_or_default();
+        Ok(if embedded {
+            format!("the broker is back on {at}; clients and consumers reconnect by themselves")
+        } else {
+            format!("broker {id} is back on {at}; it catches up on what it missed and rejoins the ISR")
+        })
+    }
+
+    /// Bring back every node this session started that is down (a rehearsal's wrong way may
+    /// leave one down); says which.
+    pub(super) async fn start_every_broker(&mut self) -> Vec<Outcome> {
+        let down: Vec<i32> = self.local.as_mut().map(|c| c.nodes()).unwrap_or_default().iter().filter(|n| !n.up).map(|n| n.id).collect();
+        let embedded = self.local.as_ref().is_some_and(crate::cluster::LocalCluster::is_embedded);
+        let mut said = Vec::new();
+        for id in down {
+            said.push(match self.start_broker(id, embedded).await {
+                Ok(done) => Outcome::Done(done),
+                Err(err) => Outcome::Failure(err),
+            });
+        }
+        said
     }
 
     fn target_storage_is_memory(&self) -> bool {

@@ -143,6 +143,14 @@ impl Namespace {
             Condition::PartitionUnderReplicated { topic, partition } => {
                 Condition::PartitionUnderReplicated { topic: q(topic), partition: *partition }
             }
+            Condition::PartitionFailedOver { topic, partition } => Condition::PartitionFailedOver { topic: q(topic), partition: *partition },
+            Condition::ControllerFailedOver => condition.clone(),
+            Condition::PartitionUnderMinIsr { topic, partition } => Condition::PartitionUnderMinIsr { topic: q(topic), partition: *partition },
+            Condition::TopicMinInsync { topic, count } => Condition::TopicMinInsync { topic: q(topic), count: *count },
+            Condition::ProduceAcknowledged { topic, acks } => Condition::ProduceAcknowledged { topic: q(topic), acks: *acks },
+            Condition::ProduceRefused { topic, acks, reason } => {
+                Condition::ProduceRefused { topic: q(topic), acks: *acks, reason: reason.clone() }
+            }
             Condition::ConsumerIs { .. } => condition.clone(),
             Condition::WorkerIs { worker, fact: crate::expect::WorkerFact::SendsTo(topic) } => {
                 Condition::WorkerIs { worker: worker.clone(), fact: crate::expect::WorkerFact::SendsTo(q(topic)) }

@@ -184,6 +184,13 @@ fn delivery_outcome(report: DeliveryReport, topic: &str, keep_rows: bool, why: &
             table.push(row);
         }
         parts.push(Outcome::Table(table.titled("not delivered")));
+        for (said, times) in &report.retried {
+            let name = crate::kafka::error_name_of(said).map(|n| format!("{n} ")).unwrap_or_default();
+            parts.push(Outcome::Note(format!(
+                "the broker refused {times} tr{} with {name}({said}); the producer retries that until message.timeout.ms runs out",
+                if *times == 1 { "y" } else { "ies" }
+            )));
+        }
         parts.push(Outcome::Failure(Error::kafka(format!("{} message(s) were not delivered: {first}", report.failures.len()))));
     }
     Outcome::Many(parts)

@@ -50,6 +50,7 @@ impl Session {
         self.shop.pace = pace;
         self.shop.seed = seed;
         self.broker_restarts = 0;
+        self.downed.clear();
         self.sends = std::sync::Mutex::default();
         self.batches = std::sync::Mutex::default();
         self.seeks = std::sync::Mutex::default();
@@ -74,6 +75,8 @@ impl Session {
     /// Best effort: a group whose killed member the coordinator still counts stays.
     pub async fn clean_up_learner(&mut self) {
         self.forget_all_actors().await;
+        // A wrong way may have taken a broker down: the next learner finds every one up.
+        self.start_every_broker().await;
         let Some(namespace) = self.namespace.clone() else { return };
         if let Ok(groups) = self.connection.groups(None).await {
             for group in groups.into_iter().filter(|g| namespace.owns(&g.name)) {

@@ -39,15 +39,41 @@ pub(super) struct Asked {
     pub keyed: bool,
 }
 
+/// One produce command's outcome.
+#[derive(Debug, Clone)]
+struct Produced {
+    topic: String,
+    acks: Acks,
+    messages: u64,
+    delivered: u64,
+    /// The Kafka names of the errors that refused its messages.
+    errors: Vec<String>,
+    /// The first refusal, as the learner saw it.
+    reason: Option<String>,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Sends {
     sent: Vec<Sent>,
+    /// Each produce, oldest first.
+    produced: Vec<Produced>,
     /// Refusals per topic: the broker's error for each message it did not take.
     refused: BTreeMap<String, Vec<String>>,
 }
 
 impl Sends {
     pub(super) fn record(&mut self, topic: &str, asked: Asked, report: &DeliveryReport) {
+        self.produced.push(Produced {
+            topic: topic.to_string(),
+            acks: asked.acks,
+            messages: report.delivered + report.failures.len() as u64,
+            delivered: report.delivered,
+            errors: report.errors.iter().cloned().collect(),
+            reason: report.failures.first().map(|(_, _, reason)| reason.clone()),
+        });
+        if self.produced.len() > KEPT {
+            self.produced.remove(0);
+        }
         for (partition, tally) in &report.partitions {
             self.sent.push(Sent {
                 topic: topic.to_string(),
@@ -166,6 +192,59 @@ impl Session {
             format!("the broker refused {found} of your sends to {topic} (last: {})", refused.last().map_or("", String::as_str)),
             || format!("expected the broker to have refused {count} or more of your sends to {topic}, found {found}"),
         ))
+    }
+}
+
+impl Session {
+    /// `produce T acks=X acknowledged`: the latest produce to T went with these acks, and the
+    /// broker acknowledged all of it.
+    pub(super) fn check_acknowledged(&self, topic: &str, acks: crate::expect::AcksWord) -> Result<Verdict> {
+        let acks = acks_of(acks);
+        let sends = self.sends.lock().map_err(|_| crate::error::Error::input("the session's record of sends is damaged"))?;
+        let wanted = format!("your latest produce to {topic} to have been sent with acks={} and acknowledged", acks_word(acks));
+        let Some(latest) = sends.produced.iter().rev().find(|p| p.topic == topic) else {
+            return Ok(Verdict::NotYet(format!("expected {wanted}, but this session has not produced to {topic}")));
+        };
+        Ok(if latest.acks != acks {
+            Verdict::NotYet(format!("expected {wanted}, but it was sent with acks={}", acks_word(latest.acks)))
+        } else if acks == Acks::Zero {
+            Verdict::when(latest.delivered == latest.messages, format!("your latest produce to {topic} went out with acks=0 (nobody acknowledges it)"), || {
+                format!("expected {wanted}, but {} of its messages never left", latest.messages - latest.delivered)
+            })
+        } else {
+            Verdict::when(
+                latest.delivered == latest.messages && latest.messages > 0,
+                format!("the broker acknowledged all {} message(s) of your latest produce to {topic} (acks={})", latest.messages, acks_word(acks)),
+                || format!("expected {wanted}, but {} of its {} message(s) were refused: {}", latest.messages - latest.delivered, latest.messages, latest.reason.as_deref().unwrap_or("")),
+            )
+        })
+    }
+
+    /// `produce T acks=X refused REASON`: the latest produce to T with these acks was refused
+    /// for this reason (a Kafka error name).
+    pub(super) fn check_produce_refused(&self, topic: &str, acks: crate::expect::AcksWord, reason: &str) -> Result<Verdict> {
+        let acks = acks_of(acks);
+        let sends = self.sends.lock().map_err(|_| crate::error::Error::input("the session's record of sends is damaged"))?;
+        let wanted = format!("your latest produce to {topic} with acks={} to have been refused with {reason}", acks_word(acks));
+        let Some(latest) = sends.produced.iter().rev().find(|p| p.topic == topic && p.acks == acks) else {
+            return Ok(Verdict::NotYet(format!("expected {wanted}, but this session has sent nothing to {topic} with acks={}", acks_word(acks))));
+        };
+        Ok(if latest.errors.iter().any(|e| e == reason) {
+            Verdict::Holds(format!("the broker refused your latest produce to {topic} with acks={}: {reason}", acks_word(acks)))
+        } else if latest.errors.is_empty() {
+            Verdict::NotYet(format!("expected {wanted}, but the broker acknowledged all {} of its message(s)", latest.messages))
+        } else {
+            Verdict::NotYet(format!("expected {wanted}, but it failed with {}", latest.errors.join(", ")))
+        })
+    }
+}
+
+/// The `--acks` a condition names.
+fn acks_of(word: crate::expect::AcksWord) -> Acks {
+    match word {
+        crate::expect::AcksWord::Zero => Acks::Zero,
+        crate::expect::AcksWord::One => Acks::One,
+        crate::expect::AcksWord::All => Acks::All,
     }
 }
 

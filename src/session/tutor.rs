@@ -384,6 +384,7 @@ impl Session {
     /// Run one command of the current step. In a `may-fail` block a failure is shown and the
     /// lesson goes on.
     pub async fn run_step_line(&mut self, line: &str, may_fail: bool) -> Result<Outcome> {
+        let line = &self.fill_placeholders(line).await?;
         match Box::pin(self.run_line(line)).await {
             Err(err) if may_fail => Ok(Outcome::Warning(format!(
                 "this cluster cannot do that: {err}; the lesson goes on without it"
@@ -547,7 +548,7 @@ impl Session {
     pub(super) fn solution(&mut self) -> Result<Outcome> {
         let block = self.tutor()?.current_try().cloned().ok_or_else(|| Error::input("there is no task on this step"))?;
         let mut parts = vec![Outcome::Note("one way to do it:".into())];
-        parts.extend(block.solution.into_iter().map(Outcome::Typed));
+        parts.extend(block.solution.iter().map(|line| Outcome::Typed(crate::lesson::placeholders::describe(line))));
         Ok(Outcome::Many(parts))
     }
 

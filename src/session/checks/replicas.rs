@@ -47,6 +47,76 @@ impl Session {
                     || format!("expected {place} to be under-replicated, but all its replicas ({replicas}) are in sync"),
                 )
             }
+            Condition::PartitionUnderMinIsr { topic, partition } => {
+                let info = self.connection.topic(topic).await?;
+                let found = partition_of(topic, *partition, &info)?;
+                let min = self.min_insync(topic).await?;
+                let place = format!("{topic}[{partition}]");
+                let isr = join_ids(&found.isr);
+                Verdict::when(
+                    (found.isr.len() as i32) < min,
+                    format!("{place} is under its min.insync.replicas ({min}): only {isr} in sync, so acks=all is refused"),
+                    || format!("expected {place} to have fewer in sync than its min.insync.replicas ({min}), but {isr} are in sync"),
+                )
+            }
+            Condition::TopicMinInsync { topic, count } => {
+                let min = self.min_insync(topic).await?;
+                Verdict::when(min == *count, format!("{topic}'s min.insync.replicas is {count}"), || {
+                    format!("expected {topic}'s min.insync.replicas to be {count}, found {min} (`alter-topic {topic} --config min.insync.replicas={count}` sets it)")
+                })
+            }
+            Condition::PartitionFailedOver { topic, partition } => {
+                let info = self.connection.topic(topic).await?;
+                let found = partition_of(topic, *partition, &info)?;
+                let place = format!("{topic}[{partition}]");
+                let pair = (topic.clone(), *partition);
+                // The latest broker this session took down while it led the partition.
+                let led = self.downed.iter().rev().find(|d| d.leaders.get(&pair) == Some(&d.node));
+                match (led, self.downed.last()) {
+                    (_, None) => Verdict::NotYet(format!("expected {place}'s leader to have gone down, but this session has stopped or killed no broker")),
+                    (None, Some(last)) => Verdict::NotYet(format!(
+                        "expected the broker that leads {place} to go down, but you took down broker {}, which {}",
+                        last.node,
+                        match last.leaders.get(&pair) {
+                            Some(leader) => format!("did not lead it (broker {leader} did)"),
+                            None => "was taken down before the topic existed".to_string(),
+                        }
+                    )),
+                    (Some(down), _) if found.isr.contains(&down.node) || found.leader == down.node => Verdict::NotYet(format!(
+                        "broker {} led {place} and is down; the controller has not yet moved the leadership (leader {}, ISR {})",
+                        down.node,
+                        found.leader,
+                        join_ids(&found.isr)
+                    )),
+                    (Some(down), _) if found.leader < 0 => {
+                        Verdict::NotYet(format!("{place} lost its leader, broker {}, and no in-sync replica is left to take over", down.node))
+                    }
+                    (Some(down), _) => Verdict::Holds(format!(
+                        "{place} failed over: its leader, broker {}, went down, and broker {} leads it now with ISR {}",
+                        down.node,
+                        found.leader,
+                        join_ids(&found.isr)
+                    )),
+                }
+            }
+            Condition::ControllerFailedOver => {
+                let Some(last) = self.downed.last().cloned() else {
+                    return Ok(Verdict::NotYet("expected the active controller to have been taken down, but this session has stopped or killed no broker".into()));
+                };
+                match (last.controller, self.connection.quorum().await) {
+                    (None, _) | (_, None) => Verdict::NotYet("the quorum cannot be read here (it is read over plaintext only)".into()),
+                    (_, Some(Err(err))) => Verdict::NotYet(format!("the quorum did not answer: {err}")),
+                    (Some((was, _)), _) if was != last.node => Verdict::NotYet(format!(
+                        "expected the broker you took down last to be the active controller, but you took down node {} while node {was} was (`cluster` shows the quorum)",
+                        last.node
+                    )),
+                    (Some((was, epoch)), Some(Ok(now))) => Verdict::when(
+                        now.leader >= 0 && now.leader != was && now.epoch > epoch,
+                        format!("node {} took over as active controller from node {was} (epoch {epoch} → {})", now.leader, now.epoch),
+                        || format!("node {was}, the active controller, is down; no other node has taken over yet (the quorum says leader {}, epoch {})", now.leader, now.epoch),
+                    ),
+                }
+            }
             Condition::BrokerDown { broker } => {
                 let info = self.connection.cluster_info().await?;
                 let listed: Vec<i32> = info.brokers.iter().map(|b| b.id).collect();
@@ -74,5 +144,11 @@ impl Session {
             },
             _ => return Err(Error::input("not a replication condition")),
         })
+    }
+
+    /// The topic's `min.insync.replicas`: set on it, else the broker's (Kafka's default is 1).
+    async fn min_insync(&self, topic: &str) -> Result<i32> {
+        let value = self.connection.topic_setting(topic, "min.insync.replicas").await?;
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(1))
     }
 }
