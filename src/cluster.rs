@@ -104,6 +104,14 @@ impl LocalCluster {
         }
     }
 
+    /// One line on the teaching settings local Apache Kafka nodes run with, for the banner.
+    pub fn settings_summary(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Apache(kafka) if kafka.teaching() => Some(apache::ApacheSpec::teaching_summary()),
+            _ => None,
+        }
+    }
+
     pub fn is_embedded(&self) -> bool {
         !matches!(self.kind, Kind::Apache(_))
     }

@@ -251,7 +251,8 @@ pub enum Event {
 pub enum Target {
     Embedded { bootstrap: String, storage: String },
     /// Apache Kafka nodes this session started (`--apache-kafka DIR`): `what` says which.
-    Local { bootstrap: String, what: String },
+    /// `settings` says, in a line, which teaching settings they run with.
+    Local { bootstrap: String, what: String, settings: Option<String> },
     External { bootstrap: String },
 }
 

@@ -359,14 +359,18 @@ impl View {
     pub fn banner(&self, target: &Target) -> String {
         let what = match target {
             Target::Embedded { bootstrap, storage } => format!("embedded broker (tansu 0.6.0, {storage} storage) at {bootstrap}"),
-            Target::Local { bootstrap, what } => format!("{what} at {bootstrap}"),
+            Target::Local { bootstrap, what, .. } => format!("{what} at {bootstrap}"),
             Target::External { bootstrap } => format!("cluster at {bootstrap}"),
         };
         let text = format!("kafka-workshop {} · connected to {what} · type `help`", env!("CARGO_PKG_VERSION"));
+        let settings = match target {
+            Target::Local { settings: Some(settings), .. } => format!("{}\n", if self.color { settings.dimmed().to_string() } else { settings.clone() }),
+            _ => String::new(),
+        };
         if self.color {
-            format!("{}\n", text.bold())
+            format!("{}\n{settings}", text.bold())
         } else {
-            format!("{text}\n")
+            format!("{text}\n{settings}")
         }
     }
 }

@@ -104,6 +104,7 @@ pub struct ApacheKafka {
     nodes: Vec<Node>,
     /// Holds every node's folder; removed last.
     root: Option<tempfile::TempDir>,
+    teaching: bool,
 }
 
 impl ApacheKafka {
@@ -132,7 +133,8 @@ impl ApacheKafka {
         for node in &nodes {
             write_config(node, spec, &voters.join(","))?;
         }
-        let mut kafka = ApacheKafka { java, home: spec.home.clone(), jars, heap_mb: spec.heap_mb, nodes, root: Some(root) };
+        let mut kafka =
+            ApacheKafka { java, home: spec.home.clone(), jars, heap_mb: spec.heap_mb, nodes, root: Some(root), teaching: !spec.kafka_defaults };
         let progress = reporter.progress(3, &format!("starting Apache Kafka {}", kafka.jars.version));
         kafka.format(&cluster_id(), &spec.scram)?;
         progress.advance(1);
@@ -148,6 +150,11 @@ impl ApacheKafka {
 
     pub fn version(&self) -> &str {
         &self.jars.version
+    }
+
+    /// Whether the nodes run the teaching settings (not Kafka's own defaults).
+    pub fn teaching(&self) -> bool {
+        self.teaching
     }
 
     /// The folder the jars were found in.

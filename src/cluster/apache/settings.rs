@@ -23,6 +23,19 @@ impl ApacheSpec {
 
     /// Settings that make failures show in seconds, for a cluster a learner breaks on purpose.
     /// None is a production value.
+    /// The teaching settings a learner notices, with Kafka's defaults, in one line.
+    pub fn teaching_summary() -> String {
+        let settings = ApacheSpec::teaching_settings(3);
+        let value = |key: &str| settings.iter().find(|(k, _)| k == key).map_or("?", |(_, v)| v.as_str()).to_string();
+        let seconds = |key: &str| value(key).parse::<u64>().map_or_else(|_| value(key), |ms| format!("{} s", ms / 1000));
+        format!(
+            "teaching settings, not production values: a killed broker is fenced after {} (Kafka's default 9 s), \
+             a follower that stops fetching leaves the ISR after {} (30 s); the README's \"Teaching settings\" lists them all",
+            seconds("broker.session.timeout.ms"),
+            seconds("replica.lag.time.max.ms"),
+        )
+    }
+
     pub fn teaching_settings(nodes: usize) -> Vec<(String, String)> {
         let replicas = nodes.clamp(1, 3);
         let min_isr = if nodes >= 3 { 2 } else { 1 };
