@@ -324,6 +324,27 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     });
     shop.ok("expect broker 3 down --within 30s");
     shop.ok("expect partition ledger[0] under-replicated");
+    // The picture draws it: broker 3 down, every partition without it in its ISR and flagged;
+    // the page's state says the same.
+    let shown = shop.ok("show ledger");
+    let kafka_workshop::outcome::Outcome::Picture(picture) = &shown else { panic!("{shown:?}") };
+    assert!(picture.brokers.iter().any(|b| b.id == 3 && !b.up), "{:?}", picture.brokers);
+    let ledger = &picture.topics[0];
+    for partition in &ledger.partitions {
+        let copies = &partition.replication;
+        assert_eq!(copies.replicas.len(), 3, "{copies:?}");
+        assert!(!copies.isr.contains(&3) && copies.leader != 3 && copies.leader > 0, "{copies:?}");
+        assert!(copies.flags.contains(&kafka_workshop::outcome::picture::Flag::UnderReplicated), "{copies:?}");
+    }
+    let plain = kafka_workshop::view::View::plain().render(&shown);
+    assert!(plain.contains("3 down") && plain.contains("under-replicated") && plain.contains("3(down)"), "{plain}");
+    let address = crate::web::serve(&mut shop);
+    let state = crate::web::state(&address);
+    let brokers = state["picture"]["brokers"].as_array().unwrap_or_else(|| panic!("{state}"));
+    assert!(brokers.iter().any(|b| b["id"] == 3 && b["up"] == false), "{state}");
+    let zero = &state["picture"]["topics"][0]["partitions"][0]["replication"];
+    assert!(zero["isr"].as_array().is_some_and(|isr| isr.len() == 2 && !isr.contains(&serde_json::json!(3))), "{zero}");
+    assert!(zero["flags"].as_array().is_some_and(|f| f.contains(&serde_json::json!("under-replicated"))), "{zero}");
     shop.fails("expect partition ledger[0] isr 1,2,3");
     shop.ok("produce ledger 'still taking orders' --acks all");
     kafka.on(|cluster, runtime| runtime.block_on(cluster.start_node(3))).unwrap();
@@ -350,4 +371,100 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     let (now, _) = active(&mut shop).unwrap();
     shop.ok(&format!("expect controller {now}"));
     shop.fails(&format!("expect controller {first}"));
+}
+
+/// Lessons 9 and 11 on three nodes that the replay starts itself, so its `broker kill`, `broker
+/// stop` and `broker start` act on them: every task with its wrong ways, through a leader's
+/// failover, a refused `acks=all` below `min.insync.replicas`, and the active controller's death.
+/// Every Java process goes with the replay.
+#[test]
+fn lessons_9_and_11_replay_on_three_brokers() {
+    let jars = crate::kafka::jars();
+    let lessons = concat!(env!("CARGO_MANIFEST_DIR"), "/lessons");
+    let files: Vec<std::path::PathBuf> = ["09-delivery-guarantees.md", "11-brokers-and-replication.md"]
+        .iter()
+        .map(|f| std::path::Path::new(lessons).join(f))
+        .collect();
+    let homes: Vec<_> = (0..files.len()).map(|_| crate::harness::temp_dir("home")).collect();
+    let replays = crate::lessons::replay_each(files, 2, |_, n| {
+        let mut command = crate::harness::command(homes[n].path());
+        command.env("KAFKA_HOME", &jars);
+        command.args(["--apache-kafka", jars.to_str().unwrap(), "--brokers", "3"]);
+        command
+    });
+    for (path, out) in &replays {
+        crate::lessons::assert_replayed(path, out);
+        let said = |text: &str| out.stdout.contains(text);
+        if path.ends_with("11-brokers-and-replication.md") {
+            assert!(said("failed over: its leader, broker"), "{path}: no failover\n{}", out.stdout);
+            assert!(said("took over as active controller from node"), "{path}: no new controller\n{}", out.stdout);
+            assert!(said("did not lead it"), "{path}: killing a follower was not caught\n{}", out.stdout);
+            assert!(said("under-replicated"), "{path}: the picture drew no failure\n{}", out.stdout);
+        } else {
+            assert!(said("the broker refused your latest produce to vault with acks=all: NOT_ENOUGH_REPLICAS"), "{path}\n{}", out.stdout);
+            assert!(said("Broker: Not enough in-sync replicas"), "{path}: the refusal was not shown\n{}", out.stdout);
+            assert!(said("under min ISR"), "{path}: the picture drew no floor\n{}", out.stdout);
+        }
+    }
+}
+
+/// `kill -9` of kafka-workshop takes its three Java nodes with it: nothing to stop them, and
+/// the kernel does it (`PR_SET_PDEATHSIG`).
+#[test]
+fn three_nodes_die_with_a_killed_session() {
+    use std::io::BufRead;
+    let jars = crate::kafka::jars();
+    let home = crate::harness::temp_dir("home");
+    let mut command = crate::harness::command(home.path());
+    command.args(["--apache-kafka", jars.to_str().unwrap(), "--brokers", "3"]);
+    let mut session = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start kafka-workshop");
+    // Killed however the test ends.
+    struct Reap(std::process::Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = session.stdout.take().unwrap();
+    let mut stdin = session.stdin.take().unwrap();
+    let pid = session.id();
+    let session = Reap(session);
+    // Through a pipe there is no banner: the first answer says the nodes are up.
+    std::io::Write::write_all(&mut stdin, b"cluster\n").unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let ready = lines.by_ref().map_while(Result::ok).any(|line| line.starts_with("security:"));
+    assert!(ready, "kafka-workshop did not start its three nodes");
+    // Its children that run Java: the three nodes.
+    let java_children = || -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|child| {
+                let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+                let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+                let mut fields = after.split(' ');
+                let (state, parent) = (fields.next(), fields.next());
+                let cmdline = std::fs::read_to_string(format!("/proc/{child}/cmdline")).unwrap_or_default();
+                state != Some("Z") && parent == Some(pid.to_string().as_str()) && cmdline.contains("java")
+            })
+            .collect()
+    };
+    let nodes = java_children();
+    assert_eq!(nodes.len(), 3, "the three nodes are kafka-workshop's children: {nodes:?}");
+    let alive = |id: &u32| {
+        std::fs::read_to_string(format!("/proc/{id}/stat"))
+            .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+    };
+    drop(session); // SIGKILL: no shutdown code runs
+    crate::harness::wait_until("every node dies with kafka-workshop", std::time::Duration::from_secs(30), || {
+        !nodes.iter().any(alive)
+    });
 }
