@@ -25,7 +25,10 @@ pub const LOOK_TIMEOUT: Duration = Duration::from_millis(1500);
 #[derive(Debug, Default)]
 pub struct Seen {
     pub marks: HashMap<(String, i32), Watermarks>,
+    /// Leaders that did not answer in time.
     pub silent: BTreeSet<i32>,
+    /// Leaders not asked, because the caller knows they are down.
+    pub down: BTreeSet<i32>,
 }
 
 /// A producer as made for some settings, with what its context records.
@@ -109,7 +112,7 @@ impl Connection {
     }
 
     /// One of a topic's settings as in force (set on it, else the broker's): over plaintext
-    /// asked of each node in turn, so a node that is down does not hold it; else through the
+    /// asked of every node at once, so a node that is down does not hold it; else through the
     /// admin client.
     pub async fn topic_setting(&self, topic: &str, key: &str) -> Result<Option<String>> {
         if self.plaintext() {
@@ -120,7 +123,7 @@ impl Connection {
     }
 
     /// Whether the connection is plaintext, where this tool may speak a request itself.
-    fn plaintext(&self) -> bool {
+    pub(super) fn plaintext(&self) -> bool {
         self.config.get("security.protocol").is_none_or(|p| p.eq_ignore_ascii_case("plaintext"))
     }
 
@@ -192,12 +195,16 @@ impl Connection {
     /// `topics`, `show`): the leaders are asked side by side, each on its own thread, and one
     /// that leaves a request unanswered for `LOOK_TIMEOUT` (down, or just killed, and not yet
     /// replaced) is asked nothing more and named, so a look never waits on a dead node. A
-    /// partition with no leader is left out.
-    pub async fn watermarks_seen(&self, topics: &[&TopicInfo]) -> Seen {
+    /// partition with no leader is left out. A leader in `down` (a node the caller knows it
+    /// stopped or killed) is not asked at all, and named as silent.
+    pub async fn watermarks_seen(&self, topics: &[&TopicInfo], down: &BTreeSet<i32>) -> Seen {
         let mut by_leader: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
+        let mut seen = Seen::default();
         for topic in topics {
             for partition in &topic.partitions {
-                if partition.leader >= 0 {
+                if down.contains(&partition.leader) {
+                    seen.down.insert(partition.leader);
+                } else if partition.leader >= 0 {
                     by_leader.entry(partition.leader).or_default().push((topic.name.clone(), partition.id));
                 }
             }
@@ -218,7 +225,6 @@ impl Connection {
                 (leader, found, false)
             })
         });
-        let mut seen = Seen::default();
         for answer in futures::future::join_all(asks).await.into_iter().flatten() {
             let (leader, found, silent) = answer;
             seen.marks.extend(found);

@@ -25,7 +25,7 @@ pub struct Quorum {
     pub voters: Vec<(i32, i64)>,
 }
 
-/// Ask each address in turn (`host:port`, comma separated) until one answers within `wait`.
+/// Ask the nodes (`host:port`, comma separated); the first answer within `wait` counts.
 pub async fn describe(servers: &str, wait: Duration) -> Result<Quorum> {
     let body = || {
         let partition = PartitionData::default().partition_index(0);

@@ -14,19 +14,25 @@ use crate::error::{Error, Result};
 /// The largest answer read (a cluster's whole partition list fits well within it).
 const MAX_ANSWER: usize = 16 << 20;
 
-/// Ask each address in turn (`host:port`, comma separated) until one answers within `wait`.
-/// A node that is down refuses at once, so the next is asked without waiting.
-/// `name` is the request's name, for messages.
+/// Ask every address (`host:port`, comma separated) at once and take the first answer within
+/// `wait`: a node that is down refuses at once, and one that hangs (a broker waiting on a
+/// controller that was just killed) does not hold the others. `name` is the request's name,
+/// for messages.
 pub async fn ask_any(servers: &str, wait: Duration, name: &str, api_key: i16, version: i16, body: impl Fn() -> Body) -> Result<Body> {
-    let mut last = Error::kafka("no address to ask");
-    for address in servers.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        match tokio::time::timeout(wait, ask(address, api_key, version, body(), name)).await {
-            Ok(Ok(answer)) => return Ok(answer),
-            Ok(Err(err)) => last = err,
-            Err(_) => last = Error::kafka(format!("{address} did not answer {name} within {:.1} s", wait.as_secs_f64())),
-        }
+    let asks: Vec<_> = servers
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|address| Box::pin(ask(address, api_key, version, body(), name)))
+        .collect();
+    if asks.is_empty() {
+        return Err(Error::kafka("no address to ask"));
     }
-    Err(last)
+    match tokio::time::timeout(wait, futures::future::select_ok(asks)).await {
+        Ok(Ok((answer, _))) => Ok(answer),
+        Ok(Err(last)) => Err(last),
+        Err(_) => Err(Error::kafka(format!("no node answered {name} within {:.1} s", wait.as_secs_f64()))),
+    }
 }
 
 async fn ask(address: &str, api_key: i16, api_version: i16, body: Body, name: &str) -> Result<Body> {

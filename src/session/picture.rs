@@ -83,6 +83,11 @@ impl Scene {
         }
     }
 
+    /// The nodes this session started that are down, as of its latest command.
+    pub(super) fn down_nodes(&self) -> BTreeSet<i32> {
+        self.stage.lock().map(|s| s.nodes.iter().filter(|n| !n.up).map(|n| n.id).collect()).unwrap_or_default()
+    }
+
     /// Hear about every change from now on.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Signal> {
         self.events.subscribe()
@@ -145,9 +150,12 @@ impl Scene {
         }
         let topics: Vec<&TopicInfo> = topic_names.iter().filter_map(|t| info.topic(t)).collect();
         let pairs: Vec<(String, i32)> = topics.iter().flat_map(|t| t.pairs()).collect();
-        let seen = stage.connection.watermarks_seen(&topics).await;
+        let down = stage.nodes.iter().filter(|n| !n.up).map(|n| n.id).collect();
+        let seen = stage.connection.watermarks_seen(&topics, &down).await;
         let mut marks = seen.marks;
-        if !seen.silent.is_empty() {
+        let mut silent = seen.silent.clone();
+        silent.extend(seen.down.iter().copied());
+        if !silent.is_empty() {
             // A leader that is down: its partitions are drawn as the last look saw them.
             if let Ok(cached) = self.tails.lock() {
                 for pair in &pairs {
@@ -156,9 +164,9 @@ impl Scene {
                     }
                 }
             }
-            let ids: Vec<String> = seen.silent.iter().map(i32::to_string).collect();
+            let ids: Vec<String> = silent.iter().map(i32::to_string).collect();
             notes.push(format!(
-                "broker {} did not answer within {:.1} s (down, or just killed): the partitions it leads are drawn as last seen",
+                "broker {} is down or did not answer within {:.1} s: the partitions it still leads are drawn as last seen, until the controller names a new leader",
                 ids.join(" and "),
                 crate::kafka::LOOK_TIMEOUT.as_secs_f64()
             ));

@@ -114,7 +114,7 @@ impl Session {
         if topics.is_empty() {
             return Ok(Outcome::Note("no topics yet; create one with: create-topic NAME --partitions 3".into()));
         }
-        let seen = self.connection.watermarks_seen(&topics).await;
+        let seen = self.connection.watermarks_seen(&topics, &self.scene.down_nodes()).await;
         let mut table = Table::new(["NAME", "PARTITIONS", "REPLICATION", "MESSAGES"]);
         for topic in topics {
             let pairs = topic.pairs();
@@ -187,7 +187,8 @@ impl Session {
         let topic = self.connection.topic(name).await?;
         // Side by side, so that a dead node costs one wait, not two.
         let looked = [&topic];
-        let (seen, configs) = tokio::join!(self.connection.watermarks_seen(&looked), self.topic_configs(name));
+        let down = self.scene.down_nodes();
+        let (seen, configs) = tokio::join!(self.connection.watermarks_seen(&looked, &down), self.topic_configs(name));
         let mut table = Table::new(["PARTITION", "LEADER", "REPLICAS", "ISR", "START-OFFSET", "END-OFFSET", "MESSAGES"]);
         for partition in &topic.partitions {
             let mark = seen.marks.get(&(topic.name.clone(), partition.id)).copied();
@@ -414,17 +415,21 @@ fn with_duration(key: &str, value: &str) -> String {
 
 /// A look's outcome, with a note naming each leader that did not answer in time.
 pub(super) fn with_silent(outcome: Outcome, seen: &crate::kafka::Seen) -> Outcome {
-    if seen.silent.is_empty() {
-        return outcome;
-    }
-    let brokers: Vec<String> = seen.silent.iter().map(|id| format!("broker {id}")).collect();
-    Outcome::Many(vec![
-        outcome,
-        Outcome::Warning(format!(
+    let mut parts = vec![outcome];
+    let named = |ids: &std::collections::BTreeSet<i32>| ids.iter().map(|id| format!("broker {id}")).collect::<Vec<_>>().join(" and ");
+    if !seen.silent.is_empty() {
+        parts.push(Outcome::Warning(format!(
             "{} did not answer within {:.1} s (down, or just killed): the partitions it leads show ? until the controller \
              names a new leader",
-            brokers.join(" and "),
+            named(&seen.silent),
             crate::kafka::LOOK_TIMEOUT.as_secs_f64()
-        )),
-    ])
+        )));
+    }
+    if !seen.down.is_empty() {
+        parts.push(Outcome::Warning(format!(
+            "{} is down: the partitions it still leads show ? until the controller fences it and names a new leader",
+            named(&seen.down)
+        )));
+    }
+    if parts.len() == 1 { parts.remove(0) } else { Outcome::Many(parts) }
 }
