@@ -82,6 +82,9 @@ pub enum Only {
     Brokers(u32),
     /// `single-broker`: one broker this session started, so stopping it stops the cluster.
     SingleBroker,
+    /// `local-brokers-N`: at least N brokers this session started, so it can stop and kill
+    /// them (never a shared or managed cluster's).
+    LocalBrokers(u32),
 }
 
 /// What a lesson's blocks may ask of the cluster at hand.
@@ -101,6 +104,9 @@ impl Only {
             "embedded" => Some(Only::Embedded),
             "local" => Some(Only::Local),
             "single-broker" => Some(Only::SingleBroker),
+            other if other.starts_with("local-brokers-") => {
+                other.strip_prefix("local-brokers-").and_then(|n| n.parse().ok()).map(Only::LocalBrokers)
+            }
             other => other.strip_prefix("brokers-").and_then(|n| n.parse().ok()).map(Only::Brokers),
         }
     }
@@ -112,6 +118,7 @@ impl Only {
             Only::Local => facts.local,
             Only::Brokers(n) => facts.brokers >= usize::try_from(n).unwrap_or(usize::MAX),
             Only::SingleBroker => facts.local && facts.brokers == 1,
+            Only::LocalBrokers(n) => facts.local && facts.brokers >= usize::try_from(n).unwrap_or(usize::MAX),
         }
     }
 
@@ -136,6 +143,11 @@ impl Only {
             Only::SingleBroker => "*(This step stops the only broker of a cluster kafka-workshop started, so it is left \
                  out on this cluster.)*"
                 .into(),
+            Only::LocalBrokers(n) => format!(
+                "*(This step stops and kills brokers, so it needs {n} brokers that kafka-workshop started itself; \
+                 never a shared cluster's. With Java 17+ and an unpacked Apache Kafka in DIR, \
+                 `kafka-workshop --apache-kafka DIR --brokers {n}` gives you {n}.)*"
+            ),
             Only::Brokers(n) => format!(
                 "*(This step needs {n} brokers and this cluster has {}, so it is left out. With Java 17+ and an unpacked \
                  Apache Kafka in DIR, `kafka-workshop --apache-kafka DIR --brokers {n}` gives you {n}.)*",
