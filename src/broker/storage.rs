@@ -282,11 +282,11 @@ impl Storage for CorrectedStorage {
         isolation: IsolationLevel,
     ) -> Result<Vec<deflated::Batch>> {
         let from = if self.memory { self.containing_batch(topition, offset).unwrap_or(offset) } else { offset };
-        self.inner.fetch(topition, from, min_bytes, max_bytes, isolation).await
+        unpanicked(self.inner.fetch(topition, from, min_bytes, max_bytes, isolation)).await
     }
 
     async fn offset_stage(&self, topition: &Topition) -> Result<OffsetStage> {
-        self.inner.offset_stage(topition).await
+        unpanicked(self.inner.offset_stage(topition)).await
     }
 
     async fn offset_commit(
@@ -480,4 +480,16 @@ fn topic_config_source(name: &str, value: Option<&str>) -> i8 {
     } else {
         DYNAMIC_TOPIC_CONFIG
     }
+}
+
+/// tansu 0.6.0's SQLite storage panics ("more or less than one row") when a fetch reads a
+/// partition whose topic was deleted a moment before (a consumer still fetching while a
+/// rehearsal cleans up), and the panic drops the client's connection. Kafka answers
+/// UNKNOWN_TOPIC_OR_PARTITION, and so does this.
+async fn unpanicked<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    use futures::FutureExt;
+    std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or(Err(tansu_storage::Error::Api(ErrorCode::UnknownTopicOrPartition)))
 }
