@@ -11,36 +11,18 @@ copies of each partition, kills the broker that leads partition 0 and times:
 - rejoin: from `broker start` to the first `show` with all three in every ISR (goal: 10 s).
 
 Prints a Markdown table of medians. Usage: cluster.py BINARY JARS ROUNDS"""
-import os
 import queue
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 
+from pipe import Pipe
 
-class Repl:
+
+class Repl(Pipe):
     def __init__(self, binary, jars):
-        env = dict(os.environ, KAFKA_WORKSHOP_HOME=tempfile.mkdtemp(), NO_COLOR="1")
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [binary, "--apache-kafka", jars, "--brokers", "3"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-        )
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.put((time.perf_counter(), line))
-
-    def send(self, line):
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-        return time.perf_counter()
+        super().__init__(binary, ["--apache-kafka", jars, "--brokers", "3"])
 
     def drain(self):
         """Forget what earlier commands printed after the line that was waited for."""
@@ -70,8 +52,7 @@ class Repl:
                 return at - sent, seen
 
     def close(self):
-        self.process.stdin.close()
-        self.process.wait(timeout=60)
+        super().close(limit=60)
 
 
 def partition_zero(lines):

@@ -2,36 +2,17 @@
 In lesson 3's first `try` step it times `topics` (against the same command outside a lesson),
 `check` while the goal is not met, and the command that meets the goal to its "goal reached".
 Prints a Markdown table of medians. Usage: lesson.py BINARY ROUNDS"""
-import os
 import queue
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
+
+from pipe import Pipe
 
 SOLUTION = "produce keyed-orders '{\"order\": 1, \"till\": 2}' --key till-2"
 
 
-class Repl:
-    def __init__(self, binary):
-        env = dict(os.environ, KAFKA_WORKSHOP_HOME=tempfile.mkdtemp(), NO_COLOR="1")
-        self.process = subprocess.Popen(
-            [binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True
-        )
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            self.lines.put((time.perf_counter(), line))
-
-    def send(self, line):
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-        return time.perf_counter()
-
+class Repl(Pipe):
     def until(self, text, limit=30.0):
         """The time the first line containing `text` arrived."""
         deadline = time.perf_counter() + limit
@@ -49,10 +30,6 @@ class Repl:
     def timed(self, line, answer):
         sent = self.send(line)
         return self.until(answer) - sent
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 def one_round(binary):
