@@ -101,6 +101,8 @@ fn target_of(cluster: &LocalCluster) -> Target {
 #[derive(Debug, Clone)]
 pub(super) struct Downed {
     pub node: i32,
+    /// Started again since: a failover it caused is history, not something to judge a try by.
+    pub back: bool,
     pub controller: Option<(i32, i32)>,
     /// Which broker led each partition just before.
     pub leaders: std::collections::HashMap<(String, i32), i32>,
@@ -235,7 +237,7 @@ impl Session {
                 } else {
                     cluster.kill(id).await?;
                 }
-                self.downed.push(Downed { node: id, controller: before.map(|q| (q.leader, q.epoch)), leaders });
+                self.downed.push(Downed { node: id, back: false, controller: before.map(|q| (q.leader, q.epoch)), leaders });
                 if embedded {
                     let mut parts = vec![Outcome::Warning(
                         "the broker is down: commands fail until `broker start`, and running consumers report that they lost the cluster".into(),
@@ -266,6 +268,9 @@ impl Session {
         let Some(cluster) = self.local.as_mut() else { return Err(Error::input("this session started no cluster")) };
         cluster.start_node(id).await?;
         self.broker_restarts += 1;
+        for downed in self.downed.iter_mut().filter(|d| d.node == id) {
+            downed.back = true;
+        }
         // The clients were refused while it was down; give them a moment to reconnect.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {

@@ -70,10 +70,12 @@ impl Session {
                 let found = partition_of(topic, *partition, &info)?;
                 let place = format!("{topic}[{partition}]");
                 let pair = (topic.clone(), *partition);
-                // The latest broker this session took down while it led the partition.
-                let led = self.downed.iter().rev().find(|d| d.leaders.get(&pair) == Some(&d.node));
-                match (led, self.downed.last()) {
-                    (_, None) => Verdict::NotYet(format!("expected {place}'s leader to have gone down, but this session has stopped or killed no broker")),
+                // The latest broker this session took down while it led the partition, and is
+                // still down: a failover before a `broker start` belongs to an earlier try.
+                let still_down: Vec<_> = self.downed.iter().filter(|d| !d.back).collect();
+                let led = still_down.iter().rev().find(|d| d.leaders.get(&pair) == Some(&d.node));
+                match (led, still_down.last()) {
+                    (_, None) => Verdict::NotYet(format!("expected {place}'s leader to be down, but no broker this session stopped or killed is down now")),
                     (None, Some(last)) => Verdict::NotYet(format!(
                         "expected the broker that leads {place} to go down, but you took down broker {}, which {}",
                         last.node,
@@ -100,8 +102,9 @@ impl Session {
                 }
             }
             Condition::ControllerFailedOver => {
-                let Some(last) = self.downed.last().cloned() else {
-                    return Ok(Verdict::NotYet("expected the active controller to have been taken down, but this session has stopped or killed no broker".into()));
+                // Only a node still down counts: a takeover before a `broker start` belongs to an earlier try.
+                let Some(last) = self.downed.iter().rev().find(|d| !d.back).cloned() else {
+                    return Ok(Verdict::NotYet("expected the active controller to be down, but no broker this session stopped or killed is down now".into()));
                 };
                 match (last.controller, self.connection.quorum().await) {
                     (None, _) | (_, None) => Verdict::NotYet("the quorum cannot be read here (it is read over plaintext only)".into()),
