@@ -22,13 +22,14 @@ struct Line {
 
 #[derive(Debug, Clone, PartialEq, Subcommand)]
 pub enum Command {
-    /// Show the cluster: its id, brokers and controller, and how this session is secured
+    /// Show the cluster (also typed `brokers`): its brokers, up or down, their roles and leaderships, the controller quorum, and how this session is secured
+    #[command(alias = "brokers")]
     Cluster,
     /// Show broker settings a lesson depends on (how often retention and the cleaner run…), or the ones named
     BrokerConfig(BrokerConfigArgs),
     /// Switch to another cluster (or back to `embedded`); what runs here is stopped first
     Connect(ConnectCommandArgs),
-    /// Stop or start the embedded broker, to see what happens when the cluster goes away
+    /// Stop, kill or start a broker this session started, to see what happens when it goes away
     Broker(BrokerCommandArgs),
     /// List topics with their partitions and message counts
     Topics(TopicsArgs),

@@ -62,7 +62,7 @@ impl TopicInfo {
 }
 
 /// A snapshot of the cluster's metadata, owned so it can cross threads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClusterInfo {
     pub cluster_id: Option<String>,
     pub controller: Option<i32>,

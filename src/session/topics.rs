@@ -11,29 +11,55 @@ use crate::murmur2;
 use crate::outcome::{Outcome, Table, Target};
 
 impl Session {
+    /// `cluster` (or `brokers`): every broker, the nodes this session started that are down
+    /// among them, each one's role in the quorum, and the quorum itself.
     pub(super) async fn cluster(&mut self) -> Result<Outcome> {
         // The nodes this session started, so that one that is down is listed too.
         let nodes = self.local.as_mut().map(crate::cluster::LocalCluster::nodes).unwrap_or_default();
-        let info = self.connection.cluster_info().await?;
-        let mut ids: Vec<i32> = info.brokers.iter().map(|b| b.id).chain(nodes.iter().map(|n| n.id)).collect();
+        // With every node down there is nobody to ask; the table still says so, and since when.
+        let all_down = !nodes.is_empty() && nodes.iter().all(|n| !n.up);
+        let info = if all_down { crate::kafka::ClusterInfo::default() } else { self.connection.cluster_info().await? };
+        // The embedded broker has no KRaft quorum to ask.
+        let quorum = if self.target.is_embedded() || all_down { None } else { self.connection.quorum().await };
+        let voters: Vec<i32> = match &quorum {
+            Some(Ok(q)) => q.voters.iter().map(|(id, _)| *id).collect(),
+            _ => Vec::new(),
+        };
+        let active = match &quorum {
+            Some(Ok(q)) => Some(q.leader),
+            _ => None,
+        };
+        let mut ids: Vec<i32> = info.brokers.iter().map(|b| b.id).chain(nodes.iter().map(|n| n.id)).chain(voters.iter().copied()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut brokers = Table::new(["BROKER", "HOST:PORT", "STATE", "LEADS"]);
+        let mut brokers = Table::new(["NODE", "HOST:PORT", "STATE", "ROLE", "LEADS"]);
         for id in ids {
             let listed = info.brokers.iter().find(|b| b.id == id);
             let node = nodes.iter().find(|n| n.id == id);
-            let address = listed.map_or_else(|| node.map(|n| n.address.clone()).unwrap_or_default(), |b| format!("{}:{}", b.host, b.port));
+            let address = listed.map_or_else(|| node.map_or_else(|| "-".to_string(), |n| n.address.clone()), |b| format!("{}:{}", b.host, b.port));
             let state = match (node, listed) {
                 (Some(node), _) if !node.up => match node.down_since {
                     Some(since) => format!("down {} s", since.elapsed().as_secs()),
                     None => "down".to_string(),
                 },
                 (_, Some(_)) => "up".to_string(),
+                // A voter the Metadata answer does not list: a controller that is no broker, or
+                // a combined node that is down.
+                (None, None) => "not in the metadata".to_string(),
                 // Running, but the controller has not (yet, or any more) registered it.
-                (_, None) => "up, not in the metadata".to_string(),
+                (Some(_), None) => "up, not in the metadata".to_string(),
+            };
+            let is_broker = listed.is_some() || node.is_some();
+            let role = match (is_broker, voters.contains(&id), active == Some(id)) {
+                (true, true, true) => "broker + active controller",
+                (true, true, false) => "broker + controller",
+                (false, _, true) => "active controller",
+                (false, _, false) => "controller",
+                (true, false, _) => "broker",
             };
             let leads = info.topics.iter().flat_map(|t| &t.partitions).filter(|p| p.leader == id).count();
-            brokers.push([id.to_string(), address, state, format!("{leads} partition(s)")]);
+            let leads = if is_broker { format!("{leads} partition(s)") } else { "-".to_string() };
+            brokers.push([id.to_string(), address, state, role.to_string(), leads]);
         }
         let id = info.cluster_id.clone().unwrap_or_else(|| "(not reported)".into());
         let what = match &self.target {
@@ -45,40 +71,13 @@ impl Session {
             Outcome::Note(format!("cluster id {id} · connected to {what}")),
             Outcome::Table(brokers.titled("brokers")),
         ];
-        if !self.target.is_embedded() {
-            parts.extend(self.quorum_report(info.controller).await);
+        if all_down {
+            parts.push(Outcome::Warning("every broker this session started is down; `broker start` brings them back".into()));
+        } else if !self.target.is_embedded() {
+            parts.extend(quorum_report(quorum, info.controller));
         }
         parts.extend(self.security_report());
         Ok(Outcome::Many(parts))
-    }
-
-    /// The KRaft quorum: the active controller, its epoch and each voter's lag. In KRaft the
-    /// Metadata answer names any broker as "controller" (KIP-631), so only the quorum is shown.
-    async fn quorum_report(&self, named: Option<i32>) -> Vec<Outcome> {
-        let unread = |why: String| {
-            let named = named.map_or_else(String::new, |id| format!("; the Metadata answer's \"controller {id}\" is any broker in KRaft, not the active one"));
-            vec![Outcome::Note(format!("controller quorum: {why}{named}"))]
-        };
-        match self.connection.quorum().await {
-            None => unread("not read over TLS or SASL (kafka-workshop asks DescribeQuorum over plaintext only)".into()),
-            Some(Err(err)) => unread(format!("not read ({err})")),
-            Some(Ok(quorum)) => {
-                let mut voters = Table::new(["VOTER", "ROLE", "LOG-END-OFFSET", "LAG"]);
-                for (id, end) in &quorum.voters {
-                    let role = if *id == quorum.leader { "active controller" } else { "voter" };
-                    let (end, lag) = if *end < 0 { ("?".into(), "?".into()) } else { (end.to_string(), (quorum.high_watermark - end).max(0).to_string()) };
-                    voters.push([id.to_string(), role.to_string(), end, lag]);
-                }
-                let active = if quorum.leader < 0 { "none (an election is under way)".to_string() } else { quorum.leader.to_string() };
-                vec![
-                    Outcome::Note(format!(
-                        "controller quorum (DescribeQuorum): active controller {active}, epoch {}, metadata log at offset {}",
-                        quorum.epoch, quorum.high_watermark
-                    )),
-                    Outcome::Table(voters.titled("controller quorum")),
-                ]
-            }
-        }
     }
 
     /// `broker-config [KEY]…`: what one broker says of the settings that decide how soon a
@@ -432,4 +431,33 @@ pub(super) fn with_silent(outcome: Outcome, seen: &crate::kafka::Seen) -> Outcom
         )));
     }
     if parts.len() == 1 { parts.remove(0) } else { Outcome::Many(parts) }
+}
+
+/// The KRaft quorum: the active controller, its epoch and each voter's lag. In KRaft the
+/// Metadata answer names any broker as "controller" (KIP-631), so only the quorum is shown.
+fn quorum_report(quorum: Option<Result<crate::kafka::quorum::Quorum>>, named: Option<i32>) -> Vec<Outcome> {
+    let unread = |why: String| {
+        let named = named.map_or_else(String::new, |id| format!("; the Metadata answer's \"controller {id}\" is any broker in KRaft, not the active one"));
+        vec![Outcome::Note(format!("controller quorum: {why}{named}"))]
+    };
+    match quorum {
+        None => unread("not read over TLS or SASL (kafka-workshop asks DescribeQuorum over plaintext only)".into()),
+        Some(Err(err)) => unread(format!("not read ({err})")),
+        Some(Ok(quorum)) => {
+            let mut voters = Table::new(["VOTER", "ROLE", "LOG-END-OFFSET", "LAG"]);
+            for (id, end) in &quorum.voters {
+                let role = if *id == quorum.leader { "active controller" } else { "voter" };
+                let (end, lag) = if *end < 0 { ("?".into(), "?".into()) } else { (end.to_string(), (quorum.high_watermark - end).max(0).to_string()) };
+                voters.push([id.to_string(), role.to_string(), end, lag]);
+            }
+            let active = if quorum.leader < 0 { "none (an election is under way)".to_string() } else { quorum.leader.to_string() };
+            vec![
+                Outcome::Note(format!(
+                    "controller quorum (DescribeQuorum): active controller {active}, epoch {}, metadata log at offset {}",
+                    quorum.epoch, quorum.high_watermark
+                )),
+                Outcome::Table(voters.titled("controller quorum")),
+            ]
+        }
+    }
 }

@@ -171,9 +171,16 @@ fn cluster_shows_the_embedded_broker() {
     let cluster = shop.ok("cluster");
     assert!(says(&cluster, "cluster id kafka-workshop"), "{cluster:?}");
     assert!(says(&cluster, "the embedded broker (tansu 0.6.0, memory storage)"), "{cluster:?}");
-    let brokers = table(&cluster, &["BROKER", "HOST:PORT", "STATE", "LEADS"]);
+    let brokers = table(&cluster, &["NODE", "HOST:PORT", "STATE", "ROLE", "LEADS"]);
     assert_eq!(brokers.rows.len(), 1);
     assert!(brokers.rows[0][1].starts_with("127.0.0.1:"), "{brokers:?}");
+    assert_eq!(brokers.rows[0][2..4], ["up".to_string(), "broker".to_string()], "{brokers:?}");
+    // `brokers` is the same command; with the broker stopped it says so, and for how long.
+    shop.ok("broker stop");
+    let stopped = shop.ok("brokers");
+    let row = &table(&stopped, &["NODE", "HOST:PORT", "STATE", "ROLE", "LEADS"]).rows[0];
+    assert!(row[2].starts_with("down ") && row[2].ends_with(" s"), "{row:?}");
+    shop.ok("broker start");
 }
 
 #[test]
