@@ -66,22 +66,56 @@ impl View {
         out.push_str(&format!("brokers: {}\n", each.join(" · ")));
     }
 
-    /// `leader 2 · replicas 1(down) 2 3 · in sync 2 3 · eligible none · under-replicated`
-    fn replication(&self, replication: &Replication, picture: &Picture, indent: usize, out: &mut String) {
-        let id = |id: &i32| if picture.down(*id) { self.grey(&format!("{id}(down)")) } else { id.to_string() };
-        let ids = |ids: &[i32]| if ids.is_empty() { "none".to_string() } else { ids.iter().map(id).collect::<Vec<_>>().join(" ") };
-        let leader = if replication.leader < 0 { "no leader".to_string() } else { format!("leader {}", id(&replication.leader)) };
-        let mut parts = vec![leader, format!("replicas {}", ids(&replication.replicas)), format!("in sync {}", ids(&replication.isr))];
-        parts.extend(replication.elr.as_ref().filter(|e| !e.is_empty()).map(|e| format!("eligible {}", ids(e))));
+    /// `leader 2 · replicas 1(down) 2 3 · in sync 2 3 · eligible none · under-replicated`,
+    /// broken between its parts (never inside one) where it would pass `width`.
+    fn replication(&self, replication: &Replication, picture: &Picture, indent: usize, width: usize, out: &mut String) {
+        // Each part as plain text, to measure, and as shown, greyed or coloured.
+        let id = |id: &i32| {
+            let plain = if picture.down(*id) { format!("{id}(down)") } else { id.to_string() };
+            let shown = if picture.down(*id) { self.grey(&plain) } else { plain.clone() };
+            (plain, shown)
+        };
+        let ids = |label: &str, ids: &[i32]| -> (String, String) {
+            if ids.is_empty() {
+                return (format!("{label} none"), format!("{label} none"));
+            }
+            let each: Vec<(String, String)> = ids.iter().map(id).collect();
+            let join = |pick: fn(&(String, String)) -> &String| each.iter().map(pick).cloned().collect::<Vec<_>>().join(" ");
+            (format!("{label} {}", join(|p| &p.0)), format!("{label} {}", join(|p| &p.1)))
+        };
+        let leader = if replication.leader < 0 {
+            ("no leader".to_string(), "no leader".to_string())
+        } else {
+            let (plain, shown) = id(&replication.leader);
+            (format!("leader {plain}"), format!("leader {shown}"))
+        };
+        let mut parts = vec![leader, ids("replicas", &replication.replicas), ids("in sync", &replication.isr)];
+        parts.extend(replication.elr.as_ref().filter(|e| !e.is_empty()).map(|e| ids("eligible", e)));
         for flag in &replication.flags {
             let text = flag.as_str().to_string();
-            parts.push(match (self.color, flag) {
+            let shown = match (self.color, flag) {
                 (true, Flag::Offline | Flag::UnderMinIsr) => text.red().bold().to_string(),
                 (true, Flag::UnderReplicated) => text.yellow().to_string(),
-                (false, _) => text,
-            });
+                (false, _) => text.clone(),
+            };
+            parts.push((text, shown));
         }
-        out.push_str(&format!("{}{}\n", " ".repeat(indent), parts.join(" · ")));
+        let mut used = indent;
+        out.push_str(&" ".repeat(indent));
+        for (n, (plain, shown)) in parts.iter().enumerate() {
+            let wide = plain.chars().count();
+            if n > 0 && used + 3 + wide > width {
+                out.push('\n');
+                out.push_str(&" ".repeat(indent + 2));
+                used = indent + 2;
+            } else if n > 0 {
+                out.push_str(" · ");
+                used += 3;
+            }
+            out.push_str(shown);
+            used += wide;
+        }
+        out.push('\n');
     }
 
     /// Greyed at a terminal; plain text as it is.
@@ -123,7 +157,7 @@ impl View {
         out.push_str(&after);
         out.push('\n');
         if picture.replicated() {
-            self.replication(&partition.replication, picture, label.len(), out);
+            self.replication(&partition.replication, picture, label.len(), width, out);
         }
         let first = cells.first().map_or(partition.end, |c| c.offset);
         let column = |offset: i64| row_start + 2 * usize::try_from((offset - first).max(0)).unwrap_or(0);
@@ -200,5 +234,45 @@ fn marker(at: usize, before_cells: bool, text: &str) -> String {
         format!("{}◂ {text} (before the cells shown)\n", " ".repeat(at.saturating_sub(2)))
     } else {
         format!("{}^ {text}\n", " ".repeat(at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::outcome::picture::{BrokerView, Flag, PartitionView, Picture, Replication, TopicView};
+
+    /// Two of three nodes down, with an ELR and both flags: the replica line is the longest a
+    /// partition has, and a plain frame still keeps to 80 columns, broken between parts.
+    #[test]
+    fn a_replica_line_with_two_nodes_down_fits_80_columns() {
+        let broker = |id, up| BrokerView { id, up, down_seconds: (!up).then_some(125), leads: usize::from(up) };
+        let replication = Replication {
+            leader: 2,
+            replicas: vec![2, 3, 1],
+            isr: vec![2],
+            elr: Some(vec![1]),
+            flags: vec![Flag::UnderReplicated, Flag::UnderMinIsr],
+        };
+        let partition = PartitionView {
+            partition: 0,
+            start: 0,
+            end: 1,
+            cells: vec![],
+            committed: vec![],
+            positions: vec![],
+            owners: vec![],
+            replication,
+        };
+        let picture = Picture {
+            brokers: vec![broker(1, false), broker(2, true), broker(3, false)],
+            topics: vec![TopicView { name: "vault".into(), min_insync: Some(2), partitions: vec![partition] }],
+            ..Picture::default()
+        };
+        let frame = crate::view::View::plain().picture(&picture);
+        for line in frame.lines() {
+            assert!(line.chars().count() <= 80, "wider than 80 columns: {line:?}\n{frame}");
+        }
+        assert!(frame.contains("leader 2 · replicas 2 3(down) 1(down) · in sync 2 · eligible 1(down)"), "{frame}");
+        assert!(frame.contains("\n        under-replicated · under min ISR\n"), "{frame}");
     }
 }
