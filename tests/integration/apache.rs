@@ -131,6 +131,12 @@ impl SecureKafka {
 }
 
 /// The binary on `bootstrap` with `flags` and `$KAFKA_SASL_PASSWORD` set to `password`.
+/// A refused handshake ends the session on its own, long before the harness's 90 s. The tool
+/// gives up after 10 s of trying, but here the session's own start and the handshakes share two
+/// cores with the other tests' JVMs: a clean-checkout CI run failed this test once, with no
+/// line kept, and a 15 s bound here is the only thing in it that load alone can break.
+const GIVES_UP: std::time::Duration = std::time::Duration::from_secs(40);
+
 fn secure_run(bootstrap: &str, flags: &[&str], password: Option<&str>, script: &str) -> crate::harness::Run {
     let home = crate::harness::temp_dir("home");
     let mut command = crate::harness::command(home.path());
@@ -184,7 +190,7 @@ fn mutual_tls_and_sasl_ssl_work_against_apache_kafka_itself_and_fail_plainly() {
         let out = secure_run(&sasl, &flags, Some("not-the-password-5e2f"), "topics\n");
         seen.push_str(&format!("{}{}", out.stdout, out.stderr));
         assert_eq!(out.code, 1, "{mechanism}: {}\n{}", out.stdout, out.stderr);
-        assert!(out.elapsed < std::time::Duration::from_secs(15), "{mechanism}: took {:?}", out.elapsed);
+        assert!(out.elapsed < GIVES_UP, "{mechanism}: took {:?}\n{}", out.elapsed, out.stderr);
         let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error:")).collect();
         assert_eq!(errors.len(), 1, "{}", out.stderr);
         assert!(errors[0].contains("uthentication"), "{mechanism}: {}", errors[0]);
@@ -199,7 +205,7 @@ fn mutual_tls_and_sasl_ssl_work_against_apache_kafka_itself_and_fail_plainly() {
     let out = secure_run(&ssl, &["--certs", path(wrong_ca.path())], None, "topics\n");
     seen.push_str(&format!("{}{}", out.stdout, out.stderr));
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.elapsed < std::time::Duration::from_secs(15), "took {:?}", out.elapsed);
+    assert!(out.elapsed < GIVES_UP, "took {:?}\n{}", out.elapsed, out.stderr);
     let ca_file = wrong_ca.path().join("ca.pem").display().to_string();
     assert!(out.stderr.contains(&format!("not signed by the CA in {ca_file}")), "{}", out.stderr);
     assert_eq!(out.stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{}", out.stderr);
@@ -209,7 +215,7 @@ fn mutual_tls_and_sasl_ssl_work_against_apache_kafka_itself_and_fail_plainly() {
     let out = secure_run(&ssl, &["--certs", path(strangers_client.path())], None, "topics\n");
     seen.push_str(&format!("{}{}", out.stdout, out.stderr));
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.elapsed < std::time::Duration::from_secs(15), "took {:?}", out.elapsed);
+    assert!(out.elapsed < GIVES_UP, "took {:?}\n{}", out.elapsed, out.stderr);
     assert_eq!(out.stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{}", out.stderr);
 
     // A missing key is named before anything connects.
@@ -299,7 +305,15 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     let kafka = crate::kafka::Kafka::start(3);
     let mut shop = kafka.client(None);
     let cluster = shop.ok("cluster");
-    assert_eq!(table(&cluster, &["BROKER", "HOST:PORT", "STATE", "LEADS"]).rows.len(), 3, "{cluster:?}");
+    let nodes = ["NODE", "HOST:PORT", "STATE", "ROLE", "LEADS"];
+    let roles = |listed: &kafka_workshop::outcome::Outcome| -> Vec<(String, String)> {
+        table(listed, &nodes).rows.iter().map(|r| (r[0].clone(), r[3].clone())).collect()
+    };
+    // Combined nodes: each a broker and a voter, one of them the active controller.
+    let listed = roles(&cluster);
+    assert_eq!(listed.len(), 3, "{cluster:?}");
+    assert!(listed.iter().all(|(_, role)| role.starts_with("broker + ")), "{listed:?}");
+    assert_eq!(listed.iter().filter(|(_, role)| role == "broker + active controller").count(), 1, "{listed:?}");
     shop.ok("create-topic ledger --partitions 3 --replication-factor 3");
     let columns = ["PARTITION", "LEADER", "REPLICAS", "ISR", "START-OFFSET", "END-OFFSET", "MESSAGES"];
     // While a dead node's leaderships move (it is fenced after 3 s), a look may time out: that
@@ -345,6 +359,28 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     let zero = &state["picture"]["topics"][0]["partitions"][0]["replication"];
     assert!(zero["isr"].as_array().is_some_and(|isr| isr.len() == 2 && !isr.contains(&serde_json::json!(3))), "{zero}");
     assert!(zero["flags"].as_array().is_some_and(|f| f.contains(&serde_json::json!("under-replicated"))), "{zero}");
+    // The page in a real browser: node 3 greyed in the brokers strip, struck through in every
+    // partition's replicas, and the partitions flagged.
+    {
+        use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+        let browser = crate::web::browser(1400, 900);
+        let tab = browser.new_tab().unwrap();
+        tab.navigate_to(&format!("http://{address}/")).unwrap();
+        let read = |js: &str| tab.evaluate(js, false).ok().and_then(|r| r.value).and_then(|v| v.as_str().map(str::to_string));
+        let wait = |what: &str, js: &str, wanted: &str| {
+            crate::harness::wait_until(what, std::time::Duration::from_secs(20), || read(js).as_deref() == Some(wanted));
+        };
+        wait("the brokers strip shows node 3 down", r#"[...document.querySelectorAll('#brokers .broker.down')].map((b) => b.textContent.split(' · ')[0]).join()"#, "broker 3");
+        let struck = r#"String(document.querySelectorAll('[data-topic="ledger"] .replicas .down').length)"#;
+        wait("node 3 struck through in each partition", struck, "3");
+        let flagged = r#"String(document.querySelectorAll('[data-topic="ledger"] .replicas .flag.under-replicated').length)"#;
+        wait("each partition flagged under-replicated", flagged, "3");
+        wait("the page at rest", "document.getAnimations().length === 0 ? \"still\" : \"moving\"", "still");
+        let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true).unwrap();
+        let file = crate::harness::temp_dir("node-down-screenshot").keep().join("page.png");
+        std::fs::write(&file, png).unwrap();
+        println!("screenshot of the page with node 3 down: {}", file.display());
+    }
     shop.fails("expect partition ledger[0] isr 1,2,3");
     shop.ok("produce ledger 'still taking orders' --acks all");
     kafka.on(|cluster, runtime| runtime.block_on(cluster.start_node(3))).unwrap();
@@ -371,6 +407,10 @@ fn three_nodes_form_one_cluster_and_a_killed_node_leaves_the_isr() {
     let (now, _) = active(&mut shop).unwrap();
     shop.ok(&format!("expect controller {now}"));
     shop.fails(&format!("expect controller {first}"));
+    // `brokers` says the same: the new active controller, and the dead one no broker now.
+    let listed = roles(&shop.ok("brokers"));
+    assert!(listed.contains(&(now.to_string(), "broker + active controller".into())), "{listed:?}");
+    assert!(listed.contains(&(first.to_string(), "controller".into())), "{listed:?}");
 }
 
 /// Lessons 9 and 11 on three nodes that the replay starts itself, so its `broker kill`, `broker

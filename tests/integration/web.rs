@@ -212,7 +212,7 @@ fn chromium() -> PathBuf {
 }
 
 /// Headless Chromium with a window of this size.
-fn browser(width: u32, height: u32) -> headless_chrome::Browser {
+pub fn browser(width: u32, height: u32) -> headless_chrome::Browser {
     use headless_chrome::{Browser, LaunchOptions};
     let flags: Vec<&std::ffi::OsStr> = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
         .iter()
