@@ -135,6 +135,7 @@ impl ConsumerHandle {
             verbose,
             secrets,
             from: spec.from,
+            closing: std::sync::atomic::AtomicBool::new(false),
         };
         let consumer: BaseConsumer<ActorContext> = config
             .create_with_context(context)
@@ -521,6 +522,7 @@ impl Actor {
         let events = self.events.clone();
         let state = Arc::clone(&self.state);
         // Dropping the consumer closes it: revoke callbacks run and it leaves the group.
+        self.consumer.context().closing.store(true, std::sync::atomic::Ordering::SeqCst);
         drop(self);
         if let Ok(mut state) = state.lock() {
             state.status = Status::Stopped;

@@ -29,6 +29,10 @@ pub(super) struct ActorContext {
     pub(super) secrets: Vec<String>,
     /// Where a partition with no committed offset starts.
     pub(super) from: StartFrom,
+    /// Set just before the consumer is closed. An assignment that arrives while it closes is
+    /// taken and nothing more: asking librdkafka for the group's generation then waits on the
+    /// group thread that is closing, forever (seen once in CI, a test hung in `stop`).
+    pub(super) closing: std::sync::atomic::AtomicBool,
 }
 
 impl ActorContext {
@@ -60,8 +64,9 @@ impl ConsumerContext for ActorContext {
     /// offset are placed at their end before they are assigned.
     fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
         let assign = err == RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+        let closing = self.closing.load(std::sync::atomic::Ordering::SeqCst);
         self.pre_rebalance(consumer, &described(err, tpl));
-        if assign && self.from == StartFrom::Latest {
+        if assign && self.from == StartFrom::Latest && !closing {
             start_at_the_end(consumer, tpl);
         }
         let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
@@ -76,7 +81,9 @@ impl ConsumerContext for ActorContext {
                 (false, false) => drop(rdkafka_sys::rd_kafka_assign(client, std::ptr::null())),
             }
         }
-        self.post_rebalance(consumer, &described(err, tpl));
+        if !closing {
+            self.post_rebalance(consumer, &described(err, tpl));
+        }
     }
 
     fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, _offsets: &TopicPartitionList) {
