@@ -3,6 +3,7 @@
 //! and the front ends prints.
 
 mod board;
+mod fit;
 mod json;
 mod markdown;
 mod picture;
@@ -266,6 +267,9 @@ impl View {
 
     pub fn table(&self, table: &Table) -> String {
         let mut grid = Grid::new();
+        // At a terminal, made to fit its width first (a pipe gets every column, whole).
+        let fitted = self.interactive.then(|| fit::fit(table, usize::from(terminal::terminal_width())));
+        let table = fitted.as_ref().map_or(table, |f| &f.table);
         if self.interactive {
             grid.load_preset(presets::UTF8_FULL_CONDENSED)
                 .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
@@ -288,6 +292,11 @@ impl View {
         for row in &table.rows {
             grid.add_row(row.iter().map(|cell| Cell::new(visible(cell))));
         }
+        if let Some(fitted) = &fitted {
+            for (column, &narrowest) in grid.column_iter_mut().zip(&fitted.narrowest) {
+                column.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(narrowest)));
+            }
+        }
         let mut out = String::new();
         if let Some(title) = &table.title {
             let title = visible(title).into_owned();
@@ -300,6 +309,10 @@ impl View {
         }
         out.push_str(&grid.to_string());
         out.push('\n');
+        if let Some(note) = fitted.and_then(|f| f.note) {
+            out.push_str(&if self.color { note.dimmed().to_string() } else { note });
+            out.push('\n');
+        }
         out
     }
 
