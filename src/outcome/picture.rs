@@ -12,6 +12,9 @@ use super::Partitions;
 /// How many of a partition's last offsets the picture carries.
 pub const CELLS: usize = 24;
 
+/// How many keys have a letter of their own (A–Z, a–z) at once; tag `KEY_TAGS` is `*`.
+pub const KEY_TAGS: usize = 52;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Picture {
     /// The brokers: listed in the metadata, started by this session, or named as a replica.
@@ -20,7 +23,9 @@ pub struct Picture {
     pub groups: Vec<GroupView>,
     /// The consumers started in this session.
     pub consumers: Vec<ConsumerView>,
-    /// Each key seen in the cells, in order of first appearance: its tag is its index.
+    /// The key each tag (letter) stands for, by tag. A key keeps its letter for the session
+    /// (`session::picture::keys`); a renderer lists only the tags it draws. Tag `KEY_TAGS`
+    /// (`*`) is a key left without a letter.
     pub keys: Vec<String>,
     pub lesson: Option<LessonView>,
     /// What could not be drawn (a topic that does not exist, a group the cluster does not know).
@@ -149,6 +154,9 @@ pub struct Owner {
     /// The consumer's name when it was started here, else its member id.
     pub owner: String,
     pub ours: bool,
+    /// A consumer killed here that the group still counts until its session times out: it
+    /// holds the partition, and nobody reads it.
+    pub killed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

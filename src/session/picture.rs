@@ -3,6 +3,7 @@
 //! the prompt waits: the connection, the consumers, the topics and groups the learner has used,
 //! and the lesson step, kept current by the session after every command.
 
+mod keys;
 mod replicas;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -31,6 +32,8 @@ pub struct Scene {
     /// Each group's last answers (its description and its commits), drawn while its
     /// coordinator does not answer.
     groups: Arc<Mutex<HashMap<String, GroupLook>>>,
+    /// Each key's letter, for the whole session.
+    keys: Arc<Mutex<keys::KeyTags>>,
 }
 
 #[derive(Clone, Default)]
@@ -72,8 +75,8 @@ impl Scene {
             lesson: None,
             nodes: Vec::new(),
         };
-        let (tails, settings, groups) = Default::default();
-        Scene { stage: Arc::new(Mutex::new(stage)), events, tails, settings, groups }
+        let (tails, settings, groups, keys) = Default::default();
+        Scene { stage: Arc::new(Mutex::new(stage)), events, tails, settings, groups, keys }
     }
 
     /// Change what is shared.
@@ -122,17 +125,24 @@ impl Scene {
     async fn build(&self, stage: &Stage, selection: &Selection) -> Result<Picture> {
         let info = stage.connection.cluster_info().await?;
         let mut notes = Vec::new();
-        let (topic_names, group_names) = if selection.is_everything() {
-            let mut groups = stage.groups.clone();
-            groups.extend(stage.consumers.values().filter(|c| c.status() == Status::Running).map(|c| c.spec.group.clone()));
-            (stage.topics.iter().filter(|t| info.topic(t).is_some()).cloned().collect::<BTreeSet<_>>(), groups)
+        let mut used_groups = stage.groups.clone();
+        used_groups.extend(stage.consumers.values().filter(|c| c.status() == Status::Running).map(|c| c.spec.group.clone()));
+        // Groups looked at only to see whether they read a topic asked for by name.
+        let mut maybe = BTreeSet::new();
+        let (topic_names, mut group_names) = if selection.is_everything() {
+            (stage.topics.iter().filter(|t| info.topic(t).is_some()).cloned().collect::<BTreeSet<_>>(), used_groups)
         } else {
             for topic in &selection.topics {
                 if info.topic(topic).is_none() {
                     return Err(Error::not_found(Thing::Topic, topic.as_str()));
                 }
             }
-            (selection.topics.iter().cloned().collect(), selection.groups.iter().cloned().collect())
+            let mut groups: BTreeSet<String> = selection.groups.iter().cloned().collect();
+            if !selection.topics.is_empty() {
+                maybe = used_groups.difference(&groups).cloned().collect();
+                groups.extend(maybe.iter().cloned());
+            }
+            (selection.topics.iter().cloned().collect(), groups)
         };
         let looks = self.look_at_groups(stage, &group_names, &mut notes).await;
         let mut groups = Vec::new();
@@ -176,11 +186,23 @@ impl Scene {
             let look = self.commits_of(stage, name, &pairs, &mut notes).await;
             committed.insert(name.clone(), look);
         }
+        // `show T` draws the groups that read T: a member owns a partition of it, or the group
+        // committed an offset there.
+        group_names.retain(|name| {
+            !maybe.contains(name)
+                || committed.get(name).is_some_and(|c| !c.is_empty())
+                || !group_topics(stage, name, groups.iter().find(|g| g.name == *name)).is_disjoint(&topic_names)
+        });
+        groups.retain(|g| group_names.contains(&g.name));
         let extra = self.replication_extra(stage, &topics).await;
-        let mut keys = Vec::new();
         let mut topic_views = Vec::new();
-        for topic in topics {
-            let tails = self.tails(stage, topic, &marks).await?;
+        let mut tails_of = Vec::new();
+        for topic in &topics {
+            tails_of.push(self.tails(stage, topic, &marks).await?);
+        }
+        let mut keys = self.keys.lock().map_err(|_| Error::kafka("the key letters are poisoned"))?;
+        keys.next_frame();
+        for (topic, tails) in topics.into_iter().zip(tails_of) {
             let partitions = topic
                 .partitions
                 .iter()
@@ -201,6 +223,7 @@ impl Scene {
             .collect();
         let consumers = stage.consumers.values().map(consumer_view).collect();
         let brokers = replicas::brokers(&info, &stage.nodes, &topic_views);
+        let keys = keys.holders();
         Ok(Picture { brokers, topics: topic_views, groups: group_views, consumers, keys, lesson: stage.lesson.clone(), notes })
     }
 
@@ -313,7 +336,7 @@ fn partition_view(
     groups: &[GroupSummary],
     group_names: &BTreeSet<String>,
     committed: &BTreeMap<String, HashMap<(String, i32), i64>>,
-    keys: &mut Vec<String>,
+    keys: &mut keys::KeyTags,
 ) -> PartitionView {
     let pair = (topic.to_string(), partition);
     let cells = tail.map(|tail| cells(tail, keys)).unwrap_or_default();
@@ -338,19 +361,11 @@ fn partition_view(
 }
 
 /// The cells of a tail: every offset, its key's tag, and whether compaction removed it.
-fn cells(tail: &Tail, keys: &mut Vec<String>) -> Vec<Cell> {
+fn cells(tail: &Tail, keys: &mut keys::KeyTags) -> Vec<Cell> {
     let by_offset: BTreeMap<i64, &Option<String>> = tail.records.iter().map(|(o, k)| (*o, k)).collect();
     (tail.from..tail.end)
         .map(|offset| match by_offset.get(&offset) {
-            Some(key) => {
-                let key = key.as_ref().map(|k| {
-                    keys.iter().position(|known| known == k).unwrap_or_else(|| {
-                        keys.push(k.clone());
-                        keys.len() - 1
-                    })
-                });
-                Cell { offset, key, gone: false }
-            }
+            Some(key) => Cell { offset, key: key.as_deref().map(|k| keys.tag(k)), gone: false },
             None => Cell { offset, key: None, gone: true },
         })
         .collect()
@@ -363,12 +378,16 @@ fn owner(stage: &Stage, group: &str, summary: Option<&GroupSummary>, topic: &str
     let ours = stage.consumers.values().filter(|c| c.spec.group == group && c.status() == Status::Running);
     for consumer in ours {
         if holds(&consumer.state().assignment) {
-            return Some(Owner { group: group.to_string(), owner: consumer.spec.name.clone(), ours: true });
+            return Some(Owner { group: group.to_string(), owner: consumer.spec.name.clone(), ours: true, killed: false });
         }
     }
     let member = summary?.members.iter().find(|m| m.assignment.as_ref().is_some_and(holds))?;
     let name = our_name(stage, &member.id);
-    Some(Owner { group: group.to_string(), owner: name.clone().unwrap_or_else(|| member.id.clone()), ours: name.is_some() })
+    let killed = stage
+        .consumers
+        .values()
+        .any(|c| c.status() == Status::Killed && c.state().member_id.as_deref() == Some(member.id.as_str()));
+    Some(Owner { group: group.to_string(), owner: name.clone().unwrap_or_else(|| member.id.clone()), ours: name.is_some(), killed })
 }
 
 /// The name of this session's consumer with that member id.

@@ -12,7 +12,7 @@ use owo_colors::{AnsiColors, OwoColorize};
 use super::View;
 use crate::format::visible;
 use crate::outcome::format_partitions;
-use crate::outcome::picture::{BrokerView, Cell, Flag, GroupView, PartitionView, Picture, Replication, TopicView};
+use crate::outcome::picture::{BrokerView, Cell, Flag, GroupView, PartitionView, Picture, Replication, TopicView, KEY_TAGS};
 
 /// The width of a plain frame: what tests and lessons read.
 const PLAIN_WIDTH: usize = 80;
@@ -36,13 +36,20 @@ impl View {
             out.push_str(&if self.color { legend.dimmed().to_string() } else { legend.to_string() });
             out.push('\n');
         }
+        // The tags of the cells drawn: the legend names those keys only.
+        let mut drawn = std::collections::BTreeSet::new();
         for topic in &picture.topics {
-            self.topic(topic, picture, width, &mut out);
+            self.topic(topic, picture, width, &mut drawn, &mut out);
         }
-        if !picture.keys.is_empty() {
-            let legend: Vec<String> =
-                picture.keys.iter().enumerate().map(|(i, key)| format!("{}={}", self.tag(i), visible(key))).collect();
-            out.push_str(&format!("keys: {}\n", legend.join("  ")));
+        let mut legend: Vec<String> = drawn
+            .iter()
+            .filter_map(|&tag| picture.keys.get(tag).map(|key| format!("{}={}", self.tag(tag), visible(key))))
+            .collect();
+        if drawn.contains(&KEY_TAGS) {
+            legend.push(format!("*=any other key (more than {KEY_TAGS} on screen)"));
+        }
+        if !legend.is_empty() {
+            out.push_str(&entries("keys:", &legend, width));
         }
         for group in &picture.groups {
             self.group(group, &mut out);
@@ -123,38 +130,41 @@ impl View {
         if self.color { text.dimmed().to_string() } else { text.to_string() }
     }
 
-    fn topic(&self, topic: &TopicView, picture: &Picture, width: usize, out: &mut String) {
+    fn topic(&self, topic: &TopicView, picture: &Picture, width: usize, drawn: &mut std::collections::BTreeSet<usize>, out: &mut String) {
         let min = topic.min_insync.filter(|_| picture.replicated()).map(|m| format!(" · min.insync.replicas {m}")).unwrap_or_default();
         let title = format!("topic {} · {} partition(s){min}", topic.name, topic.partitions.len());
         out.push_str(&if self.color { title.bold().to_string() } else { title });
         out.push('\n');
-        for partition in &topic.partitions {
-            self.partition(partition, picture, width, out);
+        // Every row of a topic starts its log in the same column, whatever it counts before it.
+        let rows: Vec<Row> = topic.partitions.iter().map(|p| Row::of(p, width)).collect();
+        let pad = rows.iter().map(|r| r.before.chars().count()).max().unwrap_or(0);
+        for (partition, row) in topic.partitions.iter().zip(rows) {
+            self.partition(partition, &row, pad, picture, width, drawn, out);
         }
     }
 
-    fn partition(&self, partition: &PartitionView, picture: &Picture, width: usize, out: &mut String) {
-        let label = format!("  p{:<3}", partition.partition);
-        let after = format!(" end {}{}", partition.end, owners(partition));
-        // What fits: two columns a cell, after the label, the log's edges and what follows it.
-        let room = width.saturating_sub(label.len() + 12 + after.chars().count().min(width / 3)) / 2;
-        let cells = &partition.cells[partition.cells.len().saturating_sub(room.max(4))..];
-        let hidden = partition.before() + (partition.cells.len() - cells.len()) as i64;
-        let mut before = String::new();
-        if partition.start > 0 {
-            before.push_str(&format!("{} deleted ", partition.start));
-        }
-        if hidden > 0 {
-            before.push_str(&format!("+{hidden} "));
-        }
-        let row_start = label.len() + before.chars().count() + 1;
-        out.push_str(&label);
-        out.push_str(&before);
+    #[allow(clippy::too_many_arguments)]
+    fn partition(
+        &self,
+        partition: &PartitionView,
+        row: &Row,
+        pad: usize,
+        picture: &Picture,
+        width: usize,
+        drawn: &mut std::collections::BTreeSet<usize>,
+        out: &mut String,
+    ) {
+        let Row { label, after, cells, before } = row;
+        let cells = &partition.cells[*cells..];
+        let row_start = label.len() + pad + 1;
+        out.push_str(label);
+        out.push_str(&format!("{before:>pad$}"));
         out.push('│');
-        let drawn: Vec<String> = cells.iter().map(|cell| self.cell(cell, picture)).collect();
-        out.push_str(&drawn.join(" "));
+        drawn.extend(cells.iter().filter(|c| !c.gone).filter_map(|c| c.key));
+        let shown: Vec<String> = cells.iter().map(|cell| self.cell(cell, picture)).collect();
+        out.push_str(&shown.join(" "));
         out.push('│');
-        out.push_str(&after);
+        out.push_str(after);
         out.push('\n');
         if picture.replicated() {
             self.replication(&partition.replication, picture, label.len(), width, out);
@@ -223,9 +233,66 @@ impl View {
     }
 }
 
+/// A partition's row, measured before it is drawn so that a topic's rows can line up.
+struct Row {
+    label: String,
+    /// What follows the log: its end and its owners.
+    after: String,
+    /// The first of the partition's cells that fits.
+    cells: usize,
+    /// What goes before the log: how much retention deleted, and how many offsets are not drawn.
+    before: String,
+}
+
+impl Row {
+    fn of(partition: &PartitionView, width: usize) -> Row {
+        let label = format!("  p{:<3}", partition.partition);
+        let after = format!(" end {}{}", partition.end, owners(partition));
+        // What fits: two columns a cell, after the label, the log's edges and what follows it.
+        let room = width.saturating_sub(label.len() + 12 + after.chars().count().min(width / 3)) / 2;
+        let cells = partition.cells.len().saturating_sub(room.max(4));
+        let hidden = partition.before() + cells as i64;
+        let mut before = String::new();
+        if partition.start > 0 {
+            before.push_str(&format!("{} deleted ", partition.start));
+        }
+        if hidden > 0 {
+            before.push_str(&format!("+{hidden} "));
+        }
+        Row { label, after, cells, before }
+    }
+}
+
+/// `keys: A=till-1  B=till-2`, broken between entries (never inside one) at `width`, the
+/// next line starting under the first entry.
+fn entries(title: &str, entries: &[String], width: usize) -> String {
+    let indent = title.chars().count() + 1;
+    let mut out = format!("{title} ");
+    let mut used = indent;
+    for entry in entries {
+        let wide = entry.chars().count();
+        if used > indent && used + 2 + wide > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            used = indent;
+        } else if used > indent {
+            out.push_str("  ");
+            used += 2;
+        }
+        out.push_str(entry);
+        used += wide;
+    }
+    out.push('\n');
+    out
+}
+
 /// ` · preparers: alice · billing: c9…`
 fn owners(partition: &PartitionView) -> String {
-    partition.owners.iter().map(|o| format!(" · {}: {}", visible(&o.group), visible(&o.owner))).collect()
+    partition
+        .owners
+        .iter()
+        .map(|o| format!(" · {}: {}{}", visible(&o.group), visible(&o.owner), if o.killed { " (killed, nobody reads)" } else { "" }))
+        .collect()
 }
 
 /// A `^` under column `at` with its text; one before the drawn cells points left.

@@ -40,18 +40,21 @@ function tag(index) {
   return "*";
 }
 
+/// Text with `code` spans, as the lesson writes them, appended to `node` as <code> elements.
+function withCode(node, text) {
+  text.split("`").forEach((part, i) => node.append(i % 2 ? element("code", "", part) : part));
+  return node;
+}
+
 function drawLesson(lesson) {
   const box = $("#lesson");
   box.hidden = !lesson;
   if (!lesson) return;
   box.replaceChildren(element("span", "", `${lesson.heading} · step ${lesson.step}/${lesson.steps}`));
-  if (lesson.goal) box.append(" · ", element("span", "goal", `your turn: ${lesson.goal}`));
+  if (lesson.goal) box.append(" · ", withCode(element("span", "goal", "your turn: "), lesson.goal));
 }
 
-function drawPartition(box, partition, cellWidth) {
-  // As many of the last cells as fit beside the end and the owners; the rest are counted.
-  const fit = Math.max(4, Math.floor((box.clientWidth - 14 * cellWidth / 2.4) / (cellWidth + 2)));
-  partition = { ...partition, cells: partition.cells.slice(-fit) };
+function drawPartition(box, partition, cellWidth, keys) {
   const row = keep(box, "part", "row", () => {
     const row = element("div", "row");
     const track = element("div", "track");
@@ -59,6 +62,27 @@ function drawPartition(box, partition, cellWidth) {
     row.append(element("span", "before"), track, element("span", "end"), element("span", "owners"));
     return row;
   });
+  // The end and the owners first: the cells get the width they leave.
+  const end = $(".end", row);
+  end.dataset.end = partition.end;
+  end.innerHTML = "";
+  end.append("end ", element("b", "", String(partition.end)));
+  const owners = $(".owners", row);
+  owners.replaceChildren(...partition.owners.map((o) => {
+    const owner = element("span", o.killed ? "owner killed" : "owner", `${o.group}: ${o.owner}${o.killed ? " (killed, nobody reads)" : ""}`);
+    owner.dataset.group = o.group;
+    owner.dataset.owner = o.owner;
+    return owner;
+  }));
+  // As many of the last cells as fit; the rest are counted before them. Owners too long to
+  // share the line wrap under it, and the cells take the line.
+  const rem = cellWidth / 2.4;
+  const counted = `${partition.start > 0 ? `${partition.start} deleted · ` : ""}+${partition.end - partition.start}`;
+  const beside = counted.length * 0.5 * rem + end.offsetWidth + 2.4 * rem;
+  let room = box.clientWidth - beside - owners.offsetWidth - 0.6 * rem;
+  if (room < 8 * (cellWidth + 2)) room = box.clientWidth - beside;
+  const fit = Math.max(4, Math.floor(room / (cellWidth + 2)));
+  partition = { ...partition, cells: partition.cells.slice(-fit) };
   const first = partition.cells.length ? partition.cells[0].offset : partition.end;
   const before = first - partition.start;
   $(".before", row).textContent =
@@ -66,31 +90,26 @@ function drawPartition(box, partition, cellWidth) {
   const cells = $(".cells", row);
   const wanted = new Set(partition.cells.map((c) => String(c.offset)));
   prune(cells, "offset", wanted);
+  const last = partition.cells.length ? partition.cells[partition.cells.length - 1].offset : -1;
   for (const cell of partition.cells) {
     let node = cells.querySelector(`[data-offset="${cell.offset}"]`);
     if (!node) {
       node = element("span", drawnOnce ? "cell new" : "cell");
       node.dataset.offset = cell.offset;
-      node.title = `offset ${cell.offset}`;
       node.addEventListener("animationend", () => node.classList.remove("new"), { once: true });
       cells.appendChild(node);
     }
+    // The first and last offsets drawn, and every tenth, say where they are.
+    const labelled = cell.offset === first || cell.offset === last || cell.offset % 10 === 0;
+    if (labelled) node.dataset.label = cell.offset;
+    else delete node.dataset.label;
+    const key = cell.gone ? "removed by compaction" : cell.key === null ? "no key" : `key ${cell.key < keys.length ? keys[cell.key] : "(one of many)"}`;
+    node.title = `offset ${cell.offset} · ${key}`;
     node.classList.toggle("gone", cell.gone);
     node.classList.toggle("nokey", !cell.gone && cell.key === null);
     node.textContent = cell.gone ? "x" : cell.key === null ? "·" : tag(cell.key);
     node.style.background = !cell.gone && cell.key !== null ? KEY_COLOURS[cell.key % KEY_COLOURS.length] : "";
   }
-  const end = $(".end", row);
-  end.dataset.end = partition.end;
-  end.innerHTML = "";
-  end.append("end ", element("b", "", String(partition.end)));
-  const owners = $(".owners", row);
-  owners.replaceChildren(...partition.owners.map((o) => {
-    const owner = element("span", "owner", `${o.group}: ${o.owner}`);
-    owner.dataset.group = o.group;
-    owner.dataset.owner = o.owner;
-    return owner;
-  }));
   const markers = $(".markers", row);
   const place = (offset) => `${Math.max(0, offset - first) * (cellWidth + 2)}px`;
   // A marker before the first cell drawn points left, saying so.
@@ -175,7 +194,7 @@ function drawTopics(picture) {
         box.append(element("span", "plabel", `p${partition.partition}`), element("div", "log"));
         return box;
       });
-      drawPartition($(".log", box), partition, cellWidth);
+      drawPartition($(".log", box), partition, cellWidth, picture.keys);
       drawReplication($(".log", box), partition.replication, picture);
     }
   }
@@ -243,12 +262,16 @@ function drawGroups(picture) {
   flyChips(before);
 }
 
+/// The keys of the cells on the page, each with its letter; a key keeps its letter for the
+/// session, so the legend lists only the letters drawn.
 function drawKeys(picture) {
-  $("#keys").replaceChildren(...picture.keys.map((key, i) => {
-    const item = element("span", "", `${tag(i)} = ${key}`);
+  const drawn = new Set(picture.topics.flatMap((t) => t.partitions.flatMap((p) => p.cells.filter((c) => !c.gone && c.key !== null).map((c) => c.key))));
+  const items = [...drawn].sort((a, b) => a - b).map((i) => {
+    const item = element("span", "", i < picture.keys.length ? `${tag(i)} = ${picture.keys[i]}` : "* = any other key");
     item.style.color = KEY_COLOURS[i % KEY_COLOURS.length];
     return item;
-  }));
+  });
+  $("#keys").replaceChildren(...items);
 }
 
 function draw(frame) {
