@@ -221,6 +221,9 @@ pub struct TryBlock {
     /// The plausible mistakes a learner makes here, never shown: `replay --check` plays each
     /// on a fresh learner and fails if it reaches the goal.
     pub wrong: Vec<WrongWay>,
+    /// `show: TOPIC [group G]…`: what the picture draws when the goal is reached, so the
+    /// learner sees the state they made at the moment it is announced.
+    pub show: Option<String>,
 }
 
 /// One `wrong:` line of a try block: commands separated by ` ; `, as a learner who half

@@ -147,6 +147,10 @@ impl Player<'_> {
                             return Err(err.clone());
                         }
                     }
+                    // What the learner sees when the goal is reached, typed as they could.
+                    if let Some(show) = &block.show {
+                        self.type_and_run(&format!("show {show}"), true)?;
+                    }
                 }
                 Cue::Read => {}
             }

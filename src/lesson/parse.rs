@@ -213,7 +213,7 @@ fn run_lines(body: &str, first_line: usize) -> Vec<(usize, String)> {
 fn try_block(body: &str, first_line: usize, problems: &mut Vec<Problem>) -> TryBlock {
     let fence_line = first_line.saturating_sub(1).max(1);
     let mut block =
-        TryBlock { line: fence_line, goal: String::new(), checks: Vec::new(), hints: Vec::new(), solution: Vec::new(), may_fail: Vec::new(), wrong: Vec::new() };
+        TryBlock { line: fence_line, goal: String::new(), checks: Vec::new(), hints: Vec::new(), solution: Vec::new(), may_fail: Vec::new(), wrong: Vec::new(), show: None };
     for (i, raw) in body.lines().enumerate() {
         let line = raw.trim();
         let number = first_line + i;
@@ -231,6 +231,11 @@ fn try_block(body: &str, first_line: usize, problems: &mut Vec<Problem>) -> TryB
             block.solution.push(solution.trim().to_string());
         } else if let Some(solution) = line.strip_prefix("solution:") {
             block.solution.push(solution.trim().to_string());
+        } else if let Some(show) = line.strip_prefix("show:") {
+            match crate::command::parse(&format!("show {}", show.trim())) {
+                Ok(crate::command::Parsed::Command(crate::command::Command::Show(_))) => block.show = Some(show.trim().to_string()),
+                _ => problems.push(Problem { line: number, message: format!("show: takes what `show` takes (TOPIC, group G), not '{}'", show.trim()) }),
+            }
         } else if let Some(wrong) = line.strip_prefix("wrong:") {
             let wrong = super::WrongWay::parse(number, wrong);
             if wrong.commands.is_empty() {
@@ -241,7 +246,7 @@ fn try_block(body: &str, first_line: usize, problems: &mut Vec<Problem>) -> TryB
         } else {
             problems.push(Problem {
                 line: number,
-                message: format!("a try block holds goal:, expect, hint:, solution: and wrong: lines, not '{line}'"),
+                message: format!("a try block holds goal:, expect, hint:, solution:, wrong: and show: lines, not '{line}'"),
             });
         }
     }

@@ -105,9 +105,17 @@ impl Session {
         groups
     }
 
-    /// "goal reached", and the next step.
-    fn reached(&mut self, block: &TryBlock, mut said: Vec<Outcome>) -> Outcome {
+    /// "goal reached", the picture of what the learner made where the try names one (`show:`),
+    /// and the next step.
+    async fn reached(&mut self, block: &TryBlock, mut said: Vec<Outcome>) -> Outcome {
         said.push(Outcome::Done(format!("goal reached: {}", block.goal.replace('`', ""))));
+        if let Some(show) = &block.show {
+            // The same path as the learner's own `show`; a picture that cannot be drawn now is
+            // no reason to hold the lesson back.
+            if let Ok(picture) = Box::pin(self.run_line(&format!("show {show}"))).await {
+                said.push(picture);
+            }
+        }
         said.extend(self.advance_and_show());
         self.publish();
         Outcome::Many(said)
@@ -121,7 +129,7 @@ impl Session {
         let block = self.watched_task()?;
         let look = self.look(&block).await.ok()?;
         if look.unmet.is_empty() {
-            return Some(self.reached(&block, Vec::new()));
+            return Some(self.reached(&block, Vec::new()).await);
         }
         let settling = self.tutor.as_ref()?.open.as_ref()?.settling.clone();
         if !settling.is_empty() && self.rebalancing(&block).await.is_empty() {
@@ -143,7 +151,7 @@ impl Session {
         let look = self.look(&block).await?;
         let said: Vec<Outcome> = look.met.into_iter().map(Outcome::Done).collect();
         if look.unmet.is_empty() {
-            return Ok(self.reached(&block, said));
+            return Ok(self.reached(&block, said).await);
         }
         let mut said = said;
         said.push(Outcome::Note(format!("not yet: {}", look.unmet.join("; "))));

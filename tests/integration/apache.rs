@@ -440,6 +440,7 @@ fn lessons_9_and_11_replay_on_three_brokers() {
             assert!(said("took over as active controller from node"), "{path}: no new controller\n{}", out.stdout);
             assert!(said("did not lead it"), "{path}: killing a follower was not caught\n{}", out.stdout);
             assert!(said("under-replicated"), "{path}: the picture drew no failure\n{}", out.stdout);
+            assert!(said("topic ledger-rf3 · 3 partition(s)"), "{path}: the failover was not drawn\n{}", out.stdout);
         } else {
             assert!(said("the broker refused your latest produce to vault with acks=all: NOT_ENOUGH_REPLICAS"), "{path}\n{}", out.stdout);
             assert!(said("Broker: Not enough in-sync replicas"), "{path}: the refusal was not shown\n{}", out.stdout);

@@ -131,6 +131,20 @@ pub fn assert_replayed(path: &str, out: &Run) {
         // each replayed on a fresh learner and shown not to reach the goal.
         assert!(out.stdout.contains("does not reach the goal"), "{path}: no wrong way was replayed\n{}", out.stdout);
     }
+    // The lessons that draw the picture where their ideas land: each task's `show:` is drawn
+    // once its goal is reached (the three-broker tasks of lesson 11 are checked on three).
+    let pictured = ["/01-", "/03-", "/05-", "/06-", "/07-", "/10-", "/14-"];
+    if pictured.iter().any(|p| path.contains(p)) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let shows: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("show: ")).collect();
+        assert!(!shows.is_empty(), "{path}: no task draws the picture");
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        let drawn = lines
+            .windows(4)
+            .filter(|w| w[0].starts_with("kafka › show ") && w[1..].iter().any(|l| l.contains("one cell per offset")))
+            .count();
+        assert!(drawn >= shows.len(), "{path}: {drawn} pictures drawn for {} tasks that show one\n{}", shows.len(), out.stdout);
+    }
     // Lesson 10's compaction try passes only once the cleaner has removed a superseded price
     // from inside the log (not the log's start moving, which retention does).
     if path.ends_with("10-retention-and-compaction.md") {

@@ -244,3 +244,35 @@ fn lesson_14_static_restart_passes_after_a_first_go_that_was_too_slow() {
         !shop.session().lesson_cue().is_some_and(|(_, cue)| is_static_try(&cue))
     });
 }
+
+/// A task with `show:` draws the picture of what the learner made the moment its goal is
+/// reached, under "goal reached": lesson 1's log of five orders, end 5.
+#[test]
+fn a_reached_goal_draws_the_picture_the_task_names() {
+    use kafka_workshop::outcome::Outcome;
+    use kafka_workshop::session::Cue;
+    let mut shop = Workshop::start();
+    shop.ok("lesson 1");
+    loop {
+        let (_, cue) = shop.session().lesson_cue().expect("lesson 1 has a task");
+        if matches!(cue, Cue::Try(_)) {
+            break;
+        }
+        shop.ok("next");
+    }
+    // Not yet: a check that fails draws nothing.
+    let early = shop.ok("check");
+    assert!(!early.parts().iter().any(|p| matches!(p, Outcome::Picture(_))), "{early:?}");
+    // The goal is looked at after each command: the produce's answer announces it, or else
+    // `check` does.
+    let mut checked = shop.ok("produce orders '{\"order\": {n}}' --count 3");
+    if shop.session().lesson_cue().is_some_and(|(_, cue)| matches!(cue, Cue::Try(_))) {
+        checked = shop.ok("check");
+    }
+    let parts = checked.parts();
+    let reached = parts.iter().position(|p| matches!(p, Outcome::Done(d) if d.starts_with("goal reached"))).expect("goal reached");
+    let drawn = parts.iter().position(|p| matches!(p, Outcome::Picture(_))).unwrap_or_else(|| panic!("no picture: {checked:?}"));
+    assert!(drawn > reached, "{checked:?}");
+    let Outcome::Picture(picture) = parts[drawn] else { unreachable!() };
+    assert_eq!(picture.topics.iter().map(|t| (t.name.as_str(), t.partitions[0].end)).collect::<Vec<_>>(), [("orders", 5)]);
+}
