@@ -128,3 +128,40 @@ fn members_started_in_another_session_show_their_client_host_and_partitions() {
     assert!(frame.contains("assignor range"), "the group's assignor comes from the broker: {frame}");
     here.ok("expect group kitchen members 1");
 }
+
+/// Three defects a new learner found: `show TOPIC` left out the groups that read it, a key's
+/// letter changed when another key landed in a partition drawn above it, and a `+N` count
+/// pushed one row's log right of the others.
+#[test]
+fn show_topic_draws_its_readers_keys_keep_their_letters_and_rows_line_up() {
+    let mut shop = Workshop::start();
+    shop.script(
+        r#"create-topic pic --partitions 2
+           produce pic x --key till-1 --partition 1 --count 2
+           start-consumer alice --group preparers --topic pic --from earliest --manual-commit
+           expect consumer alice assigned pic[0,1] --within 30s
+           poll alice 2
+           commit alice
+           create-topic other"#,
+    );
+    let frame = View::plain().render(&shop.ok("show pic"));
+    assert!(frame.contains("group preparers · Stable"), "show pic left out its group:\n{frame}");
+    assert!(row(&frame, 1).iter().any(|l| l.contains("preparers committed 2 · lag 0")), "{frame}");
+    assert!(frame.contains("keys: A=till-1\n"), "{frame}");
+    // till-3 lands in partition 0, drawn above till-1's: till-1 is still A.
+    shop.ok("produce pic y --key till-3 --partition 0");
+    let frame = View::plain().render(&shop.ok("show pic"));
+    assert!(row(&frame, 0)[0].contains("│B│"), "{frame}");
+    assert!(row(&frame, 1)[0].contains("│A A│"), "{frame}");
+    assert!(frame.contains("keys: A=till-1  B=till-3"), "{frame}");
+    // A legend lists only what is drawn: `other` has no till-1.
+    shop.ok("produce other z --key till-3");
+    let frame = View::plain().render(&shop.ok("show other"));
+    assert!(frame.contains("keys: B=till-3\n") && !frame.contains("till-1"), "{frame}");
+    // A long row counts what it leaves out; every row's log still starts in one column.
+    shop.ok("produce pic w --key till-1 --partition 1 --count 60");
+    let frame = View::plain().render(&shop.ok("show pic"));
+    let (p0, p1) = (row(&frame, 0)[0], row(&frame, 1)[0]);
+    assert!(p1.contains('+'), "{frame}");
+    assert_eq!(p0.find('│'), p1.find('│'), "the logs start in different columns:\n{frame}");
+}
