@@ -37,13 +37,16 @@ pub struct ReadResult {
 /// How long a read waits for the next message before it gives up.
 const STALL: Duration = Duration::from_secs(5);
 
-/// Group-less consumers kept between reads: a new consumer costs a connection and a first fetch,
-/// about 200 ms, which every `read`, check and picture frame would otherwise pay.
+/// Group-less consumers kept between reads, each with the topic it last read: a reader asked
+/// for the same topic again answers at once. One handed a topic it has not read waits about a
+/// second before it fetches (librdkafka's broker thread learns of the new partition on its next
+/// wake-up), which a new reader does not (measured by bench/picture.sh), so a reader is only
+/// reused for its own topic.
 #[derive(Default)]
-pub(crate) struct Readers(std::sync::Mutex<Vec<BaseConsumer<Context>>>);
+pub(crate) struct Readers(std::sync::Mutex<Vec<(String, BaseConsumer<Context>)>>);
 
-/// How many idle readers a connection keeps.
-const IDLE_READERS: usize = 2;
+/// How many idle readers a connection keeps: the topics of a lesson's picture.
+const IDLE_READERS: usize = 8;
 
 impl Connection {
     /// Read each planned range of `topic`, at most `max` messages in all, as `read_committed`
@@ -56,7 +59,11 @@ impl Connection {
     /// transactions too (a reader of its own, not kept).
     pub async fn read_as(&self, topic: &str, plan: Vec<ReadPlan>, max: u64, isolation: super::Isolation) -> Result<ReadResult> {
         let pooled = isolation == super::Isolation::ReadCommitted;
-        let reader = match pooled.then(|| self.readers.0.lock().ok().and_then(|mut idle| idle.pop())).flatten() {
+        let kept = |idle: &mut Vec<(String, BaseConsumer<Context>)>| {
+            let at = idle.iter().position(|(read, _)| read == topic)?;
+            Some(idle.remove(at).1)
+        };
+        let reader = match pooled.then(|| self.readers.0.lock().ok().and_then(|mut idle| kept(&mut idle))).flatten() {
             Some(reader) => reader,
             None => {
                 let mut config = self.client_config();
@@ -65,19 +72,22 @@ impl Connection {
             }
         };
         let topic = topic.to_string();
-        let (reader, result) = tokio::task::spawn_blocking(move || {
+        let (reader, result, topic) = tokio::task::spawn_blocking(move || {
             let result = read_plan(&reader, &topic, plan, max);
             // Stop fetching until the next read.
             let _ = reader.unassign();
-            (reader, result)
+            (reader, result, topic)
         })
         .await
         .map_err(|e| stopped("the read", e))?;
         if result.is_ok() && pooled {
-            if let Ok(mut idle) = self.readers.0.lock() {
-                if idle.len() < IDLE_READERS {
-                    idle.push(reader);
-                }
+            // The newest first out of the pool is the oldest: it goes, closed off the runtime.
+            let gone = self.readers.0.lock().ok().and_then(|mut idle| {
+                idle.push((topic, reader));
+                (idle.len() > IDLE_READERS).then(|| idle.remove(0))
+            });
+            if let Some(gone) = gone {
+                tokio::task::spawn_blocking(move || drop(gone));
             }
         }
         result.map_err(|e| self.explain("reading", &e))
