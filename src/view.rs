@@ -271,9 +271,12 @@ impl View {
         let fitted = self.interactive.then(|| fit::fit(table, usize::from(terminal::terminal_width())));
         let table = fitted.as_ref().map_or(table, |f| &f.table);
         if self.interactive {
+            // A table that fits is drawn as it is: comfy-table's arrangement may wrap one that
+            // need not.
+            let arrangement = if fitted.as_ref().is_some_and(|f| f.fits) { ContentArrangement::Disabled } else { ContentArrangement::Dynamic };
             grid.load_preset(presets::UTF8_FULL_CONDENSED)
                 .apply_modifier(comfy_table::modifiers::UTF8_ROUND_CORNERS)
-                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_content_arrangement(arrangement)
                 .set_width(terminal::terminal_width());
         } else {
             grid.load_preset(presets::ASCII_MARKDOWN).force_no_tty();
@@ -310,6 +313,7 @@ impl View {
         out.push_str(&grid.to_string());
         out.push('\n');
         if let Some(note) = fitted.and_then(|f| f.note) {
+            let note = self.wrapped(&note, 0, 1);
             out.push_str(&if self.color { note.dimmed().to_string() } else { note });
             out.push('\n');
         }

@@ -15,6 +15,8 @@ pub(super) struct Fitted {
     pub table: Table,
     pub narrowest: Vec<u16>,
     pub note: Option<String>,
+    /// It fits as it is now: nothing needs to wrap.
+    pub fits: bool,
 }
 
 fn chars(text: &str) -> usize {
@@ -117,7 +119,7 @@ pub(super) fn fit(table: &Table, width: usize) -> Fitted {
         .collect();
     let mut said = Vec::new();
     if !same.is_empty() {
-        said.push(format!("in every row: {}", same.join(", ")));
+        said.push(format!("the same in every row: {}", same.join(", ")));
     }
     if !left_out.is_empty() {
         left_out.reverse();
@@ -126,8 +128,9 @@ pub(super) fn fit(table: &Table, width: usize) -> Fitted {
     if shortened {
         said.push("ids shortened".to_string());
     }
-    let note = (!said.is_empty()).then(|| format!("({} to fit {width} columns)", said.join("; ")));
-    Fitted { table, narrowest, note }
+    let note = (!said.is_empty()).then(|| format!("(to fit {width} columns: {})", said.join("; ")));
+    let fits = natural(&table) <= width;
+    Fitted { table, narrowest, note, fits }
 }
 
 #[cfg(test)]
@@ -165,7 +168,7 @@ mod tests {
         assert_eq!(fitted.table.rows[2], ["2", "30", "30", "0", "…bob-3f2a9c1…", "…bob"]);
         assert_eq!(
             fitted.note.as_deref(),
-            Some("(in every row: GROUP preparers, TOPIC orders, HOST /127.0.0.1; ids shortened to fit 80 columns)")
+            Some("(to fit 80 columns: the same in every row: GROUP preparers, TOPIC orders, HOST /127.0.0.1; ids shortened)")
         );
         let narrowest: usize = fitted.narrowest.iter().map(|&w| usize::from(w) + 3).sum::<usize>() + 1;
         assert!(narrowest <= 80, "{narrowest}");
@@ -184,7 +187,7 @@ mod tests {
         assert_eq!(fitted.table.columns, ["MEMBER-ID", "CLIENT-ID", "HOST", "ASSIGNMENT"]);
         assert_eq!(fitted.table.rows[0][0], "rdkafka-0b6f…");
         assert_eq!(fitted.table.rows[0][1], "kafka-worksh…");
-        assert_eq!(fitted.note.as_deref(), Some("(HEADERS left out, empty; ids shortened to fit 80 columns)"));
+        assert_eq!(fitted.note.as_deref(), Some("(to fit 80 columns: HEADERS left out, empty; ids shortened)"));
         assert!(natural(&fitted.table) <= 80, "{}", natural(&fitted.table));
         assert_eq!(fitted.narrowest, [13, 13, 10, 11]);
     }
